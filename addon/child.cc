@@ -1,0 +1,476 @@
+// The child side: everything between clone and the exec of tsrun-init.
+//
+// Runs in a process forked from multithreaded Node: only raw syscalls, no
+// allocation, no locks, no exceptions, no glibc wrappers that keep process-wide
+// state (glibc's setuid family would try to signal threads that do not exist
+// here). Every failure is reported to the parent as one fixed-size record on
+// the sync socket, then the child exits.
+#include "plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+
+namespace tsrun {
+namespace {
+
+const Plan *P;
+
+// syscall(2) returning -errno on failure.
+#define SC(...) ({ long _r = syscall(__VA_ARGS__); _r < 0 ? -(long)errno : _r; })
+
+size_t slen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+
+void scopy(char *dst, size_t cap, const char *src) {
+  size_t i = 0;
+  for (; src && src[i] && i + 1 < cap; i++) dst[i] = src[i];
+  dst[i] = 0;
+}
+
+void send_msg(uint32_t type, uint32_t step, long err, int32_t pid, int32_t index, const char *detail) {
+  Msg m;
+  char *p = reinterpret_cast<char *>(&m);
+  for (size_t i = 0; i < sizeof m; i++) p[i] = 0;
+  m.type = type; m.step = step; m.err = (int32_t)(err < 0 ? -err : err); m.pid = pid; m.index = index;
+  scopy(m.detail, sizeof m.detail, detail);
+  SC(SYS_sendto, P->sync_fd, &m, sizeof m, 0x4000, 0, 0);
+}
+
+[[noreturn]] void die(uint32_t step, long err, int32_t index, const char *detail) {
+  send_msg(MSG_ERROR, step, err, 0, index, detail);
+  SC(SYS_exit_group, 1);
+  __builtin_unreachable();
+}
+
+void check(long r, uint32_t step, int32_t index, const char *detail) {
+  if (r < 0) die(step, r, index, detail);
+}
+
+// Wait for the parent's go. EOF means the parent gave up: exit quietly.
+void await_go() {
+  Msg m;
+  for (;;) {
+    long r = SC(SYS_recvfrom, P->sync_fd, &m, sizeof m, 0, 0, 0);
+    if (r == -EINTR) continue;
+    if (r != (long)sizeof m) SC(SYS_exit_group, 1);
+    if (m.type == MSG_GO) return;
+  }
+}
+
+void reset_signals() {
+  struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } act = {};
+  act.handler = reinterpret_cast<void *>(SIG_DFL);
+  for (int sig = 1; sig < 65; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    SC(SYS_rt_sigaction, sig, &act, 0, 8);
+  }
+  unsigned long empty = 0;
+  check(SC(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8), STEP_SIGNALS, -1, "sigprocmask");
+}
+
+// "/proc/self/fd/N" for fd-based operations on paths resolved inside the rootfs.
+struct FdPath {
+  char s[32];
+  explicit FdPath(long fd) {
+    const char *pre = "/proc/self/fd/";
+    size_t i = 0;
+    for (; pre[i]; i++) s[i] = pre[i];
+    char tmp[12]; int n = 0;
+    do { tmp[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd);
+    while (n) s[i++] = tmp[--n];
+    s[i] = 0;
+  }
+};
+
+struct OpenHow { uint64_t flags, mode, resolve; };
+
+long open_in_root(long rootfd, const char *rel, long flags) {
+  OpenHow how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  if (!rel[0]) rel = ".";
+  return SC(SYS_openat2, rootfd, rel, &how, sizeof how);
+}
+
+// Resolve `rel` inside the rootfs (symlinks and ".." cannot leave it), creating
+// missing directories (and, when is_file, a missing final file). Returns an O_PATH fd.
+long mkdir_in_root(long rootfd, const char *rel, bool is_file) {
+  long fd = open_in_root(rootfd, rel, O_PATH);
+  if (fd != -ENOENT) return fd;
+  char buf[4096];
+  scopy(buf, sizeof buf, rel);
+  size_t len = slen(buf);
+  long parent = SC(SYS_fcntl, rootfd, F_DUPFD_CLOEXEC, 0);
+  if (parent < 0) return parent;
+  size_t start = 0;
+  while (start < len) {
+    while (start < len && buf[start] == '/') start++;
+    if (start >= len) break;
+    size_t end = start;
+    while (end < len && buf[end] != '/') end++;
+    char saved = buf[end];
+    buf[end] = 0;
+    long next = open_in_root(rootfd, buf, O_PATH);
+    if (next == -ENOENT) {
+      bool last = end >= len;
+      long r;
+      if (last && is_file) {
+        r = SC(SYS_openat, parent, buf + start, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (r >= 0) { SC(SYS_close, r); r = 0; }
+      } else {
+        r = SC(SYS_mkdirat, parent, buf + start, 0755);
+      }
+      if (r < 0 && r != -EEXIST) { SC(SYS_close, parent); return r; }
+      next = open_in_root(rootfd, buf, O_PATH);
+    }
+    SC(SYS_close, parent);
+    if (next < 0) return next;
+    parent = next;
+    buf[end] = saved;
+    start = end;
+  }
+  return parent;
+}
+
+// Flags a bind remount must keep: the kernel refuses to clear locked ones in a user ns.
+unsigned long locked_flags(long fd) {
+  struct statfs st;
+  if (SC(SYS_fstatfs, fd, &st) < 0) return 0;
+  unsigned long f = 0;
+  if (st.f_flags & ST_NOSUID) f |= MS_NOSUID;
+  if (st.f_flags & ST_NODEV) f |= MS_NODEV;
+  if (st.f_flags & ST_NOEXEC) f |= MS_NOEXEC;
+  if (st.f_flags & ST_NOATIME) f |= MS_NOATIME;
+  if (st.f_flags & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (st.f_flags & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+const unsigned long REMOUNT_MASK = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                                   MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME;
+
+void do_mount(long rootfd, const MountOp &m) {
+  long fd = mkdir_in_root(rootfd, m.target, m.is_file);
+  check(fd, STEP_MOUNT_TARGET, m.index, m.target);
+  if (m.kind == MOUNT_BIND) {
+    FdPath p(fd);
+    check(SC(SYS_mount, m.source, p.s, 0, MS_BIND | (m.flags & MS_REC), 0), STEP_MOUNT, m.index, m.source);
+    unsigned long rflags = m.flags & REMOUNT_MASK;
+    if (rflags) {
+      SC(SYS_close, fd);
+      fd = open_in_root(rootfd, m.target, O_PATH);
+      check(fd, STEP_MOUNT_TARGET, m.index, m.target);
+      FdPath q(fd);
+      unsigned long keep = locked_flags(fd);
+      if (rflags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) keep &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
+      check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | rflags | keep, 0), STEP_MOUNT_REMOUNT, m.index, m.target);
+    }
+  } else {
+    FdPath p(fd);
+    long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
+    // sysfs cannot be mounted from a user namespace that does not own the network ns: bind the host's.
+    if (r == -EPERM && m.fstype && slen(m.fstype) == 5 && m.fstype[0] == 's' && m.fstype[1] == 'y') {
+      r = SC(SYS_mount, "/sys", p.s, 0, MS_BIND | MS_REC, 0);
+      if (r == 0 && (m.flags & MS_RDONLY)) {
+        SC(SYS_close, fd);
+        fd = open_in_root(rootfd, m.target, O_PATH);
+        check(fd, STEP_MOUNT_TARGET, m.index, m.target);
+        FdPath q(fd);
+        r = SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), 0);
+      }
+    }
+    check(r, STEP_MOUNT, m.index, m.target);
+  }
+  if (m.propagation) {
+    SC(SYS_close, fd);
+    fd = open_in_root(rootfd, m.target, O_PATH);
+    check(fd, STEP_MOUNT_TARGET, m.index, m.target);
+    FdPath p(fd);
+    check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
+  }
+  SC(SYS_close, fd);
+}
+
+// Split "a/b/c" into a parent fd (resolved in root, created) and the base name.
+long parent_in_root(long rootfd, const char *rel, char *dir, const char **base) {
+  scopy(dir, 4096, rel);
+  size_t n = slen(dir);
+  while (n && dir[n - 1] != '/') n--;
+  *base = rel + n;
+  if (n) dir[n - 1] = 0; else dir[0] = 0;
+  return mkdir_in_root(rootfd, dir, false);
+}
+
+void make_device(long rootfd, const DeviceOp &d) {
+  if (d.host_path) {
+    long fd = mkdir_in_root(rootfd, d.path, true);
+    check(fd, STEP_DEVICE, d.index, d.path);
+    FdPath p(fd);
+    check(SC(SYS_mount, d.host_path, p.s, 0, MS_BIND, 0), STEP_DEVICE, d.index, d.host_path);
+    SC(SYS_close, fd);
+    return;
+  }
+  char dir[4096];
+  const char *base;
+  long pfd = parent_in_root(rootfd, d.path, dir, &base);
+  check(pfd, STEP_DEVICE, d.index, d.path);
+  long r = SC(SYS_mknodat, pfd, base, d.mode, d.dev);
+  if (r == -EEXIST) {
+    SC(SYS_unlinkat, pfd, base, 0);
+    r = SC(SYS_mknodat, pfd, base, d.mode, d.dev);
+  }
+  check(r, STEP_DEVICE, d.index, d.path);
+  check(SC(SYS_fchownat, pfd, base, d.uid, d.gid, AT_SYMLINK_NOFOLLOW), STEP_DEVICE, d.index, d.path);
+  SC(SYS_close, pfd);
+}
+
+void make_symlink(long rootfd, const SymlinkOp &s) {
+  char dir[4096];
+  const char *base;
+  long pfd = parent_in_root(rootfd, s.link, dir, &base);
+  check(pfd, STEP_SYMLINK, -1, s.link);
+  long r = SC(SYS_symlinkat, s.target, pfd, base);
+  if (r != -EEXIST) check(r, STEP_SYMLINK, -1, s.link);
+  SC(SYS_close, pfd);
+}
+
+void setup_rootfs() {
+  check(SC(SYS_mount, 0, "/", 0, P->root_propagation, 0), STEP_ROOT_PROPAGATION, -1, "/");
+  if (P->rootfs_parent_mount) SC(SYS_mount, 0, P->rootfs_parent_mount, 0, MS_PRIVATE, 0);
+  check(SC(SYS_mount, P->rootfs, P->rootfs, "bind", MS_BIND | MS_REC, 0), STEP_ROOTFS_BIND, -1, P->rootfs);
+  long rootfd = SC(SYS_openat, AT_FDCWD, P->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  check(rootfd, STEP_ROOTFS_BIND, -1, P->rootfs);
+  SC(SYS_umask, 0);
+  for (uint32_t i = 0; i < P->n_mounts; i++) do_mount(rootfd, P->mounts[i]);
+  for (uint32_t i = 0; i < P->n_devices; i++) make_device(rootfd, P->devices[i]);
+  for (uint32_t i = 0; i < P->n_symlinks; i++) make_symlink(rootfd, P->symlinks[i]);
+  SC(SYS_umask, 022);
+  SC(SYS_close, rootfd);
+}
+
+void enter_root() {
+  if (!P->setup_rootfs) {
+    check(SC(SYS_chroot, P->rootfs), STEP_PIVOT, -1, P->rootfs);
+    check(SC(SYS_chdir, "/"), STEP_PIVOT, -1, "/");
+    return;
+  }
+  if (P->no_pivot) {
+    check(SC(SYS_chdir, P->rootfs), STEP_PIVOT, -1, P->rootfs);
+    check(SC(SYS_mount, P->rootfs, "/", 0, MS_MOVE, 0), STEP_PIVOT, -1, "move rootfs");
+    check(SC(SYS_chroot, "."), STEP_PIVOT, -1, "chroot");
+    check(SC(SYS_chdir, "/"), STEP_PIVOT, -1, "/");
+    return;
+  }
+  long oldroot = SC(SYS_openat, AT_FDCWD, "/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  check(oldroot, STEP_PIVOT, -1, "/");
+  long newroot = SC(SYS_openat, AT_FDCWD, P->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  check(newroot, STEP_PIVOT, -1, P->rootfs);
+  check(SC(SYS_fchdir, newroot), STEP_PIVOT, -1, P->rootfs);
+  check(SC(SYS_pivot_root, ".", "."), STEP_PIVOT, -1, "pivot_root");
+  check(SC(SYS_fchdir, oldroot), STEP_PIVOT, -1, "old root");
+  check(SC(SYS_mount, 0, ".", 0, MS_SLAVE | MS_REC, 0), STEP_PIVOT, -1, "old root propagation");
+  check(SC(SYS_umount2, ".", MNT_DETACH), STEP_PIVOT, -1, "unmount old root");
+  check(SC(SYS_chdir, "/"), STEP_PIVOT, -1, "/");
+  SC(SYS_close, oldroot);
+  SC(SYS_close, newroot);
+}
+
+void finish_rootfs() {
+  for (uint32_t i = 0; i < P->n_masked; i++) {
+    const char *p = P->masked[i];
+    struct stat st;
+    long r = SC(SYS_newfstatat, AT_FDCWD, p, &st, 0);
+    if (r == -ENOENT) continue;
+    check(r, STEP_MASK, (int32_t)i, p);
+    if (S_ISDIR(st.st_mode)) r = SC(SYS_mount, "tmpfs", p, "tmpfs", MS_RDONLY, 0);
+    else r = SC(SYS_mount, "/dev/null", p, 0, MS_BIND, 0);
+    check(r, STEP_MASK, (int32_t)i, p);
+  }
+  for (uint32_t i = 0; i < P->n_readonly; i++) {
+    const char *p = P->readonly[i];
+    long r = SC(SYS_mount, p, p, 0, MS_BIND | MS_REC, 0);
+    if (r == -ENOENT) continue;
+    check(r, STEP_READONLY_PATH, (int32_t)i, p);
+    long fd = SC(SYS_openat, AT_FDCWD, p, O_PATH | O_CLOEXEC);
+    unsigned long keep = fd >= 0 ? locked_flags(fd) : 0;
+    if (fd >= 0) SC(SYS_close, fd);
+    check(SC(SYS_mount, p, p, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, 0), STEP_READONLY_PATH, (int32_t)i, p);
+  }
+  if (P->readonly_root) {
+    long fd = SC(SYS_openat, AT_FDCWD, "/", O_PATH | O_CLOEXEC);
+    unsigned long keep = fd >= 0 ? locked_flags(fd) : 0;
+    if (fd >= 0) SC(SYS_close, fd);
+    check(SC(SYS_mount, 0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, 0), STEP_READONLY_ROOT, -1, "/");
+  }
+}
+
+const char *lookup() {
+  for (uint32_t i = 0; i < P->n_candidates; i++) {
+    struct stat st;
+    if (SC(SYS_newfstatat, AT_FDCWD, P->path_candidates[i], &st, 0) < 0) continue;
+    if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) return P->path_candidates[i];
+  }
+  die(STEP_LOOKUP, -ENOENT, -1, P->stub_argv[P->stub_path_slot + 1]);
+}
+
+void set_credentials() {
+  if (P->set_caps) {
+    for (int c = 0; c <= P->last_cap; c++)
+      if (!(P->cap_bounding & (1ULL << c))) {
+        long r = SC(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0);
+        if (r < 0 && r != -EINVAL) die(STEP_CAPS, r, c, "drop bounding capability");
+      }
+    check(SC(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0), STEP_CAPS, -1, "keepcaps");
+  }
+  if (P->set_groups) check(SC(SYS_setgroups, P->n_groups, P->groups), STEP_SETGROUPS, -1, "setgroups");
+  check(SC(SYS_setresgid, P->gid, P->gid, P->gid), STEP_SETGID, -1, "setresgid");
+  check(SC(SYS_setresuid, P->uid, P->uid, P->uid), STEP_SETUID, -1, "setresuid");
+  if (P->set_caps) {
+    check(SC(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0), STEP_CAPS, -1, "keepcaps");
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)P->cap_effective; data[1].effective = (uint32_t)(P->cap_effective >> 32);
+    data[0].permitted = (uint32_t)P->cap_permitted; data[1].permitted = (uint32_t)(P->cap_permitted >> 32);
+    data[0].inheritable = (uint32_t)P->cap_inheritable; data[1].inheritable = (uint32_t)(P->cap_inheritable >> 32);
+    check(SC(SYS_capset, &hdr, data), STEP_CAPS, -1, "capset");
+    for (int c = 0; c <= P->last_cap; c++)
+      if (P->cap_ambient & (1ULL << c)) {
+        // The kernel refuses (EPERM) ambient capabilities outside permitted & inheritable;
+        // runc ignores that too, so the same config.json gives the same CapAmb.
+        long r = SC(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+        if (r < 0 && r != -EPERM && r != -EINVAL) die(STEP_CAPS, r, c, "raise ambient capability");
+      }
+  }
+}
+
+void put_num(char *slot, long v) {
+  char tmp[16]; int n = 0; size_t i = 0;
+  if (v < 0) { slot[i++] = '-'; v = -v; }
+  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  while (n) slot[i++] = tmp[--n];
+  slot[i] = 0;
+}
+
+// fds 0-2 and the preserved ones stay; everything else is closed by exec, except
+// what tsrun-init itself needs, moved above the preserved range.
+void prepare_fds() {
+  long base = 3 + P->preserve_fds;
+  // Node marks its stdio close-on-exec at startup: the container must get 0-2 all the same.
+  for (long fd = 0; fd < base; fd++) SC(SYS_fcntl, fd, F_SETFD, 0);
+  long r = SC(SYS_close_range, base, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (r < 0) die(STEP_FDS, r, -1, "close_range");
+  long fifo = -1, sec = -1;
+  if (P->fifo_fd >= 0) { fifo = SC(SYS_fcntl, P->fifo_fd, F_DUPFD, base); check(fifo, STEP_FDS, -1, "exec fifo"); }
+  if (P->seccomp_fd >= 0) { sec = SC(SYS_fcntl, P->seccomp_fd, F_DUPFD, base); check(sec, STEP_FDS, -1, "seccomp"); }
+  put_num(P->stub_argv[1], fifo);
+  put_num(P->stub_argv[2], sec);
+}
+
+void setup_console() {
+  if (P->console_fd < 0) return;
+  long fd = P->console_fd;
+  for (int i = 0; i < 3; i++) check(SC(SYS_dup3, fd, i, 0), STEP_CONSOLE, -1, "dup console");
+  check(SC(SYS_ioctl, 0, 0x540E, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
+}
+
+[[noreturn]] void init_main() {
+  if (P->setsid) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
+  setup_console();
+  if (P->hostname) check(SC(SYS_sethostname, P->hostname, slen(P->hostname)), STEP_HOSTNAME, -1, P->hostname);
+  if (P->domainname) check(SC(SYS_setdomainname, P->domainname, slen(P->domainname)), STEP_DOMAINNAME, -1, P->domainname);
+  if (P->setup_rootfs) setup_rootfs();
+  if (P->hooks_sync) { send_msg(MSG_HOOKS, 0, 0, 0, -1, ""); await_go(); }
+  enter_root();
+  if (P->setup_rootfs) finish_rootfs();
+  for (uint32_t i = 0; i < P->n_rlimits; i++) {
+    const Rlimit &l = P->rlimits[i];
+    struct rlimit64 { uint64_t cur, max; } v = { l.soft, l.hard };
+    check(SC(SYS_prlimit64, 0, l.resource, &v, 0), STEP_RLIMIT, l.index, "setrlimit");
+  }
+  long cwd_err = SC(SYS_chdir, P->cwd);
+  if (cwd_err < 0 && cwd_err != -EACCES && cwd_err != -EPERM) die(STEP_CHDIR, cwd_err, -1, P->cwd);
+  set_credentials();
+  if (cwd_err < 0) check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);
+  if (P->umask >= 0) SC(SYS_umask, P->umask);
+  P->stub_argv[P->stub_path_slot] = const_cast<char *>(lookup());
+  if (P->no_new_privs) check(SC(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STEP_NNP, -1, "no_new_privs");
+  prepare_fds();
+  long r = SC(SYS_execveat, P->stub_fd, "", P->stub_argv, P->envp, AT_EMPTY_PATH);
+  die(STEP_EXEC_INIT, r, -1, "tsrun-init");
+}
+
+}  // namespace
+
+[[noreturn]] void child_main(const Plan *plan) {
+  P = plan;
+  reset_signals();
+  await_go();
+  if (P->two_stage) {
+    long fds[16];
+    for (uint32_t i = 0; i < P->n_joins && i < 16; i++) {
+      fds[i] = SC(SYS_openat, AT_FDCWD, P->joins[i].path, O_RDONLY | O_CLOEXEC);
+      check(fds[i], STEP_SETNS_OPEN, P->joins[i].index, P->joins[i].path);
+    }
+    bool in_userns = false;
+    for (int pass = 0; pass < 2; pass++)  // the user namespace first: it owns the others
+      for (uint32_t i = 0; i < P->n_joins && i < 16; i++) {
+        bool user = P->joins[i].type == CLONE_NEWUSER;
+        if (user != (pass == 0)) continue;
+        check(SC(SYS_setns, fds[i], P->joins[i].type), STEP_SETNS, P->joins[i].index, P->joins[i].path);
+        SC(SYS_close, fds[i]);
+        if (user) in_userns = true;
+      }
+    if (P->userns_sync) {
+      check(SC(SYS_unshare, CLONE_NEWUSER), STEP_UNSHARE_USER, -1, "unshare user namespace");
+      send_msg(MSG_USERNS, 0, 0, (int32_t)SC(SYS_getpid), -1, "");
+      await_go();
+      in_userns = true;
+    }
+    if (in_userns) {
+      check(SC(SYS_setresgid, 0, 0, 0), STEP_SETID_USERNS, -1, "setresgid 0 in user namespace");
+      check(SC(SYS_setresuid, 0, 0, 0), STEP_SETID_USERNS, -1, "setresuid 0 in user namespace");
+    }
+    if (P->unshare_flags) check(SC(SYS_unshare, P->unshare_flags), STEP_UNSHARE, -1, "unshare");
+    long pid = SC(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
+    check(pid, STEP_CLONE, -1, "clone");
+    if (pid > 0) {
+      send_msg(MSG_PID, 0, 0, (int32_t)pid, -1, "");
+      SC(SYS_exit_group, 0);
+    }
+  } else {
+    if (P->userns) {
+      check(SC(SYS_setresgid, 0, 0, 0), STEP_SETID_USERNS, -1, "setresgid 0 in user namespace");
+      check(SC(SYS_setresuid, 0, 0, 0), STEP_SETID_USERNS, -1, "setresuid 0 in user namespace");
+    }
+    if (P->unshare_flags) check(SC(SYS_unshare, P->unshare_flags), STEP_UNSHARE, -1, "unshare");
+  }
+  init_main();
+}
+
+}  // namespace tsrun

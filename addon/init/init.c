@@ -1,0 +1,160 @@
+/*
+ * tsrun-init: the only code a created-but-not-started container runs.
+ *
+ * The addon's child sets up namespaces, mounts, credentials and capabilities,
+ * then execs this program from a sealed memfd, so the waiting container is a
+ * few KiB of static code instead of a forked copy of Node, and /proc/PID/exe
+ * points at a sealed anonymous file rather than at any host binary.
+ *
+ * No libc: raw syscalls only, nothing is allocated.
+ *
+ *   argv: tsrun-init FIFO_FD SECCOMP_FD FLAGS PATH ARG0 [ARG...]
+ *     FIFO_FD     O_PATH fd of the state dir's exec.fifo, or -1 (exec: no wait)
+ *     SECCOMP_FD  fd holding "u32 count + count*8 bytes" of BPF, or -1
+ *     FLAGS       decimal bits: 1 = load the filter with SECCOMP_FILTER_FLAG_TSYNC,
+ *                 2 = FLAG_LOG, 4 = FLAG_SPEC_ALLOW (see addon/plan.h)
+ *     PATH        the resolved executable; ARG0... its argv
+ *
+ * Exit codes: 126 when the exec.fifo handshake fails, 127 when exec fails.
+ */
+typedef unsigned long size_t;
+typedef long ssize_t;
+
+#if defined(__x86_64__)
+#define NR_read 0
+#define NR_write 1
+#define NR_close 3
+#define NR_prctl 157
+#define NR_exit_group 231
+#define NR_openat 257
+#define NR_execve 59
+#define NR_seccomp 317
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+__asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call init_main\n hlt\n");
+#elif defined(__aarch64__)
+#define NR_read 63
+#define NR_write 64
+#define NR_close 57
+#define NR_prctl 167
+#define NR_exit_group 94
+#define NR_openat 56
+#define NR_execve 221
+#define NR_seccomp 277
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
+}
+__asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp\n bl init_main\n");
+#else
+#error "tsrun-init: unsupported architecture"
+#endif
+
+#define AT_FDCWD -100
+#define O_RDONLY 0
+#define O_WRONLY 1
+#define O_CLOEXEC 02000000
+#define SECCOMP_SET_MODE_FILTER 1
+#define MAX_BPF 4096
+
+struct sock_filter { unsigned short code; unsigned char jt, jf; unsigned int k; };
+struct sock_fprog { unsigned short len; struct sock_filter *filter; };
+
+
+static long parse_int(const char *s) {
+  long sign = 1, v = 0;
+  if (*s == '-') { sign = -1; s++; }
+  while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+  return sign * v;
+}
+
+static void put_int(char *buf, size_t *pos, long v) {
+  char tmp[24]; int n = 0;
+  if (v < 0) { buf[(*pos)++] = '-'; v = -v; }
+  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  while (n) buf[(*pos)++] = tmp[--n];
+}
+
+static void put_str(char *buf, size_t *pos, size_t cap, const char *s) {
+  while (*s && *pos < cap - 1) buf[(*pos)++] = *s++;
+}
+
+static void die(int code, const char *what, const char *path, long err) {
+  char msg[512]; size_t p = 0;
+  put_str(msg, &p, sizeof msg - 24, "tsrun-init: ");
+  put_str(msg, &p, sizeof msg - 24, what);
+  if (path) { put_str(msg, &p, sizeof msg - 24, " "); put_str(msg, &p, sizeof msg - 24, path); }
+  put_str(msg, &p, sizeof msg - 24, ": errno ");
+  put_int(msg, &p, -err);
+  msg[p++] = '\n';
+  sys6(NR_write, 2, (long)msg, (long)p, 0, 0, 0);
+  sys6(NR_exit_group, code, 0, 0, 0, 0, 0);
+  for (;;) {}
+}
+
+/* Block until `tsrun start` opens the fifo for reading, then tell it we are going. */
+static void await_start(long fifo_fd) {
+  char path[40]; size_t p = 0;
+  put_str(path, &p, sizeof path, "/proc/self/fd/");
+  put_int(path, &p, fifo_fd);
+  path[p] = 0;
+  long fd = sys6(NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC, 0, 0, 0);
+  if (fd < 0) die(126, "open exec fifo", path, fd);
+  long w = sys6(NR_write, fd, (long)"0", 1, 0, 0, 0);
+  if (w != 1) die(126, "write exec fifo", path, w < 0 ? w : -5);
+  sys6(NR_close, fd, 0, 0, 0, 0, 0);
+  sys6(NR_close, fifo_fd, 0, 0, 0, 0, 0);
+}
+
+static int read_full(long fd, void *buf, size_t n) {
+  char *b = (char *)buf;
+  while (n) {
+    long r = sys6(NR_read, fd, (long)b, (long)n, 0, 0, 0);
+    if (r <= 0) return -1;
+    b += r; n -= (size_t)r;
+  }
+  return 0;
+}
+
+static void load_seccomp(long fd, long flags) {
+  static struct sock_filter prog[MAX_BPF];
+  unsigned int count = 0;
+  if (read_full(fd, &count, sizeof count) < 0 || count == 0 || count > MAX_BPF) die(126, "read seccomp program", 0, -22);
+  if (read_full(fd, prog, count * sizeof(struct sock_filter)) < 0) die(126, "read seccomp program", 0, -5);
+  sys6(NR_close, fd, 0, 0, 0, 0, 0);
+  struct sock_fprog fprog = { (unsigned short)count, prog };
+  long sflags = 0;
+  if (flags & 1) sflags |= 1; /* SECCOMP_FILTER_FLAG_TSYNC */
+  if (flags & 2) sflags |= 2; /* SECCOMP_FILTER_FLAG_LOG */
+  if (flags & 4) sflags |= 4; /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
+  long r = sys6(NR_seccomp, SECCOMP_SET_MODE_FILTER, sflags, (long)&fprog, 0, 0, 0);
+  if (r < 0) die(126, "seccomp", 0, r);
+}
+
+void init_main(long *sp) {
+  long argc = sp[0];
+  char **argv = (char **)(sp + 1);
+  char **envp = argv + argc + 1;
+  if (argc < 6) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PATH ARG0...", 0, -22);
+  long fifo_fd = parse_int(argv[1]);
+  long seccomp_fd = parse_int(argv[2]);
+  long flags = parse_int(argv[3]);
+  if (fifo_fd >= 0) await_start(fifo_fd);
+  if (seccomp_fd >= 0) load_seccomp(seccomp_fd, flags);
+  long r = sys6(NR_execve, (long)argv[4], (long)(argv + 5), (long)envp, 0, 0, 0);
+  die(127, "exec", argv[4], r);
+}

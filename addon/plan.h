@@ -1,0 +1,115 @@
+// The flat plan the child executes. Built in the parent from the JS plan object
+// (plan_read.cc) before fork; the child reads it only. Every string, array and
+// path is allocated up front: the child never allocates.
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+
+namespace tsrun {
+
+enum MountKind : uint32_t {
+  MOUNT_FS = 0,       // mount(source, target, fstype, flags, data)
+  MOUNT_BIND = 1,     // bind (flags has MS_REC for rbind), then remount with flags when any are set
+};
+
+struct MountOp {
+  const char *source;     // host path for binds, fs source otherwise
+  const char *target;     // path relative to the rootfs, no leading slash
+  const char *fstype;
+  const char *data;       // may be nullptr
+  uint32_t kind;
+  uint64_t flags;         // MS_* flags for the mount itself (no propagation bits)
+  uint64_t propagation;   // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), applied after
+  uint32_t is_file;       // create a file (not a dir) as the mount point
+  int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
+};
+
+struct DeviceOp {
+  const char *path;       // relative to the rootfs, no leading slash
+  const char *host_path;  // host device to bind-mount when mknod is not allowed (user ns)
+  uint32_t mode;          // S_IFCHR/S_IFBLK/S_IFIFO | permission bits
+  uint64_t dev;           // makedev(major, minor)
+  uint32_t uid, gid;
+  int32_t index;          // index in linux.devices[] (-1: a default device)
+};
+
+struct SymlinkOp { const char *target; const char *link; };  // link relative to the rootfs
+
+struct NsJoin { uint32_t type; const char *path; int32_t index; };
+
+struct Rlimit { uint32_t resource; uint64_t soft, hard; int32_t index; };
+
+struct Plan {
+  const char *rootfs;               // absolute host path
+  const char *rootfs_parent_mount;  // host mount point containing dirname(rootfs): made private for pivot_root
+  uint64_t clone_flags;             // namespaces created at clone time
+  uint64_t unshare_flags;           // namespaces unshared by the child after the parent's go
+  uint32_t two_stage;               // join/unshare then fork again (joins, time ns)
+  uint32_t userns_sync;             // stage 1 unshares the user ns and waits for the parent's maps
+  uint32_t userns;                  // the init ends up in a user ns (new or joined): become its root first
+  NsJoin *joins; uint32_t n_joins;
+  const char *hostname; const char *domainname;   // nullptr: leave alone
+  uint64_t root_propagation;
+  MountOp *mounts; uint32_t n_mounts;
+  DeviceOp *devices; uint32_t n_devices;
+  SymlinkOp *symlinks; uint32_t n_symlinks;
+  uint32_t setup_rootfs;            // mount namespace: do the rootfs work at all
+  uint32_t no_pivot;
+  uint32_t readonly_root;
+  uint32_t hooks_sync;              // stop before pivot_root for createRuntime/createContainer hooks
+  const char **masked; uint32_t n_masked;
+  const char **readonly; uint32_t n_readonly;
+  Rlimit *rlimits; uint32_t n_rlimits;
+  int32_t umask;                    // -1: leave
+  const char *cwd;
+  uint32_t uid, gid;
+  uint32_t *groups; uint32_t n_groups; uint32_t set_groups;
+  uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+  uint32_t set_caps;
+  uint32_t no_new_privs;
+  const char **path_candidates; uint32_t n_candidates;   // args[0] looked up along PATH
+  char **stub_argv;                 // tsrun-init argv, PATH slot filled by the child
+  uint32_t stub_path_slot;
+  char **envp;
+  int32_t stub_fd;                  // sealed memfd holding tsrun-init
+  int32_t fifo_fd;                  // O_PATH exec.fifo (-1 for exec)
+  int32_t seccomp_fd;               // -1 for none
+  int32_t preserve_fds;             // fds 3..3+n-1 stay open
+  int32_t sync_fd;                  // child end of the sync socket
+  int32_t setsid;
+  int32_t console_fd;               // -1: stdio untouched
+  int32_t last_cap;
+};
+
+// Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).
+enum MsgType : uint32_t {
+  MSG_USERNS = 1,     // child -> parent: write uid/gid maps for msg.pid, then ACK
+  MSG_PID = 2,        // child -> parent: the container init is msg.pid
+  MSG_HOOKS = 3,      // child -> parent: rootfs ready, run hooks, then ACK
+  MSG_ERROR = 4,      // child -> parent: step failed, errno, detail
+  MSG_GO = 100,       // parent -> child: proceed
+};
+
+enum Step : uint32_t {
+  STEP_NONE = 0, STEP_SIGNALS, STEP_SYNC, STEP_SETNS_OPEN, STEP_SETNS, STEP_UNSHARE_USER, STEP_SETID_USERNS,
+  STEP_UNSHARE, STEP_CLONE, STEP_SETSID, STEP_HOSTNAME, STEP_DOMAINNAME, STEP_ROOT_PROPAGATION,
+  STEP_ROOTFS_BIND, STEP_MOUNT_TARGET, STEP_MOUNT, STEP_MOUNT_REMOUNT, STEP_MOUNT_PROPAGATION,
+  STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
+  STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
+  STEP_EXEC_INIT, STEP_CONSOLE,
+};
+
+struct Msg {
+  uint32_t type;
+  uint32_t step;
+  int32_t err;      // errno
+  int32_t pid;
+  int32_t index;    // config index the step refers to, -1 if none
+  char detail[236];
+};
+static_assert(sizeof(Msg) == 256, "sync record must be 256 bytes");
+
+// Runs in the forked child: never returns. Async-signal-safe only.
+[[noreturn]] void child_main(const Plan *plan);
+
+}  // namespace tsrun

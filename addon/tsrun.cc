@@ -1,0 +1,406 @@
+// N-API surface of the addon: build the flat plan, clone the child, and the few
+// parent-side syscalls Node lacks (sync socket, waitpid, mkfifo, flock, O_PATH).
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plan.h"
+
+namespace tsrun {
+namespace {
+
+Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, what));
+  return e;
+}
+
+// Owns every byte the child will read.
+struct Storage {
+  std::deque<std::string> strings;
+  std::vector<MountOp> mounts;
+  std::vector<DeviceOp> devices;
+  std::vector<SymlinkOp> symlinks;
+  std::vector<NsJoin> joins;
+  std::vector<Rlimit> rlimits;
+  std::vector<const char *> masked, readonly, candidates;
+  std::vector<char *> stub_argv, envp;
+  std::vector<uint32_t> groups;
+  Plan plan{};
+
+  const char *str(const std::string &s) { strings.push_back(s); return strings.back().c_str(); }
+  char *mut(const std::string &s) { strings.push_back(s); return &strings.back()[0]; }
+};
+
+std::string S(const Napi::Object &o, const char *k) { return o.Get(k).As<Napi::String>().Utf8Value(); }
+bool Has(const Napi::Object &o, const char *k) { Napi::Value v = o.Get(k); return !v.IsNull() && !v.IsUndefined(); }
+int64_t I(const Napi::Object &o, const char *k) {
+  Napi::Value v = o.Get(k);
+  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Int64Value(&lossless); }
+  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : 0;
+}
+uint64_t U(const Napi::Object &o, const char *k) {
+  Napi::Value v = o.Get(k);
+  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Uint64Value(&lossless); }
+  return v.IsNumber() ? (uint64_t)v.As<Napi::Number>().Int64Value() : 0;
+}
+bool B(const Napi::Object &o, const char *k) { Napi::Value v = o.Get(k); return v.IsBoolean() && v.As<Napi::Boolean>().Value(); }
+Napi::Array A(const Napi::Object &o, const char *k) {
+  Napi::Value v = o.Get(k);
+  return v.IsArray() ? v.As<Napi::Array>() : Napi::Array::New(o.Env());
+}
+const char *OptStr(Storage &st, const Napi::Object &o, const char *k) { return Has(o, k) ? st.str(S(o, k)) : nullptr; }
+
+void ReadPlan(Storage &st, const Napi::Object &o) {
+  Plan &p = st.plan;
+  p.rootfs = st.str(S(o, "rootfs"));
+  p.rootfs_parent_mount = OptStr(st, o, "rootfsParentMount");
+  p.clone_flags = U(o, "cloneFlags");
+  p.unshare_flags = U(o, "unshareFlags");
+  p.two_stage = B(o, "twoStage");
+  p.userns_sync = B(o, "usernsSync");
+  p.userns = B(o, "userns");
+  Napi::Array joins = A(o, "joins");
+  for (uint32_t i = 0; i < joins.Length(); i++) {
+    Napi::Object j = joins.Get(i).As<Napi::Object>();
+    st.joins.push_back({(uint32_t)U(j, "type"), st.str(S(j, "path")), (int32_t)I(j, "index")});
+  }
+  p.joins = st.joins.data(); p.n_joins = st.joins.size();
+  p.hostname = OptStr(st, o, "hostname");
+  p.domainname = OptStr(st, o, "domainname");
+  p.root_propagation = U(o, "rootPropagation");
+  Napi::Array mounts = A(o, "mounts");
+  for (uint32_t i = 0; i < mounts.Length(); i++) {
+    Napi::Object m = mounts.Get(i).As<Napi::Object>();
+    MountOp op{};
+    op.source = OptStr(st, m, "source");
+    op.target = st.str(S(m, "target"));
+    op.fstype = OptStr(st, m, "fstype");
+    op.data = OptStr(st, m, "data");
+    op.kind = (uint32_t)U(m, "kind");
+    op.flags = U(m, "flags");
+    op.propagation = U(m, "propagation");
+    op.is_file = B(m, "isFile");
+    op.index = (int32_t)I(m, "index");
+    st.mounts.push_back(op);
+  }
+  p.mounts = st.mounts.data(); p.n_mounts = st.mounts.size();
+  Napi::Array devices = A(o, "devices");
+  for (uint32_t i = 0; i < devices.Length(); i++) {
+    Napi::Object d = devices.Get(i).As<Napi::Object>();
+    DeviceOp op{};
+    op.path = st.str(S(d, "path"));
+    op.host_path = OptStr(st, d, "hostPath");
+    op.mode = (uint32_t)U(d, "mode");
+    op.dev = makedev((unsigned)U(d, "major"), (unsigned)U(d, "minor"));
+    op.uid = (uint32_t)U(d, "uid"); op.gid = (uint32_t)U(d, "gid");
+    op.index = (int32_t)I(d, "index");
+    st.devices.push_back(op);
+  }
+  p.devices = st.devices.data(); p.n_devices = st.devices.size();
+  Napi::Array links = A(o, "symlinks");
+  for (uint32_t i = 0; i < links.Length(); i++) {
+    Napi::Object l = links.Get(i).As<Napi::Object>();
+    st.symlinks.push_back({st.str(S(l, "target")), st.str(S(l, "link"))});
+  }
+  p.symlinks = st.symlinks.data(); p.n_symlinks = st.symlinks.size();
+  p.setup_rootfs = B(o, "setupRootfs");
+  p.no_pivot = B(o, "noPivot");
+  p.readonly_root = B(o, "readonlyRoot");
+  p.hooks_sync = B(o, "hooksSync");
+  Napi::Array masked = A(o, "masked");
+  for (uint32_t i = 0; i < masked.Length(); i++) st.masked.push_back(st.str(masked.Get(i).As<Napi::String>()));
+  p.masked = st.masked.data(); p.n_masked = st.masked.size();
+  Napi::Array ro = A(o, "readonly");
+  for (uint32_t i = 0; i < ro.Length(); i++) st.readonly.push_back(st.str(ro.Get(i).As<Napi::String>()));
+  p.readonly = st.readonly.data(); p.n_readonly = st.readonly.size();
+  Napi::Array rl = A(o, "rlimits");
+  for (uint32_t i = 0; i < rl.Length(); i++) {
+    Napi::Object r = rl.Get(i).As<Napi::Object>();
+    st.rlimits.push_back({(uint32_t)U(r, "resource"), U(r, "soft"), U(r, "hard"), (int32_t)I(r, "index")});
+  }
+  p.rlimits = st.rlimits.data(); p.n_rlimits = st.rlimits.size();
+  p.umask = (int32_t)I(o, "umask");
+  p.cwd = st.str(S(o, "cwd"));
+  p.uid = (uint32_t)U(o, "uid"); p.gid = (uint32_t)U(o, "gid");
+  Napi::Array groups = A(o, "groups");
+  for (uint32_t i = 0; i < groups.Length(); i++) st.groups.push_back(groups.Get(i).As<Napi::Number>().Uint32Value());
+  p.groups = st.groups.data(); p.n_groups = st.groups.size();
+  p.set_groups = B(o, "setGroups");
+  if (Has(o, "caps")) {
+    Napi::Object c = o.Get("caps").As<Napi::Object>();
+    p.set_caps = 1;
+    p.cap_bounding = U(c, "bounding"); p.cap_effective = U(c, "effective"); p.cap_permitted = U(c, "permitted");
+    p.cap_inheritable = U(c, "inheritable"); p.cap_ambient = U(c, "ambient");
+  }
+  p.no_new_privs = B(o, "noNewPrivs");
+  Napi::Array cand = A(o, "pathCandidates");
+  for (uint32_t i = 0; i < cand.Length(); i++) st.candidates.push_back(st.str(cand.Get(i).As<Napi::String>()));
+  p.path_candidates = st.candidates.data(); p.n_candidates = st.candidates.size();
+  // tsrun-init FIFO_FD SECCOMP_FD FLAGS PATH ARG0...
+  st.stub_argv.push_back(st.mut("tsrun-init"));
+  st.stub_argv.push_back(st.mut(std::string(16, '\0')));
+  st.stub_argv.push_back(st.mut(std::string(16, '\0')));
+  st.stub_argv.push_back(st.mut(std::to_string(U(o, "seccompFlags"))));
+  p.stub_path_slot = st.stub_argv.size();
+  st.stub_argv.push_back(nullptr);
+  Napi::Array args = A(o, "args");
+  for (uint32_t i = 0; i < args.Length(); i++) st.stub_argv.push_back(st.mut(args.Get(i).As<Napi::String>()));
+  st.stub_argv.push_back(nullptr);
+  p.stub_argv = st.stub_argv.data();
+  Napi::Array env = A(o, "env");
+  for (uint32_t i = 0; i < env.Length(); i++) st.envp.push_back(st.mut(env.Get(i).As<Napi::String>()));
+  st.envp.push_back(nullptr);
+  p.envp = st.envp.data();
+  p.fifo_fd = (int32_t)I(o, "fifoFd");
+  p.seccomp_fd = (int32_t)I(o, "seccompFd");
+  p.preserve_fds = (int32_t)I(o, "preserveFds");
+  p.setsid = B(o, "setsid");
+  p.console_fd = (int32_t)I(o, "consoleFd");
+  p.last_cap = (int32_t)I(o, "lastCap");
+}
+
+// The init stub, copied into a sealed memfd: what /proc/PID/exe of a waiting container shows.
+int SealedStub(const std::string &path) {
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -errno;
+  int fd = (int)syscall(SYS_memfd_create, "tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) { int e = errno; close(src); return -e; }
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(src, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { int e = errno; close(src); close(fd); return -e; }
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(fd, buf + off, n - off);
+      if (w < 0) { int e = errno; close(src); close(fd); return -e; }
+      off += w;
+    }
+  }
+  close(src);
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int e = errno; close(fd); return -e;
+  }
+  return fd;
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto st = std::make_unique<Storage>();
+  ReadPlan(*st, o);
+  int stub = SealedStub(S(o, "stubPath"));
+  if (stub < 0) { SysError(env, "open init stub " + S(o, "stubPath"), -stub).ThrowAsJavaScriptException(); return env.Null(); }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    int e = errno; close(stub);
+    SysError(env, "socketpair", e).ThrowAsJavaScriptException(); return env.Null();
+  }
+  st->plan.stub_fd = stub;
+  st->plan.sync_fd = sv[1];
+  long pid = syscall(SYS_clone, (unsigned long)(st->plan.clone_flags | SIGCHLD), 0, 0, 0, 0);
+  if (pid == 0) child_main(&st->plan);
+  int e = errno;
+  close(sv[1]);
+  close(stub);
+  if (pid < 0) { close(sv[0]); SysError(env, "clone", e).ThrowAsJavaScriptException(); return env.Null(); }
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("pid", Napi::Number::New(env, (double)pid));
+  r.Set("syncFd", Napi::Number::New(env, sv[0]));
+  return r;
+}
+
+Napi::Value SyncRecv(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd pfd = {fd, POLLIN, 0};
+  int r;
+  do { r = poll(&pfd, 1, timeout); } while (r < 0 && errno == EINTR);
+  if (r < 0) { SysError(env, "poll sync socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  if (r == 0) { SysError(env, "waiting for the container's init", ETIMEDOUT).ThrowAsJavaScriptException(); return env.Null(); }
+  Msg m;
+  ssize_t n;
+  do { n = recv(fd, &m, sizeof m, 0); } while (n < 0 && errno == EINTR);
+  if (n < 0) { SysError(env, "recv sync socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  if (n == 0) return env.Null();
+  if (n != sizeof m) { SysError(env, "short sync record", EPROTO).ThrowAsJavaScriptException(); return env.Null(); }
+  m.detail[sizeof m.detail - 1] = 0;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", m.type); o.Set("step", m.step); o.Set("errno", m.err); o.Set("pid", m.pid); o.Set("index", m.index);
+  o.Set("detail", Napi::String::New(env, m.detail));
+  return o;
+}
+
+Napi::Value SyncSend(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = info[1].As<Napi::Number>().Uint32Value();
+  if (send(fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) SysError(env, "send sync record", errno).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value Close(const Napi::CallbackInfo &info) {
+  close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Object WaitResult(Napi::Env env, pid_t pid, int status) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", pid);
+  if (pid > 0 && WIFEXITED(status)) { o.Set("code", WEXITSTATUS(status)); o.Set("signal", env.Null()); }
+  else if (pid > 0 && WIFSIGNALED(status)) { o.Set("code", env.Null()); o.Set("signal", WTERMSIG(status)); }
+  return o;
+}
+
+Napi::Value WaitPid(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  bool nohang = info.Length() > 1 && info[1].ToBoolean();
+  int status = 0;
+  pid_t r;
+  do { r = waitpid(pid, &status, nohang ? WNOHANG : 0); } while (r < 0 && errno == EINTR);
+  if (r < 0) { SysError(env, "waitpid", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  return WaitResult(env, r, status);
+}
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, pid_t pid) : Napi::AsyncWorker(env), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    pid_t r;
+    do { r = waitpid(pid_, &status_, 0); } while (r < 0 && errno == EINTR);
+    if (r < 0) err_ = errno;
+  }
+  void OnOK() override {
+    if (err_) deferred_.Reject(SysError(Env(), "waitpid", err_).Value());
+    else deferred_.Resolve(WaitResult(Env(), pid_, status_));
+  }
+ private:
+  pid_t pid_;
+  int status_ = 0, err_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value WaitExit(const Napi::CallbackInfo &info) {
+  auto *w = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  mode_t old = umask(0);
+  int r = mkfifo(path.c_str(), mode);
+  int e = errno;
+  umask(old);
+  if (r < 0) SysError(env, "mkfifo " + path, e).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value OpenPath(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) { SysError(env, "open " + path, errno).ThrowAsJavaScriptException(); return env.Null(); }
+  return Napi::Number::New(env, fd);
+}
+
+bool Alive(pid_t pid) {
+  if (kill(pid, 0) < 0 && errno == ESRCH) return false;
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  const char *p = strrchr(buf, ')');
+  return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+// start: open exec.fifo for reading; the waiting init's open completes, it writes "0"
+// and execs. Returns the bytes read (0: nobody was waiting any more).
+Napi::Value StartFifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  pid_t pid = info[1].As<Napi::Number>().Int32Value();
+  int timeout = info[2].As<Napi::Number>().Int32Value();
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) { SysError(env, "open " + path, errno).ThrowAsJavaScriptException(); return env.Null(); }
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  char buf[16];
+  for (;;) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, 20);
+    if (r > 0 && (pfd.revents & POLLIN)) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n > 0) { close(fd); return Napi::Number::New(env, (double)n); }
+    }
+    if (!Alive(pid)) { close(fd); return Napi::Number::New(env, 0); }
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+    if (timeout >= 0 && ms > timeout) { close(fd); SysError(env, "waiting for the container's init to open exec.fifo", ETIMEDOUT).ThrowAsJavaScriptException(); return env.Null(); }
+  }
+}
+
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].As<Napi::Number>().Int32Value();
+  int r;
+  do { r = flock(fd, op); } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    SysError(env, "flock", errno).ThrowAsJavaScriptException();
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));
+  exports.Set("syncSend", Napi::Function::New(env, SyncSend));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("waitpid", Napi::Function::New(env, WaitPid));
+  exports.Set("waitExit", Napi::Function::New(env, WaitExit));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("openPath", Napi::Function::New(env, OpenPath));
+  exports.Set("startFifo", Napi::Function::New(env, StartFifo));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  return exports;
+}
+
+}  // namespace
+}  // namespace tsrun
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return tsrun::Init(env, exports); }
+NODE_API_MODULE(tsrun_addon, InitAddon)

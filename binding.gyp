@@ -1,0 +1,26 @@
+{
+  "targets": [
+    {
+      "target_name": "tsrun",
+      "sources": ["addon/tsrun.cc", "addon/child.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wno-missing-field-initializers"],
+      "dependencies": ["tsrun_init"]
+    },
+    {
+      "target_name": "tsrun_init",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "build_tsrun_init",
+          "inputs": ["addon/init/init.c"],
+          "outputs": ["<(PRODUCT_DIR)/tsrun-init"],
+          "action": ["gcc", "-Os", "-s", "-static", "-nostdlib", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+                     "-ffreestanding", "-fno-builtin", "-fno-pie", "-no-pie", "-Wall", "-Wextra", "-Werror",
+                     "-o", "<(PRODUCT_DIR)/tsrun-init", "addon/init/init.c"]
+        }
+      ]
+    }
+  ]
+}

@@ -1,0 +1,185 @@
+// Small synchronous helpers for cgroupfs IO. Everything here is sync on purpose: the
+// runtime is a short-lived CLI and cgroupfs files are tiny pseudo-files.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { SyscallError } from '../errors';
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** errno number of a Node fs error (positive, as in errno.h), or 0. */
+export function errnoOf(e: unknown): number {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string') {
+    const n = (os.constants.errno as Record<string, number>)[err.code];
+    if (typeof n === 'number') return n;
+  }
+  if (err && typeof err.errno === 'number') return Math.abs(err.errno);
+  return 0;
+}
+
+export function codeOf(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/** Turn a Node fs error into a SyscallError naming the operation and file. */
+export function toSyscallError(what: string, e: unknown): Error {
+  const n = errnoOf(e);
+  return n ? new SyscallError(what, n) : (e as Error);
+}
+
+/** Block the thread for `ms` milliseconds (no busy loop). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Read a cgroup file, trimmed. Throws SyscallError. */
+export function readCg(dir: string, file: string): string {
+  const p = path.join(dir, file);
+  try {
+    return fs.readFileSync(p, 'utf8').trim();
+  } catch (e) {
+    throw toSyscallError(`read ${p}`, e);
+  }
+}
+
+/** Read a cgroup file, trimmed; undefined if it does not exist. */
+export function readCgOptional(dir: string, file: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dir, file), 'utf8').trim();
+  } catch (e) {
+    if (codeOf(e) === 'ENOENT') return undefined;
+    throw toSyscallError(`read ${path.join(dir, file)}`, e);
+  }
+}
+
+/** Write a cgroup file (one write(2), no O_CREAT semantics needed on cgroupfs). */
+export function writeCg(dir: string, file: string, data: string): void {
+  const p = path.join(dir, file);
+  try {
+    fs.writeFileSync(p, data);
+  } catch (e) {
+    throw toSyscallError(`write ${JSON.stringify(data)} to ${p}`, e);
+  }
+}
+
+export function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * mkdir -p `dir`, which must be `base` or below it (`base` = the hierarchy's mount point,
+ * never created). Returns the directories this call created, outermost first.
+ */
+export function mkdirUnder(base: string, dir: string): string[] {
+  const rel = path.relative(base, dir);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`internal: ${dir} is not below ${base}`);
+  const created: string[] = [];
+  let cur = base;
+  for (const part of rel.split('/').filter(Boolean)) {
+    cur = path.join(cur, part);
+    try {
+      fs.mkdirSync(cur, 0o755);
+      created.push(cur);
+    } catch (e) {
+      if (codeOf(e) !== 'EEXIST') throw toSyscallError(`mkdir ${cur}`, e);
+    }
+  }
+  return created;
+}
+
+/** The chain of directories from the first one below `base` down to `dir`. */
+export function chainBelow(base: string, dir: string): string[] {
+  const rel = path.relative(base, dir);
+  const out: string[] = [];
+  let cur = base;
+  for (const part of rel.split('/').filter(Boolean)) {
+    cur = path.join(cur, part);
+    out.push(cur);
+  }
+  return out;
+}
+
+function parsePids(text: string): number[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/** Pids listed in `dir`/cgroup.procs, and (recursive) in every child cgroup below it. */
+export function readPids(dir: string, recursive = true): number[] {
+  const out: number[] = [];
+  const walk = (d: string): void => {
+    const text = readCgOptional(d, 'cgroup.procs');
+    if (text !== undefined) out.push(...parsePids(text));
+    if (!recursive) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch (e) {
+      if (codeOf(e) === 'ENOENT') return;
+      throw toSyscallError(`readdir ${d}`, e);
+    }
+    for (const ent of entries) if (ent.isDirectory()) walk(path.join(d, ent.name));
+  };
+  walk(dir);
+  return [...new Set(out)];
+}
+
+export function isCgroupFs(dir: string): boolean {
+  try {
+    const t = fs.statfsSync(dir).type;
+    return t === CGROUP_SUPER_MAGIC || t === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * rmdir one cgroup directory. On cgroupfs the interface files vanish with the directory;
+ * on anything else (test fixtures on tmpfs/ext4) a ENOTEMPTY caused only by plain files
+ * is resolved by unlinking those files first. ENOENT counts as success.
+ */
+export function rmdirCgroup(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+    return;
+  } catch (e) {
+    if (codeOf(e) === 'ENOENT') return;
+    if (codeOf(e) !== 'ENOTEMPTY' || isCgroupFs(dir)) throw toSyscallError(`rmdir ${dir}`, e);
+  }
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!ent.isDirectory()) fs.unlinkSync(path.join(dir, ent.name));
+  }
+  try {
+    fs.rmdirSync(dir);
+  } catch (e) {
+    if (codeOf(e) !== 'ENOENT') throw toSyscallError(`rmdir ${dir}`, e);
+  }
+}
+
+/** Remove `dir` and every child cgroup below it, deepest first. */
+export function removeCgroupTree(dir: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (codeOf(e) === 'ENOENT') return;
+    throw toSyscallError(`readdir ${dir}`, e);
+  }
+  for (const ent of entries) if (ent.isDirectory()) removeCgroupTree(path.join(dir, ent.name));
+  rmdirCgroup(dir);
+}
+
+/** True if `dir` has child directories (child cgroups). */
+export function hasChildCgroups(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,276 @@
+// The cgroup manager: places a container in its cgroup(s) and removes them again.
+// cgroupManager() picks v1 (also used on hybrid hosts, plus the unified tree) or v2 from the
+// mountinfo-detected layout. All IO is synchronous.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { TsrunError } from '../errors';
+import { V1_REGISTRY } from './controllers/v1';
+import { enableSubtreeControllers } from './controllers/v2';
+import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
+import {
+  chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readPids,
+  removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, writeCg,
+} from './fsutil';
+import type { Hierarchy } from './hierarchy';
+import { parseCgroupsPath } from './path';
+import { v1Freezer, v1Hierarchies, v1ProcsDir } from './v1';
+import { v2Freezer, v2Hierarchies } from './v2';
+
+export interface CgroupManager {
+  readonly mode: CgroupMode;
+  /** Hierarchy key → the container's cgroup directory. v1: "memory", "cpu", "name=systemd", ...; v2 and hybrid's unified tree: "". */
+  readonly paths: Record<string, string>;
+  /** Directories create()/apply() made (outermost first); persist them to let a later destroy() remove them. */
+  readonly created: readonly string[];
+  /** mkdir -p every cgroup directory and prepare it (cpuset inheritance, v2 subtree_control). Idempotent. */
+  create(): void;
+  /** create(), then move `pid` into every hierarchy (cgroup.procs). */
+  apply(pid: number): void;
+  /** Pids in the container's cgroup and every child cgroup below it. */
+  pids(): number[];
+  freeze(): void;
+  thaw(): void;
+  isFrozen(): boolean;
+  /** Signal every process (v2 / hybrid: cgroup.kill for SIGKILL when present). Waits for nothing. */
+  killAll(signal?: NodeJS.Signals | number): void;
+  /** Whether the container's cgroup exists. */
+  exists(): boolean;
+  /** Thaw if frozen, remove the cgroups (child cgroups first) and every directory create() made. */
+  destroy(): void;
+}
+
+export interface CgroupManagerOptions {
+  /** linux.cgroupsPath as written in config.json ("" or undefined: the container id). */
+  path: string;
+  /** Container id: the cgroup name when `path` is empty; the default systemd unit name. */
+  containerId?: string;
+  /** --systemd-cgroup: parsed and rejected (no systemd driver yet). */
+  systemdCgroup?: boolean;
+  /** Test prefix prepended to every mount point from mountinfo (a fake sysfs tree). */
+  root?: string;
+  /** mountinfo file to read (default /proc/self/mountinfo). */
+  mountinfo?: string;
+  /** cgroup membership file of the runtime (default /proc/self/cgroup). */
+  procCgroup?: string;
+  /** Already-detected layout (skips reading mountinfo / proc cgroup). */
+  layout?: CgroupLayout;
+  /** Reattach to cgroups recorded earlier (the `paths` of a previous manager); skips path resolution. */
+  paths?: Record<string, string>;
+  /** Reattach: the `created` list of a previous manager, so destroy() can remove them. */
+  created?: readonly string[];
+  /** Place the container even without a v1 devices hierarchy (runc's SkipDevices). */
+  skipDevices?: boolean;
+  /** Deadline for freeze/thaw to take effect (default 5000 ms). */
+  timeoutMs?: number;
+  /** Signal sender (tests); default process.kill. */
+  kill?: (pid: number, signal: NodeJS.Signals | number) => void;
+  /** Override the systemd check for --systemd-cgroup (tests). */
+  systemdRunning?: () => boolean;
+}
+
+interface Freezer {
+  freeze(paths: Record<string, string>, timeoutMs: number): void;
+  thaw(paths: Record<string, string>, timeoutMs: number): void;
+  isFrozen(paths: Record<string, string>): boolean;
+  available(paths: Record<string, string>): boolean;
+}
+
+const REMOVE_RETRIES = 5;
+
+class FsCgroupManager implements CgroupManager {
+  readonly paths: Record<string, string>;
+  private createdDirs: string[];
+
+  constructor(
+    readonly mode: CgroupMode,
+    private readonly hierarchies: Hierarchy[],
+    private readonly freezer: Freezer,
+    private readonly procsDir: string,
+    /** Directory with cgroup.kill (v2 dir, or hybrid's unified dir). */
+    private readonly killDir: string | undefined,
+    private readonly opts: CgroupManagerOptions,
+  ) {
+    this.paths = {};
+    for (const h of hierarchies) for (const k of h.keys) this.paths[k] = h.dir;
+    this.createdDirs = [...(opts.created ?? [])];
+  }
+
+  get created(): readonly string[] {
+    return this.createdDirs;
+  }
+
+  private get timeoutMs(): number {
+    return this.opts.timeoutMs ?? 5000;
+  }
+
+  create(): void {
+    for (const h of this.hierarchies) {
+      for (const d of mkdirUnder(h.mountPoint, h.dir)) if (!this.createdDirs.includes(d)) this.createdDirs.push(d);
+      const chain = chainBelow(h.mountPoint, h.dir);
+      h.prepare?.(chain, h.mountPoint);
+      if (h.enableSubtree) enableSubtreeControllers([h.mountPoint, ...chain.slice(0, -1)]);
+    }
+  }
+
+  apply(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
+    this.create();
+    for (const h of this.hierarchies) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          writeCg(h.dir, 'cgroup.procs', String(pid));
+          break;
+        } catch (e) {
+          // The kernel can transiently refuse a task that is just being set up (runc retries too).
+          if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e;
+          sleepMs(30);
+        }
+      }
+    }
+  }
+
+  pids(): number[] {
+    return readPids(this.procsDir, true);
+  }
+
+  freeze(): void {
+    this.freezer.freeze(this.paths, this.timeoutMs);
+  }
+
+  thaw(): void {
+    this.freezer.thaw(this.paths, this.timeoutMs);
+  }
+
+  isFrozen(): boolean {
+    if (!this.exists()) return false;
+    return this.freezer.isFrozen(this.paths);
+  }
+
+  exists(): boolean {
+    return isDir(this.procsDir);
+  }
+
+  killAll(signal: NodeJS.Signals | number = 'SIGKILL'): void {
+    const isKill = signal === 'SIGKILL' || signal === 9;
+    if (isKill && this.killDir && fs.existsSync(path.join(this.killDir, 'cgroup.kill'))) { // write-only file (Linux 5.14+)
+      try {
+        writeCg(this.killDir, 'cgroup.kill', '1');
+        return;
+      } catch {
+        /* fall back to signalling each pid */
+      }
+    }
+    // Like runc: freeze so no process forks past us, signal everyone, thaw (a SIGKILLed v1
+    // task only dies once thawed; an already paused container stays paused for other signals).
+    let wasFrozen = false;
+    let froze = false;
+    if (this.freezer.available(this.paths)) {
+      try {
+        wasFrozen = this.isFrozen();
+        if (!wasFrozen) {
+          this.freeze();
+          froze = true;
+        }
+      } catch {
+        /* signal anyway */
+      }
+    }
+    const kill = this.opts.kill ?? ((pid: number, sig: NodeJS.Signals | number) => process.kill(pid, sig));
+    try {
+      for (const pid of this.pids()) {
+        try {
+          kill(pid, signal);
+        } catch (e) {
+          if (codeOf(e) !== 'ESRCH') throw toSyscallError(`kill ${pid}`, e);
+        }
+      }
+    } finally {
+      if (froze || (wasFrozen && isKill)) {
+        try { this.thaw(); } catch { /* best effort */ }
+      }
+    }
+  }
+
+  destroy(): void {
+    try {
+      if (this.isFrozen()) this.thaw();
+    } catch {
+      /* removal below reports what matters */
+    }
+    const remaining = new Set(this.hierarchies.map((h) => h.dir));
+    let lastErr: unknown;
+    for (let attempt = 0, delay = 10; remaining.size && attempt < REMOVE_RETRIES; attempt++, delay *= 2) {
+      if (attempt) sleepMs(delay);
+      let fatal = false;
+      for (const dir of [...remaining]) {
+        try {
+          removeCgroupTree(dir);
+        } catch (e) {
+          lastErr = e;
+          if ((e as { errno?: number }).errno !== 16) fatal = true; // only EBUSY is worth retrying
+        }
+        if (!isDir(dir)) remaining.delete(dir);
+      }
+      if (fatal) break;
+    }
+    if (remaining.size) {
+      const why = lastErr instanceof Error ? lastErr.message : String(lastErr);
+      throw new TsrunError(`cannot remove cgroup ${[...remaining].join(', ')}: ${why}`);
+    }
+    // Intermediate directories create() made, deepest first, unless something else lives there now.
+    const byDepth = [...this.createdDirs].sort((a, b) => b.split('/').length - a.split('/').length);
+    for (const dir of byDepth) {
+      if (!isDir(dir) || hasChildCgroups(dir)) continue;
+      try {
+        rmdirCgroup(dir);
+      } catch {
+        /* in use by someone else (EBUSY): leave it */
+      }
+    }
+    this.createdDirs = this.createdDirs.filter((d) => isDir(d));
+  }
+}
+
+function hierarchiesFromPaths(layout: CgroupLayout, paths: Record<string, string>, prefix: string): Hierarchy[] {
+  const out: Hierarchy[] = [];
+  for (const [key, dir] of Object.entries(paths)) {
+    const mount = key === '' ? layout.unifiedMount : layout.v1Mounts.get(key);
+    if (!mount) throw new TsrunError(`recorded cgroup ${JSON.stringify(key)} (${dir}) has no mounted hierarchy on this host`);
+    const mountPoint = prefix + mount.mountPoint;
+    const existing = out.find((h) => h.dir === dir);
+    if (existing) {
+      existing.keys.push(key);
+      continue;
+    }
+    out.push({
+      keys: [key],
+      mountPoint,
+      dir: path.resolve(dir),
+      prepare: V1_REGISTRY.find((c) => c.name === key)?.prepare,
+      enableSubtree: layout.mode === 'v2',
+    });
+  }
+  return out;
+}
+
+/** Build the manager for this host (or for the fake layout described by the options). */
+export function cgroupManager(opts: CgroupManagerOptions): CgroupManager {
+  const prefix = opts.root ? opts.root.replace(/\/+$/, '') : '';
+  const layout = opts.layout ?? detectCgroups(opts.mountinfo, opts.procCgroup);
+  let hierarchies: Hierarchy[];
+  if (opts.paths) {
+    hierarchies = hierarchiesFromPaths(layout, opts.paths, prefix);
+  } else {
+    const p = parseCgroupsPath(opts.path, opts.containerId ?? '', { systemdCgroup: opts.systemdCgroup, systemdRunning: opts.systemdRunning });
+    hierarchies = layout.mode === 'v2' ? v2Hierarchies(layout, p, prefix) : v1Hierarchies(layout, p, prefix, opts.skipDevices);
+  }
+  if (!hierarchies.length) throw new TsrunError('no cgroup hierarchy to place the container in');
+  const paths: Record<string, string> = {};
+  for (const h of hierarchies) for (const k of h.keys) paths[k] = h.dir;
+  if (layout.mode === 'v2') {
+    return new FsCgroupManager('v2', hierarchies, v2Freezer, paths[''], paths[''], opts);
+  }
+  const procsDir = v1ProcsDir(paths)!;
+  return new FsCgroupManager(layout.mode, hierarchies, v1Freezer, procsDir, layout.mode === 'hybrid' ? paths[''] : undefined, opts);
+}

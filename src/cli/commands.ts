@@ -1,0 +1,68 @@
+// The command and flag table: one source for the fast parser and for the yargs help text.
+import type { FlagTable } from './argv';
+
+export const GLOBAL_FLAGS: FlagTable = {
+  debug: { type: 'bool', describe: 'enable debug logging' },
+  log: { type: 'string', describe: 'set the log file to write tsrun logs to (default is stderr)' },
+  'log-format': { type: 'string', describe: 'set the log format (text or json)', default: 'text' },
+  root: { type: 'string', describe: 'root directory for storage of container state', default: '/run/tsrun' },
+  criu: { type: 'string', describe: 'accepted for runc compatibility; checkpointing is not supported', hidden: true },
+  'systemd-cgroup': { type: 'bool', describe: 'use systemd cgroup manager (cgroupsPath "slice:prefix:name")' },
+  rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false or auto)', default: 'auto' },
+  help: { type: 'bool', alias: ['h'], describe: 'show help' },
+  version: { type: 'bool', alias: ['v'], describe: 'print the version' },
+};
+
+const CREATE_FLAGS: FlagTable = {
+  bundle: { type: 'string', alias: ['b'], describe: 'path to the root of the bundle directory (default: current directory)' },
+  'console-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive the pty master fd' },
+  'pid-file': { type: 'string', describe: 'file to write the container init pid to' },
+  'no-pivot': { type: 'bool', describe: 'do not use pivot_root to jail the process inside the rootfs' },
+  'no-new-keyring': { type: 'bool', describe: 'do not create a new session keyring for the container' },
+  'preserve-fds': { type: 'int', describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N)', default: 0 },
+};
+
+export interface CommandSpec {
+  usage: string;
+  describe: string;
+  flags: FlagTable;
+  /** Positional arguments after which flag parsing stops (exec's command line). */
+  stopAfterPositionals?: number;
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  create: { usage: 'create [command options] <container-id>', describe: 'create a container', flags: CREATE_FLAGS },
+  run: {
+    usage: 'run [command options] <container-id>', describe: 'create and run a container',
+    flags: {
+      ...CREATE_FLAGS,
+      detach: { type: 'bool', alias: ['d'], describe: 'detach from the container\'s process' },
+      keep: { type: 'bool', describe: 'do not delete the container after it exits' },
+      'no-subreaper': { type: 'bool', describe: 'disable the use of the subreaper used to reap reparented processes' },
+    },
+  },
+  start: { usage: 'start <container-id>', describe: 'executes the user defined process in a created container', flags: {} },
+  state: { usage: 'state <container-id>', describe: 'output the state of a container', flags: {} },
+  kill: {
+    usage: 'kill [command options] <container-id> [signal]', describe: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
+    flags: { all: { type: 'bool', alias: ['a'], describe: 'send the specified signal to all processes inside the container' } },
+  },
+  delete: {
+    usage: 'delete [command options] <container-id>', describe: 'delete any resources held by the container',
+    flags: { force: { type: 'bool', alias: ['f'], describe: 'forcibly deletes the container if it is still running (uses SIGKILL)' } },
+  },
+  list: {
+    usage: 'list [command options]', describe: 'lists containers started by tsrun with the given root',
+    flags: {
+      format: { type: 'string', alias: ['f'], describe: 'select one of: table or json', default: 'table' },
+      quiet: { type: 'bool', alias: ['q'], describe: 'display only container IDs' },
+    },
+  },
+  spec: {
+    usage: 'spec [command options]', describe: 'create a new specification file',
+    flags: {
+      bundle: { type: 'string', alias: ['b'], describe: 'path to the root of the bundle directory' },
+      rootless: { type: 'bool', describe: 'generate a configuration for a rootless container' },
+    },
+  },
+};

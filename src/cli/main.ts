@@ -1,0 +1,92 @@
+// tsrun CLI: argv -> one library call. No logic beyond parsing and printing.
+import * as fs from 'fs';
+import * as path from 'path';
+import { TsrunError } from '../errors';
+import { configureLog, log, writeErr, writeOut } from '../log';
+import { parseArgv } from './argv';
+import { COMMANDS, GLOBAL_FLAGS } from './commands';
+import { formatList } from './list-format';
+
+export const VERSION = '0.1.0';
+const SPEC_VERSION = '1.2.0';
+
+type Flags = Record<string, unknown>;
+
+function need(args: string[], n: number, usage: string): void {
+  if (args.length < n) throw new TsrunError(`"${usage.split(' ')[0]}" requires ${n === 1 ? 'exactly 1 argument' : `at least ${n} arguments`}\nusage: tsrun ${usage}`);
+}
+
+function globals(g: Flags) {
+  return { root: g.root as string, systemdCgroup: !!g['systemd-cgroup'] };
+}
+
+async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promise<number> {
+  const lib = await import('../lib');
+  const G = globals(g);
+  const createOpts = () => ({
+    ...G, bundle: f.bundle as string | undefined, pidFile: f['pid-file'] as string | undefined,
+    consoleSocket: f['console-socket'] as string | undefined, noPivot: !!f['no-pivot'],
+    noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number,
+  });
+  switch (cmd) {
+    case 'create': need(args, 1, COMMANDS.create.usage); await lib.create(args[0], createOpts()); return 0;
+    case 'run': need(args, 1, COMMANDS.run.usage);
+      return lib.run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep });
+    case 'start': need(args, 1, COMMANDS.start.usage); await lib.start(args[0], G); return 0;
+    case 'state': need(args, 1, COMMANDS.state.usage);
+      writeOut(JSON.stringify(await lib.state(args[0], G), null, '  ') + '\n'); return 0;
+    case 'kill': need(args, 1, COMMANDS.kill.usage); await lib.kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
+    case 'delete': need(args, 1, COMMANDS.delete.usage); await lib.deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
+    case 'list': writeOut(formatList(await lib.list(G), f.format as string, !!f.quiet)); return 0;
+    case 'spec': {
+      const dir = path.resolve((f.bundle as string) ?? '.');
+      const file = path.join(dir, 'config.json');
+      if (fs.existsSync(file)) throw new TsrunError('File config.json exists. Remove it first');
+      const { defaultSpec } = await import('../spec/default-spec');
+      fs.writeFileSync(file, defaultSpec({ rootless: !!f.rootless }), { mode: 0o666 });
+      return 0;
+    }
+    default:
+      throw new TsrunError(`command "${cmd}" is not implemented by this tsrun version`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let g: Flags = {};
+  try {
+    const globalsEnd = argv.findIndex((a, i) => !a.startsWith('-') && !isGlobalValue(argv, i));
+    const head = globalsEnd < 0 ? argv : argv.slice(0, globalsEnd);
+    g = parseArgv(head, GLOBAL_FLAGS).flags;
+    configureLog({ log: g.log as string, logFormat: g['log-format'] as string, debug: !!g.debug });
+    if (g.version) {
+      writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+      return 0;
+    }
+    const cmd = globalsEnd < 0 ? undefined : argv[globalsEnd];
+    const rest = globalsEnd < 0 ? [] : argv.slice(globalsEnd + 1);
+    if (!cmd || g.help || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      const { printHelp } = await import('./help');
+      printHelp(cmd === 'help' ? rest[0] : cmd);
+      return 0;
+    }
+    const spec = COMMANDS[cmd];
+    if (!spec) throw new TsrunError(`No help topic for '${cmd}'`);
+    const { flags, args } = parseArgv(rest, spec.flags, { stopAfterPositionals: spec.stopAfterPositionals });
+    return await dispatch(cmd, flags, args, g);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    log('error', msg);
+    writeErr(`${msg}\n`);
+    return e instanceof TsrunError ? e.exitCode : 1;
+  }
+}
+
+function isGlobalValue(argv: string[], i: number): boolean {
+  // "--root X": X is the value of a global string flag, not the command.
+  if (i === 0) return false;
+  const prev = argv[i - 1];
+  if (!prev.startsWith('-') || prev.includes('=')) return false;
+  const name = prev.replace(/^--?/, '');
+  const spec = GLOBAL_FLAGS[name];
+  return !!spec && spec.type !== 'bool';
+}

@@ -1,0 +1,12 @@
+// The library: everything the CLI does, as typed async functions.
+export { create, type CreateOptions, type Created } from './lifecycle/create';
+export { start } from './lifecycle/start';
+export { kill } from './lifecycle/kill';
+export { deleteContainer } from './lifecycle/delete';
+export { state, list } from './lifecycle/query';
+export { run, type RunOptions } from './lifecycle/run';
+export type { GlobalOptions } from './lifecycle/options';
+export type { OciState, Status } from './state/status';
+export { loadSpec, parseSpec } from './spec/load';
+export * from './errors';
+export type { Spec } from './spec/config-types';

@@ -1,0 +1,119 @@
+// create: claim the id, plan, clone the child, and walk it through the sync protocol:
+// cgroup placement and id maps before it proceeds, then wait until it execs tsrun-init.
+import * as fs from 'fs';
+import * as path from 'path';
+import { cgroupManager, type CgroupManager } from '../cgroups';
+import { TsrunError } from '../errors';
+import { log } from '../log';
+import { addon, stubPath } from '../native/addon';
+import { MSG } from '../native/constants';
+import { buildPlan, type ContainerPlan } from '../plan/plan';
+import { loadSpec } from '../spec/load';
+import type { Spec } from '../spec/config-types';
+import { StateDir, writeAtomic, type StoredState } from '../state/store';
+import { startTime } from '../state/status';
+import { cgroupMountView } from './cgroup-view';
+import { childError } from './child-error';
+import { writeIdMaps } from './idmap';
+import { GlobalOptions, rootOf } from './options';
+
+export interface CreateOptions extends GlobalOptions {
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** Already-parsed config (library callers); default: <bundle>/config.json. */
+  spec?: Spec;
+}
+
+export interface Created { id: string; pid: number; bundle: string }
+
+const SYNC_TIMEOUT_MS = 120_000;
+
+export function ociTimestamp(d = new Date()): string {
+  const frac = String(d.getMilliseconds() * 1e6 + Number(process.hrtime.bigint() % 1000000n)).padStart(9, '0').replace(/0+$/, '');
+  return d.toISOString().slice(0, 19) + (frac ? '.' + frac : '') + 'Z';
+}
+
+export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
+  const bundle = path.resolve(opts.bundle ?? process.cwd());
+  const spec = opts.spec ?? loadSpec(bundle);
+  if (spec.process?.terminal && !opts.consoleSocket) {
+    throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
+  }
+  if (spec.process?.terminal) throw new TsrunError('process.terminal: terminals are not supported by this tsrun version yet', { field: 'process.terminal' });
+  const sd = new StateDir(rootOf(opts), id);
+  sd.create();
+  let cg: CgroupManager | undefined;
+  try {
+    cg = cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup });
+    addon().mkfifo(sd.fifo, 0o622);
+    const fifoFd = addon().openPath(sd.fifo);
+    let plan: ContainerPlan;
+    try {
+      const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+      plan = buildPlan(spec, {
+        bundle, stubPath: stubPath(), fifoFd, preserveFds: opts.preserveFds ?? 0, noPivot: !!opts.noPivot,
+        consoleFd: -1, cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
+      });
+      const pid = runChild(plan, cg);
+      const state: StoredState = {
+        ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
+        created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
+        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, newNamespaces: [...plan.newNamespaces],
+      };
+      if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
+      sd.write(state);
+      if (opts.pidFile) writeAtomic(path.resolve(opts.pidFile), String(pid));
+      return { id, pid, bundle };
+    } finally {
+      addon().close(fifoFd);
+    }
+  } catch (e) {
+    try { cg?.destroy(); } catch (err) { log('warning', `removing cgroup: ${(err as Error).message}`); }
+    sd.remove();
+    throw e;
+  } finally {
+    sd.unlock();
+  }
+}
+
+/** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
+function runChild(plan: ContainerPlan, cg: CgroupManager): number {
+  const a = addon();
+  const { pid: stage1, syncFd } = a.spawn(plan.native);
+  let init = stage1;
+  let stage1Reaped = false;
+  try {
+    cg.apply(stage1);
+    if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
+    if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));
+    a.syncSend(syncFd, MSG.GO);
+    for (;;) {
+      const msg = a.syncRecv(syncFd, SYNC_TIMEOUT_MS);
+      if (!msg) break;
+      if (msg.type === MSG.ERROR) throw childError(msg, plan.native.args);
+      if (msg.type === MSG.USERNS) {
+        writeIdMaps(msg.pid, plan.uidMappings, plan.gidMappings);
+        a.syncSend(syncFd, MSG.GO);
+      } else if (msg.type === MSG.PID) {
+        init = msg.pid;
+        a.waitpid(stage1);
+        stage1Reaped = true;
+      } else if (msg.type === MSG.HOOKS) {
+        a.syncSend(syncFd, MSG.GO);
+      }
+    }
+    return init;
+  } catch (e) {
+    for (const p of new Set([stage1, init])) {
+      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+      if (p !== stage1 || !stage1Reaped) { try { a.waitpid(p); } catch { /* not ours */ } }
+    }
+    throw e;
+  } finally {
+    a.close(syncFd);
+  }
+}

@@ -1,0 +1,26 @@
+// kill: signal the init (or, with --all, every process in the container's cgroup).
+import { TsrunError } from '../errors';
+import { Container } from './container';
+import { GlobalOptions } from './options';
+import { parseSignal } from './signals';
+
+export async function kill(id: string, signal?: string | number, opts: GlobalOptions & { all?: boolean } = {}): Promise<void> {
+  const sig = parseSignal(signal);
+  const c = new Container(id, opts);
+  try {
+    const status = c.status();
+    if (status === 'stopped' && !opts.all) throw new TsrunError('container not running');
+    if (opts.all) {
+      c.cgroup.killAll(sig);
+      return;
+    }
+    try {
+      process.kill(c.state.pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running');
+      throw e;
+    }
+  } finally {
+    c.sd.unlock();
+  }
+}

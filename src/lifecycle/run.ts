@@ -1,0 +1,42 @@
+// run: create + start, then (unless detached) forward signals, wait, delete, and return
+// the container's exit status (128+N when killed by signal N).
+import { addon } from '../native/addon';
+import { log } from '../log';
+import { create, type CreateOptions } from './create';
+import { deleteContainer } from './delete';
+import { start } from './start';
+
+export interface RunOptions extends CreateOptions { detach?: boolean; keep?: boolean }
+
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM', 'SIGPIPE'];
+
+export async function run(id: string, opts: RunOptions = {}): Promise<number> {
+  const { pid } = await create(id, opts);
+  if (opts.detach) {
+    await start(id, opts);
+    return 0;
+  }
+  const handlers = FORWARDED.map((sig) => {
+    const h = () => { try { process.kill(pid, sig); } catch { /* exited */ } };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    const exited = addon().waitExit(pid);
+    try {
+      await start(id, opts);
+    } catch (e) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await exited;
+      await deleteContainer(id, { ...opts, force: true });
+      throw e;
+    }
+    const st = await exited;
+    if (!opts.keep) {
+      try { await deleteContainer(id, { ...opts, force: true }); } catch (e) { log('warning', (e as Error).message); }
+    }
+    return st.code ?? 128 + (st.signal ?? 0);
+  } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+  }
+}

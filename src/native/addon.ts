@@ -1,0 +1,73 @@
+// Typed access to the C++ addon (build/Release/tsrun.node) and the init stub next to it.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface NativeMount {
+  source: string | null; target: string; fstype: string | null; data: string | null;
+  kind: 0 | 1; flags: number; propagation: number; isFile: boolean; index: number;
+}
+export interface NativeDevice {
+  path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
+}
+export interface NativeCaps { bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
+
+/** What the child executes between clone and exec: see addon/plan.h. */
+export interface NativePlan {
+  rootfs: string; rootfsParentMount: string | null;
+  cloneFlags: number; unshareFlags: number; twoStage: boolean; usernsSync: boolean; userns: boolean;
+  joins: { type: number; path: string; index: number }[];
+  hostname: string | null; domainname: string | null;
+  rootPropagation: number;
+  mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
+  setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
+  masked: string[]; readonly: string[];
+  rlimits: { resource: number; soft: bigint; hard: bigint; index: number }[];
+  umask: number; cwd: string; uid: number; gid: number; groups: number[]; setGroups: boolean;
+  caps: NativeCaps | null; noNewPrivs: boolean;
+  pathCandidates: string[]; args: string[]; env: string[];
+  stubPath: string; fifoFd: number; seccompFd: number; seccompFlags: number; preserveFds: number;
+  setsid: boolean; consoleFd: number; lastCap: number;
+}
+
+export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string }
+export interface WaitStatus { pid: number; code: number | null; signal: number | null }
+
+export interface Addon {
+  spawn(plan: NativePlan): { pid: number; syncFd: number };
+  syncRecv(fd: number, timeoutMs: number): SyncMsg | null;
+  syncSend(fd: number, type: number): void;
+  close(fd: number): void;
+  waitpid(pid: number, nohang?: boolean): WaitStatus;
+  waitExit(pid: number): Promise<WaitStatus>;
+  mkfifo(path: string, mode: number): void;
+  openPath(path: string): number;
+  startFifo(path: string, pid: number, timeoutMs: number): number;
+  flock(fd: number, op: number): boolean;
+}
+
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+
+let cached: { addon: Addon; dir: string } | undefined;
+
+function buildDir(): string {
+  // dist/tsrun.js and src/native/addon.ts both sit two levels below the package root.
+  for (const up of ['..', '../..', '../../..']) {
+    const dir = path.resolve(__dirname, up, 'build', 'Release');
+    if (fs.existsSync(path.join(dir, 'tsrun.node'))) return dir;
+  }
+  throw new Error('tsrun addon not built: run `npm run build` (build/Release/tsrun.node is missing)');
+}
+
+export function addon(): Addon {
+  if (!cached) {
+    const dir = buildDir();
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    cached = { addon: require(path.join(dir, 'tsrun.node')) as Addon, dir };
+  }
+  return cached.addon;
+}
+
+export function stubPath(): string {
+  addon();
+  return path.join(cached!.dir, 'tsrun-init');
+}

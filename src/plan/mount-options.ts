@@ -1,0 +1,46 @@
+// config.json mount options -> mount(2) flags, propagation flags and the data string.
+import { ConfigError } from '../errors';
+import { MS } from '../native/constants';
+
+export interface ParsedOptions {
+  flags: number;        // MS_* for the mount itself
+  clear: number;        // flags explicitly cleared (rw, suid, ...): matter for bind remounts
+  propagation: number;  // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC)
+  bind: boolean;
+  recursive: boolean;
+  data: string[];       // fs-specific options passed through
+}
+
+const SET: Record<string, number> = {
+  ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS, dirsync: MS.DIRSYNC,
+  mand: MS.MANDLOCK, noatime: MS.NOATIME, nodiratime: MS.NODIRATIME, relatime: MS.RELATIME,
+  strictatime: MS.STRICTATIME, lazytime: MS.LAZYTIME, silent: MS.SILENT, iversion: MS.I_VERSION,
+  nosymfollow: MS.NOSYMFOLLOW, remount: MS.REMOUNT,
+};
+const CLEAR: Record<string, number> = {
+  rw: MS.RDONLY, suid: MS.NOSUID, dev: MS.NODEV, exec: MS.NOEXEC, async: MS.SYNCHRONOUS, nomand: MS.MANDLOCK,
+  atime: MS.NOATIME, diratime: MS.NODIRATIME, norelatime: MS.RELATIME, nostrictatime: MS.STRICTATIME,
+  nolazytime: MS.LAZYTIME, loud: MS.SILENT, noiversion: MS.I_VERSION, symfollow: MS.NOSYMFOLLOW, defaults: 0,
+};
+export const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+// Options a later stage implements (mount_setattr, idmapped mounts, tmpcopyup): refused, not ignored.
+const NOT_YET = new Set(['rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime',
+  'rdiratime', 'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
+  'rsymfollow', 'idmap', 'ridmap', 'tmpcopyup']);
+
+export function parseMountOptions(options: string[] | undefined, field: string): ParsedOptions {
+  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [] };
+  (options ?? []).forEach((opt, i) => {
+    if (opt === 'bind') out.bind = true;
+    else if (opt === 'rbind') { out.bind = true; out.recursive = true; }
+    else if (opt in SET) { out.flags |= SET[opt]; out.clear &= ~SET[opt]; }
+    else if (opt in CLEAR) { out.flags &= ~CLEAR[opt]; out.clear |= CLEAR[opt]; }
+    else if (opt in PROPAGATION) out.propagation = PROPAGATION[opt];
+    else if (NOT_YET.has(opt)) throw new ConfigError(`${field}.options[${i}]`, `mount option "${opt}" is not supported by this tsrun version`);
+    else out.data.push(opt);
+  });
+  return out;
+}

@@ -1,0 +1,20 @@
+// The host's mount table, for finding the mount that holds the rootfs.
+import * as fs from 'fs';
+
+export function mountPoints(text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length > 4) out.push(f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+/** The deepest mount point that contains `p`. */
+export function mountOf(p: string, points = mountPoints()): string {
+  let best = '/';
+  for (const mp of points) {
+    if ((p === mp || p.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
+  }
+  return best;
+}

@@ -1,0 +1,78 @@
+// config.json mounts[] -> the child's mount list (targets relative to the rootfs).
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Mount } from '../spec/config-types';
+import type { NativeMount } from '../native/addon';
+import { ConfigError } from '../errors';
+import { MS } from '../native/constants';
+import { parseMountOptions } from './mount-options';
+
+/** How the cgroup hierarchies look from the container: filled in from the cgroup manager. */
+export interface CgroupMountView {
+  /** cgroup v1 hierarchies: `name` is the directory under the mount (cpu,cpuacct / name=systemd -> systemd). */
+  v1: { dir: string; hostPath: string; subsystems: string }[];
+  /** cgroup v2 (pure v2 host): the container's cgroup directory on the host. */
+  v2?: string;
+  cgroupns: boolean;
+}
+
+export function rel(dest: string): string {
+  const norm = path.posix.normalize('/' + dest);
+  return norm.replace(/^\/+/, '');
+}
+
+function mountPoint(source: string | null, bind: boolean): boolean {
+  if (!bind || !source) return false;
+  try { return !fs.statSync(source).isDirectory(); } catch { return false; }
+}
+
+export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView): NativeMount[] {
+  const out: NativeMount[] = [];
+  (mounts ?? []).forEach((m, index) => {
+    const field = `mounts[${index}]`;
+    if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
+    const o = parseMountOptions(m.options, field);
+    const bind = o.bind || m.type === 'bind';
+    const target = rel(m.destination);
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      out.push(...cgroupMounts(target, o.flags, index, cg, m.type));
+      return;
+    }
+    let source = m.source ?? null;
+    if (bind) {
+      if (!source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
+      source = path.resolve(bundle, source);
+      if (!fs.existsSync(source)) throw new ConfigError(`${field}.source`, `${source}: no such file or directory`);
+    }
+    out.push({
+      source, target, fstype: bind ? null : (m.type ?? null), data: o.data.length ? o.data.join(',') : null,
+      kind: bind ? 1 : 0,
+      flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
+      propagation: o.propagation, isFile: mountPoint(source, bind), index,
+    });
+  });
+  return out;
+}
+
+// A "cgroup" mount: like runc, a tmpfs with every v1 hierarchy bound in (or mounted, with a
+// cgroup namespace), and on a v2 host the cgroup2 filesystem (or the container's cgroup bound).
+function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMountView, type: string): NativeMount[] {
+  const base = { data: null, propagation: 0, isFile: false, index };
+  if (cg.v2 !== undefined || type === 'cgroup2') {
+    if (cg.cgroupns || cg.v2 === undefined) return [{ ...base, source: 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags }];
+    return [{ ...base, source: cg.v2, target, fstype: null, kind: 1, flags: flags | MS.REC }];
+  }
+  const out: NativeMount[] = [{
+    ...base, source: 'tmpfs', target, fstype: 'tmpfs', data: 'mode=755', kind: 0,
+    flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+  }];
+  for (const h of cg.v1) {
+    const t = `${target}/${h.dir}`;
+    if (cg.cgroupns) out.push({ ...base, source: 'cgroup', target: t, fstype: 'cgroup', data: h.subsystems, kind: 0, flags });
+    else out.push({ ...base, source: h.hostPath, target: t, fstype: null, kind: 1, flags: flags | MS.REC });
+  }
+  if (flags & MS.RDONLY) {
+    out.push({ ...base, source: null, target, fstype: null, kind: 0, flags: MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC });
+  }
+  return out;
+}

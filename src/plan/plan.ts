@@ -1,0 +1,129 @@
+// Spec -> everything create needs: the native plan the child executes, and the parent's
+// own work (id maps, cgroup, oom score, hooks) that the sync protocol interleaves with it.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { LinuxIdMapping, Spec } from '../spec/config-types';
+import type { NativePlan } from '../native/addon';
+import { ConfigError } from '../errors';
+import { CLONE, MS, NAMESPACES } from '../native/constants';
+import { planCaps, lastCap } from './capabilities';
+import { devSymlinks, needsDevSetup, planDevices } from './devices';
+import { mountOf } from './mountinfo';
+import { CgroupMountView, planMounts } from './mounts';
+import { PROPAGATION } from './mount-options';
+import { checkProcess, pathCandidates, withHome } from './process';
+import { planRlimits } from './rlimits';
+
+export interface PlanOptions {
+  bundle: string;
+  stubPath: string;
+  fifoFd: number;          // -1: none
+  preserveFds: number;
+  noPivot: boolean;
+  consoleFd: number;       // -1: no terminal
+  cgroup: CgroupMountView;
+  warn: (msg: string) => void;
+}
+
+export interface ContainerPlan {
+  native: NativePlan;
+  rootfs: string;
+  newNamespaces: Set<string>;
+  uidMappings: LinuxIdMapping[];
+  gidMappings: LinuxIdMapping[];
+  oomScoreAdj: number | undefined;
+}
+
+export function resolveRootfs(spec: Spec, bundle: string): string {
+  if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
+  const p = path.resolve(bundle, spec.root.path);
+  try {
+    const real = fs.realpathSync(p);
+    if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${p}: not a directory`);
+    return real;
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError('root.path', `${p}: no such directory`);
+  }
+}
+
+export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
+  const proc = spec.process;
+  checkProcess(proc);
+  const rootfs = resolveRootfs(spec, opts.bundle);
+  const linux = spec.linux ?? {};
+  const nsList = linux.namespaces ?? [];
+  const newNs = new Set<string>();
+  const joins: NativePlan['joins'] = [];
+  nsList.forEach((ns, index) => {
+    const info = NAMESPACES[ns.type];
+    if (!info) throw new ConfigError(`linux.namespaces[${index}].type`, `unknown namespace type "${ns.type}"`);
+    if (ns.path) {
+      if (!fs.existsSync(ns.path)) throw new ConfigError(`linux.namespaces[${index}].path`, `${ns.path}: no such file`);
+      joins.push({ type: info.flag, path: ns.path, index });
+    } else newNs.add(ns.type);
+  });
+  const joinedUser = nsList.some((n) => n.type === 'user' && n.path);
+  const userns = newNs.has('user') || joinedUser;
+  const uidMappings = linux.uidMappings ?? [];
+  const gidMappings = linux.gidMappings ?? [];
+  if (newNs.has('user') && (uidMappings.length === 0 || gidMappings.length === 0)) {
+    throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+  }
+  if ((spec.hostname || spec.domainname) && !newNs.has('uts')) {
+    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'cannot be set without a new uts namespace');
+  }
+  const flagsOf = (names: Iterable<string>) => [...names].reduce((f, n) => f | NAMESPACES[n].flag, 0);
+  const twoStage = joins.length > 0 || newNs.has('time');
+  const cloneFlags = twoStage ? 0 : flagsOf([...newNs].filter((n) => n !== 'cgroup'));
+  const unshareFlags = twoStage ? flagsOf([...newNs].filter((n) => n !== 'user')) : (newNs.has('cgroup') ? CLONE.NEWCGROUP : 0);
+  const setupRootfs = newNs.has('mount') || nsList.some((n) => n.type === 'mount' && n.path);
+
+  const mounts = planMounts(spec.mounts, opts.bundle, opts.cgroup);
+  const devSetup = needsDevSetup(spec.mounts);
+  const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;
+  if (linux.rootfsPropagation && prop === undefined) {
+    throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
+  }
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const env = withHome(proc.env ?? [], rootfs, user.uid);
+  const args = proc.args!;
+
+  const native: NativePlan = {
+    rootfs,
+    rootfsParentMount: mountOf(path.dirname(rootfs)),
+    cloneFlags, unshareFlags, twoStage,
+    usernsSync: twoStage && newNs.has('user'),
+    userns, joins,
+    hostname: spec.hostname ?? null,
+    domainname: spec.domainname ?? null,
+    rootPropagation: prop || (MS.SLAVE | MS.REC),
+    mounts,
+    devices: setupRootfs && devSetup ? planDevices(linux.devices, userns) : [],
+    symlinks: setupRootfs && devSetup ? devSymlinks() : [],
+    setupRootfs,
+    noPivot: opts.noPivot,
+    readonlyRoot: spec.root?.readonly === true,
+    hooksSync: false,
+    masked: linux.maskedPaths ?? [],
+    readonly: linux.readonlyPaths ?? [],
+    rlimits: planRlimits(proc.rlimits),
+    umask: user.umask ?? -1,
+    cwd: proc.cwd,
+    uid: user.uid, gid: user.gid,
+    groups: user.additionalGids ?? [],
+    setGroups: true,
+    caps: planCaps(proc.capabilities, opts.warn),
+    noNewPrivs: proc.noNewPrivileges === true,
+    pathCandidates: pathCandidates(args[0], env),
+    args, env,
+    stubPath: opts.stubPath,
+    fifoFd: opts.fifoFd,
+    seccompFd: -1, seccompFlags: 0,
+    preserveFds: opts.preserveFds,
+    setsid: true,
+    consoleFd: opts.consoleFd,
+    lastCap: lastCap(),
+  };
+  return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };
+}

@@ -1,0 +1,111 @@
+// JSON parsing that keeps 64-bit integers exact: integers beyond 2^53 become bigint
+// (memory limits such as 9223372036854775807, rlimits such as 18446744073709551615).
+// Everything else parses as JSON.parse would.
+
+const BIG = /(?:^|[\s,:[])-?\d{16,}(?=[\s,\]}]|$)/;
+
+export function parseJson(text: string): unknown {
+  if (!BIG.test(text)) return JSON.parse(text);
+  return new Parser(text).document();
+}
+
+/** The value with every bigint turned back into a (possibly rounded) number: for schema validation. */
+export function lossy(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(lossy);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = lossy(v);
+    return out;
+  }
+  return value;
+}
+
+class Parser {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  document(): unknown {
+    const v = this.value();
+    this.ws();
+    if (this.i !== this.s.length) this.fail('unexpected data after the JSON value');
+    return v;
+  }
+
+  private fail(what: string): never {
+    throw new SyntaxError(`${what} at position ${this.i}`);
+  }
+
+  private ws(): void {
+    while (this.i < this.s.length && ' \t\n\r'.includes(this.s[this.i])) this.i++;
+  }
+
+  private value(): unknown {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.string();
+    if (c === '-' || (c >= '0' && c <= '9')) return this.number();
+    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.s.startsWith(word, this.i)) { this.i += word.length; return v; }
+    }
+    return this.fail('unexpected token');
+  }
+
+  private object(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    this.i++;
+    this.ws();
+    if (this.s[this.i] === '}') { this.i++; return out; }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] !== '"') this.fail('expected a property name');
+      const k = this.string();
+      this.ws();
+      if (this.s[this.i++] !== ':') this.fail('expected ":"');
+      out[k] = this.value();
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === '}') return out;
+      if (c !== ',') this.fail('expected "," or "}"');
+    }
+  }
+
+  private array(): unknown[] {
+    const out: unknown[] = [];
+    this.i++;
+    this.ws();
+    if (this.s[this.i] === ']') { this.i++; return out; }
+    for (;;) {
+      out.push(this.value());
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === ']') return out;
+      if (c !== ',') this.fail('expected "," or "]"');
+    }
+  }
+
+  private string(): string {
+    const start = this.i;
+    this.i++;
+    while (this.i < this.s.length) {
+      const c = this.s[this.i];
+      if (c === '\\') this.i += 2;
+      else if (c === '"') { this.i++; return JSON.parse(this.s.slice(start, this.i)) as string; }
+      else this.i++;
+    }
+    return this.fail('unterminated string');
+  }
+
+  private number(): number | bigint {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.i, this.i + 400));
+    if (!m) return this.fail('bad number');
+    this.i += m[0].length;
+    if (!m[2] && !m[3]) {
+      const n = Number(m[0]);
+      return Number.isSafeInteger(n) ? n : BigInt(m[0]);
+    }
+    return Number(m[0]);
+  }
+}

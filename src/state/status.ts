@@ -1,0 +1,48 @@
+// Live status: computed from the process, never stored. pid reuse is caught by comparing
+// the process start time recorded at create.
+import * as fs from 'fs';
+import * as path from 'path';
+import { FIFO_FILE, StoredState } from './store';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks), or null if the process is gone or a zombie. */
+export function startTime(pid: number): string | null {
+  let stat: string;
+  try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return null; }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z' || rest[0] === 'X') return null;
+  return rest[19] ?? null;
+}
+
+export function initAlive(s: StoredState): boolean {
+  return s.pid > 0 && startTime(s.pid) === s.pidStartTime;
+}
+
+export function liveStatus(s: StoredState, stateDir: string, isFrozen: () => boolean = () => false): Status {
+  if (!initAlive(s)) return 'stopped';
+  if (fs.existsSync(path.join(stateDir, FIFO_FILE))) return 'created';
+  return isFrozen() ? 'paused' : 'running';
+}
+
+/** The OCI state as runc prints it (`runc state`). */
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+}
+
+export function ociState(s: StoredState, status: Status): OciState {
+  const out: OciState = {
+    ociVersion: s.ociVersion, id: s.id, pid: status === 'stopped' ? 0 : s.pid, status,
+    bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner,
+  };
+  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
+  return out;
+}
