@@ -3,6 +3,7 @@ module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  testTimeout: 60000,
   transform: {
     // Transpile-only ts-jest (isolatedModules: true, given through the tsconfig override
     // because ts-jest's own `isolatedModules` option is deprecated). Type checking is

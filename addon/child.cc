@@ -302,16 +302,7 @@ void enter_root() {
 }
 
 void finish_rootfs() {
-  for (uint32_t i = 0; i < P->n_masked; i++) {
-    const char *p = P->masked[i];
-    struct stat st;
-    long r = SC(SYS_newfstatat, AT_FDCWD, p, &st, 0);
-    if (r == -ENOENT) continue;
-    check(r, STEP_MASK, (int32_t)i, p);
-    if (S_ISDIR(st.st_mode)) r = SC(SYS_mount, "tmpfs", p, "tmpfs", MS_RDONLY, 0);
-    else r = SC(SYS_mount, "/dev/null", p, 0, MS_BIND, 0);
-    check(r, STEP_MASK, (int32_t)i, p);
-  }
+  // runc's order: read-only paths first, then masked ones.
   for (uint32_t i = 0; i < P->n_readonly; i++) {
     const char *p = P->readonly[i];
     long r = SC(SYS_mount, p, p, 0, MS_BIND | MS_REC, 0);
@@ -321,6 +312,16 @@ void finish_rootfs() {
     unsigned long keep = fd >= 0 ? locked_flags(fd) : 0;
     if (fd >= 0) SC(SYS_close, fd);
     check(SC(SYS_mount, p, p, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, 0), STEP_READONLY_PATH, (int32_t)i, p);
+  }
+  for (uint32_t i = 0; i < P->n_masked; i++) {
+    const char *p = P->masked[i];
+    struct stat st;
+    long r = SC(SYS_newfstatat, AT_FDCWD, p, &st, 0);
+    if (r == -ENOENT) continue;
+    check(r, STEP_MASK, (int32_t)i, p);
+    if (S_ISDIR(st.st_mode)) r = SC(SYS_mount, "tmpfs", p, "tmpfs", MS_RDONLY, 0);
+    else r = SC(SYS_mount, "/dev/null", p, 0, MS_BIND, 0);
+    check(r, STEP_MASK, (int32_t)i, p);
   }
   if (P->readonly_root) {
     long fd = SC(SYS_openat, AT_FDCWD, "/", O_PATH | O_CLOEXEC);

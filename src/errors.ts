@@ -26,7 +26,8 @@ export class ConfigError extends TsrunError {
 /** The container named does not exist (containerd matches "does not exist"). */
 export class NotExistError extends TsrunError {
   constructor(id: string) {
-    super(`container "${id}" does not exist`);
+    super('container does not exist');
+    void id;
     this.name = 'NotExistError';
   }
 }

@@ -10,3 +10,4 @@ export type { OciState, Status } from './state/status';
 export { loadSpec, parseSpec } from './spec/load';
 export * from './errors';
 export type { Spec } from './spec/config-types';
+export { defaultSpec } from './spec/default-spec';

@@ -13,7 +13,7 @@ export function configureLog(opts: { log?: string; logFormat?: string; debug?: b
   format = opts.logFormat === 'json' ? 'json' : 'text';
   debugOn = !!opts.debug;
   if (opts.log) {
-    try { logFd = fs.openSync(opts.log, 'a', 0o644); } catch { logFd = -1; }
+    logFd = fs.openSync(opts.log, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_SYNC, 0o644);
   }
 }
 
@@ -25,16 +25,31 @@ function rfc3339(d = new Date()): string {
   return local.toISOString().slice(0, 19) + tz;
 }
 
+const HTML = /[<>&]/g;
+const HTML_ESC: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
+
+/** logrus' text and JSON formatters, as runc configures them. */
 export function formatLine(level: Level, msg: string, time = new Date()): string {
-  if (format === 'json') return JSON.stringify({ level, msg, time: rfc3339(time) }) + '\n';
-  return `time="${rfc3339(time)}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  if (format === 'json') return JSON.stringify({ level, msg, time: rfc3339(time) }).replace(HTML, (c) => HTML_ESC[c]) + '\n';
+  const value = /^[A-Za-z0-9\-._/@^+]+$/.test(msg) ? msg : JSON.stringify(msg);
+  return `time="${rfc3339(time)}" level=${level} msg=${value}\n`;
+}
+
+/** runc's fatal(): the log line goes to the log (stderr without --log); with --log the bare message also goes to stderr. */
+export function fatal(msg: string): void {
+  if (logFd >= 0) {
+    try { fs.writeSync(logFd, formatLine('error', msg)); } catch { /* best effort */ }
+    writeErr(msg + '\n');
+  } else {
+    writeErr(formatLine('error', msg));
+  }
 }
 
 export function log(level: Level, msg: string): void {
   if (level === 'debug' && !debugOn) return;
   if (logFd >= 0) {
     try { fs.writeSync(logFd, formatLine(level, msg)); } catch { /* the log is best effort */ }
-  } else if (level !== 'error') {
+  } else {
     writeErr(formatLine(level, msg));
   }
 }

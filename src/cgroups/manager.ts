@@ -153,25 +153,37 @@ class FsCgroupManager implements CgroupManager {
 
   killAll(signal: NodeJS.Signals | number = 'SIGKILL'): void {
     const isKill = signal === 'SIGKILL' || signal === 9;
+    const canFreeze = this.freezer.available(this.paths);
+    let wasFrozen = false;
+    try {
+      wasFrozen = canFreeze && this.isFrozen();
+    } catch {
+      /* unknown: treat as thawed */
+    }
+    let killed = false;
     if (isKill && this.killDir && fs.existsSync(path.join(this.killDir, 'cgroup.kill'))) { // write-only file (Linux 5.14+)
       try {
         writeCg(this.killDir, 'cgroup.kill', '1');
-        return;
+        killed = true;
       } catch {
         /* fall back to signalling each pid */
       }
     }
-    // Like runc: freeze so no process forks past us, signal everyone, thaw (a SIGKILLed v1
-    // task only dies once thawed; an already paused container stays paused for other signals).
-    let wasFrozen = false;
+    if (!killed) this.signalEach(signal, canFreeze && !wasFrozen);
+    // A SIGKILLed task in a frozen v1 cgroup only dies once thawed (hybrid: even after the
+    // unified cgroup.kill). A paused container stays paused for any other signal.
+    if (isKill && wasFrozen) {
+      try { this.thaw(); } catch { /* best effort */ }
+    }
+  }
+
+  /** Like runc: freeze so no process forks past us, signal everyone, thaw again. */
+  private signalEach(signal: NodeJS.Signals | number, freezeAround: boolean): void {
     let froze = false;
-    if (this.freezer.available(this.paths)) {
+    if (freezeAround) {
       try {
-        wasFrozen = this.isFrozen();
-        if (!wasFrozen) {
-          this.freeze();
-          froze = true;
-        }
+        this.freeze();
+        froze = true;
       } catch {
         /* signal anyway */
       }
@@ -186,7 +198,7 @@ class FsCgroupManager implements CgroupManager {
         }
       }
     } finally {
-      if (froze || (wasFrozen && isKill)) {
+      if (froze) {
         try { this.thaw(); } catch { /* best effort */ }
       }
     }

@@ -2,13 +2,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TsrunError } from '../errors';
-import { configureLog, log, writeErr, writeOut } from '../log';
+import { configureLog, fatal, writeOut } from '../log';
 import { parseArgv } from './argv';
 import { COMMANDS, GLOBAL_FLAGS } from './commands';
 import { formatList } from './list-format';
 
 export const VERSION = '0.1.0';
-const SPEC_VERSION = '1.2.0';
+export const SPEC_VERSION = '1.2.0';
 
 type Flags = Record<string, unknown>;
 
@@ -34,7 +34,7 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
       return lib.run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep });
     case 'start': need(args, 1, COMMANDS.start.usage); await lib.start(args[0], G); return 0;
     case 'state': need(args, 1, COMMANDS.state.usage);
-      writeOut(JSON.stringify(await lib.state(args[0], G), null, '  ') + '\n'); return 0;
+      writeOut(JSON.stringify(await lib.state(args[0], G), null, '  ')); return 0;
     case 'kill': need(args, 1, COMMANDS.kill.usage); await lib.kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
     case 'delete': need(args, 1, COMMANDS.delete.usage); await lib.deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
     case 'list': writeOut(formatList(await lib.list(G), f.format as string, !!f.quiet)); return 0;
@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     const globalsEnd = argv.findIndex((a, i) => !a.startsWith('-') && !isGlobalValue(argv, i));
     const head = globalsEnd < 0 ? argv : argv.slice(0, globalsEnd);
     g = parseArgv(head, GLOBAL_FLAGS).flags;
+    if (!['text', 'json'].includes(g['log-format'] as string)) throw new TsrunError(`invalid log-format: ${g['log-format']}`);
     configureLog({ log: g.log as string, logFormat: g['log-format'] as string, debug: !!g.debug });
     if (g.version) {
       writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
@@ -70,13 +71,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const spec = COMMANDS[cmd];
-    if (!spec) throw new TsrunError(`No help topic for '${cmd}'`);
+    if (!spec) throw new TsrunError(`No help topic for '${cmd}'`, { exitCode: 3 });
     const { flags, args } = parseArgv(rest, spec.flags, { stopAfterPositionals: spec.stopAfterPositionals });
     return await dispatch(cmd, flags, args, g);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    log('error', msg);
-    writeErr(`${msg}\n`);
+    fatal(msg);
     return e instanceof TsrunError ? e.exitCode : 1;
   }
 }

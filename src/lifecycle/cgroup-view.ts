@@ -8,12 +8,12 @@ export function cgroupMountView(cg: CgroupManager, cgroupns: boolean): CgroupMou
   if (layout.mode === 'v2') return { v1: [], v2: cg.paths[''], cgroupns };
   const seen = new Set<string>();
   const v1: CgroupMountView['v1'] = [];
-  for (const [key, hostPath] of Object.entries(cg.paths)) {
-    const mount = layout.v1Mounts.get(key);
-    if (!key || !mount || seen.has(mount.mountPoint)) continue;
+  // In the host's mount order, as runc binds them.
+  for (const [key, mount] of layout.v1Mounts) {
+    const hostPath = cg.paths[key];
+    if (!hostPath || seen.has(mount.mountPoint)) continue;
     seen.add(mount.mountPoint);
     v1.push({ dir: path.basename(mount.mountPoint), hostPath, subsystems: mount.controllers.join(',') });
   }
-  v1.sort((a, b) => a.dir.localeCompare(b.dir));
   return { v1, cgroupns };
 }

@@ -17,7 +17,9 @@ export async function kill(id: string, signal?: string | number, opts: GlobalOpt
     try {
       process.kill(c.state.pid, sig);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running');
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ESRCH') throw new TsrunError('container not running');
+      if (code === 'EINVAL') throw new TsrunError('unable to signal init: invalid argument');
       throw e;
     }
   } finally {

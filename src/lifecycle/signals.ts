@@ -6,8 +6,7 @@ export function parseSignal(sig: string | number | undefined): number {
   if (sig === undefined || sig === '') return os.constants.signals.SIGTERM;
   if (typeof sig === 'number') return sig;
   if (/^\d+$/.test(sig)) {
-    const n = Number(sig);
-    if (n > 0 && n <= 64) return n;
+    return Number(sig);
   } else {
     const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
     const n = (os.constants.signals as Record<string, number>)[name];

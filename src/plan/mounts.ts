@@ -71,8 +71,5 @@ function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMo
     if (cg.cgroupns) out.push({ ...base, source: 'cgroup', target: t, fstype: 'cgroup', data: h.subsystems, kind: 0, flags });
     else out.push({ ...base, source: h.hostPath, target: t, fstype: null, kind: 1, flags: flags | MS.REC });
   }
-  if (flags & MS.RDONLY) {
-    out.push({ ...base, source: null, target, fstype: null, kind: 0, flags: MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC });
-  }
   return out;
 }

@@ -43,7 +43,7 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
     return real;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError('root.path', `${p}: no such directory`);
+    throw new ConfigError('root.path', `invalid rootfs: stat ${p}: no such file or directory`);
   }
 }
 

@@ -13,7 +13,7 @@ export function loadSpec(bundle: string): Spec {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError('', `${file}: ${code === 'ENOENT' ? 'no such file or directory' : String(e)}`);
+    throw new ConfigError('', code === 'ENOENT' ? 'JSON specification file config.json not found' : `${file}: ${String(e)}`);
   }
   return parseSpec(text, file);
 }

@@ -34,15 +34,21 @@ export interface OciState {
   bundle: string;
   rootfs: string;
   created: string;
-  owner: string;
   annotations?: Record<string, string>;
+  owner: string;
 }
 
-export function ociState(s: StoredState, status: Status): OciState {
-  const out: OciState = {
-    ociVersion: s.ociVersion, id: s.id, pid: status === 'stopped' ? 0 : s.pid, status,
-    bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner,
-  };
-  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
+/** The runtime-spec version tsrun implements: what `state` reports as ociVersion. */
+export const OCI_VERSION = '1.2.0';
+
+export function ociState(s: StoredState, status: Status, owner = ''): OciState {
+  const out = {
+    ociVersion: OCI_VERSION, id: s.id, pid: status === 'stopped' ? 0 : s.pid, status,
+    bundle: s.bundle, rootfs: s.rootfs, created: s.created,
+  } as OciState;
+  if (s.annotations && Object.keys(s.annotations).length) {
+    out.annotations = Object.fromEntries(Object.entries(s.annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  out.owner = owner;
   return out;
 }

@@ -32,7 +32,7 @@ const ID = /^[\w+\-.]+$/;
 
 export function checkId(id: string | undefined): string {
   if (!id) throw new TsrunError('container id cannot be empty');
-  if (!ID.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid id format: ${id}`);
+  if (!ID.test(id) || id === '.' || id === '..') throw new TsrunError('invalid container ID format');
   return id;
 }
 
@@ -50,11 +50,11 @@ export class StateDir {
 
   /** Claim the id. Fails if a container with this id exists. */
   create(): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
       fs.mkdirSync(this.dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with id exists: ${this.id}`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError('container with given ID already exists');
       throw e;
     }
     this.lock();
@@ -94,7 +94,7 @@ export class StateDir {
 }
 
 /** Write to a temporary file beside `file`, then rename over it. */
-export function writeAtomic(file: string, data: string, mode = 0o644): void {
+export function writeAtomic(file: string, data: string, mode = 0o666): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, data, { mode });
   fs.renameSync(tmp, file);

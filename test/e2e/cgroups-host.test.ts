@@ -11,9 +11,11 @@ import { cgroupManager, detectCgroups, type CgroupManager } from '../../src/cgro
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
 const title = isRoot ? 'cgroups on this host' : 'cgroups on this host [SKIPPED: needs root to create cgroups]';
+if (!isRoot) process.stderr.write('test/e2e/cgroups-host.test.ts: SKIPPED, needs root (uid 0) to create cgroups\n');
 
 const children: ChildProcess[] = [];
 const managers: CgroupManager[] = [];
+const restores: Array<() => void> = [];
 
 function startSleep(): Promise<ChildProcess> {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -46,17 +48,29 @@ function rawFrozen(m: CgroupManager): string {
     : fs.readFileSync(path.join(m.paths.freezer, 'freezer.state'), 'utf8').trim();
 }
 
+function exitedWithin(child: ChildProcess, ms: number): Promise<unknown> {
+  return Promise.race([exited(child), new Promise((r) => setTimeout(r, ms).unref())]);
+}
+
 afterAll(async () => {
+  // Thaw first: a frozen task never dies. Then kill leftovers, then remove the cgroups.
+  for (const m of managers) {
+    try { if (m.isFrozen()) m.thaw(); } catch { /* gone */ }
+  }
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null) {
       try { c.kill('SIGKILL'); } catch { /* gone */ }
-      await exited(c);
+      await exitedWithin(c, 5000);
     }
   }
   for (const m of managers) {
+    try { m.killAll('SIGKILL'); } catch { /* best effort */ }
     try { m.destroy(); } catch (e) { console.error(`cleanup: ${(e as Error).message}`); }
   }
-});
+  for (const r of restores) {
+    try { r(); } catch (e) { console.error(`cleanup: ${(e as Error).message}`); }
+  }
+}, 30000);
 
 suite(title, () => {
   const rand = crypto.randomBytes(4).toString('hex');
@@ -100,7 +114,7 @@ suite(title, () => {
     m.destroy();
     for (const p of Object.values(m.paths)) expect(fs.existsSync(p)).toBe(false);
     expect(m.exists()).toBe(false);
-  });
+  }, 20000);
 
   it('destroys nested cgroups: frozen, with child cgroups below, plus the parents it created', async () => {
     const top = `tsrun-test-${rand}-n`;
@@ -131,5 +145,49 @@ suite(title, () => {
       expect(fs.existsSync(topDir)).toBe(false);
     }
     expect(m.created.length).toBe(0);
-  });
+  }, 20000);
+
+  // On a hybrid host, also drive the v2 code path against the real cgroup2 tree (the
+  // "unified" mount): a fake mountinfo that lists only that mount makes the layout pure v2.
+  const hybrid = isRoot && detectCgroups().mode === 'hybrid';
+  (hybrid ? it : it.skip)('v2 code path on the real cgroup2 hierarchy (hybrid host only)', async () => {
+    const layout = detectCgroups();
+    const unified = layout.unifiedMount!;
+    const tmp = fs.mkdtempSync('/tmp/tsrun-cgv2-');
+    restores.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const esc = (p: string): string => p.replace(/ /g, '\\040');
+    fs.writeFileSync(`${tmp}/mountinfo`, `41 31 0:38 ${esc(unified.root)} ${esc(unified.mountPoint)} rw,relatime - cgroup2 cgroup2 rw\n`);
+    fs.writeFileSync(`${tmp}/cgroup`, `0::${layout.own.get('') ?? '/'}\n`);
+    // create() enables available controllers in the root's subtree_control, as runc does: undo after.
+    const rootCtl = path.join(unified.mountPoint, 'cgroup.subtree_control');
+    const before = new Set(fs.readFileSync(rootCtl, 'utf8').split(/\s+/).filter(Boolean));
+    restores.push(() => {
+      for (const c of fs.readFileSync(rootCtl, 'utf8').split(/\s+/).filter(Boolean)) {
+        if (!before.has(c)) fs.writeFileSync(rootCtl, `-${c}`);
+      }
+    });
+
+    const top = `tsrun-test-${rand}-v2`;
+    const m = cgroupManager({ path: `/${top}/ctr`, mountinfo: `${tmp}/mountinfo`, procCgroup: `${tmp}/cgroup` });
+    managers.push(m);
+    expect(m.mode).toBe('v2');
+    expect(m.paths).toEqual({ '': path.join(unified.mountPoint, top, 'ctr') });
+    const child = await startSleep();
+    m.apply(child.pid!);
+    expect(procCgroup(child.pid!).find((l) => l.controllers[0] === '')?.path).toBe(`/${top}/ctr`);
+    const available = fs.readFileSync(path.join(unified.mountPoint, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
+    const enabledTop = fs.readFileSync(path.join(unified.mountPoint, top, 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean);
+    expect(enabledTop.sort()).toEqual(available.sort()); // e.g. hugetlb, the one controller v1 left to v2 here
+
+    m.freeze();
+    expect(m.isFrozen()).toBe(true);
+    expect(rawFrozen(m)).toBe('frozen 1');
+    m.thaw();
+    expect(rawFrozen(m)).toBe('frozen 0');
+    m.freeze();
+    m.killAll('SIGKILL'); // cgroup.kill when the kernel has it; kills frozen tasks too
+    expect(await exited(child)).toBe('SIGKILL');
+    m.destroy();
+    expect(fs.existsSync(path.join(unified.mountPoint, top))).toBe(false);
+  }, 20000);
 });

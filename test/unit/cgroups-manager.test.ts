@@ -319,6 +319,10 @@ describe('hybrid layout', () => {
     expect(sent).toEqual([]);
     m.killAll('SIGTERM');
     expect(sent).toEqual([1234]);
+    // Paused: cgroup.kill alone would leave v1-frozen tasks stuck in D; thaw afterwards.
+    m.freeze();
+    m.killAll('SIGKILL');
+    expect(read(`${m.paths.freezer}/freezer.state`)).toBe('THAWED');
     m.destroy();
     for (const p of Object.values(m.paths)) expect(fs.existsSync(p)).toBe(false);
   });

@@ -1,0 +1,58 @@
+// Demo: a container from an embedded default bundle (busybox-static rootfs + `tsrun spec`),
+// taken through the lifecycle with the CLI, printing each step.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const tsrun = path.join(here, '..', 'bin', 'tsrun');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-demo-'));
+const root = path.join(work, 'state');
+const bundle = path.join(work, 'bundle');
+const rootfs = path.join(bundle, 'rootfs');
+const id = `demo-${process.pid}`;
+
+function step(title, args, opts = {}) {
+  const r = spawnSync(tsrun, ['--root', root, ...args], { encoding: 'utf8', cwd: bundle, ...opts });
+  process.stdout.write(`$ tsrun ${args.join(' ')}   -> exit ${r.status}\n`);
+  if (r.stdout) process.stdout.write(r.stdout.replace(/^/gm, '    '));
+  if (r.stderr) process.stdout.write(r.stderr.replace(/^/gm, '    stderr: '));
+  if (r.status !== 0 && !opts.mayFail) throw new Error(`${title} failed`);
+  return r;
+}
+
+try {
+  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc', 'root']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
+  for (const a of ['sh', 'echo', 'sleep', 'hostname', 'id', 'cat', 'ps']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  fs.writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  execFileSync(tsrun, ['spec', '--bundle', bundle]);
+  const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+  config.process.terminal = false;
+  config.process.args = ['sh', '-c', 'echo "hello from $(hostname): pid $$ as $(id -u)"; sleep 30'];
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+  console.log(`demo bundle: ${bundle} (busybox rootfs, config.json from \`tsrun spec\`)\n`);
+  step('create', ['create', '--bundle', bundle, '--pid-file', path.join(work, 'pid'), id]);
+  step('state', ['state', id]);
+  step('start', ['start', id]);
+  spawnSync('sleep', ['0.3']);
+  step('state', ['state', id]);
+  step('list', ['list']);
+  step('kill', ['kill', id, 'KILL']);
+  spawnSync('sleep', ['0.2']);
+  step('state', ['state', id]);
+  step('delete', ['delete', id]);
+  config.process.args = ['sh', '-c', 'echo "run: hello, exiting with 3"; exit 3'];
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+  const r = step('run', ['run', '--bundle', bundle, `${id}-run`], { mayFail: true });
+  if (r.status !== 3) throw new Error(`run returned ${r.status}, expected the container's 3`);
+  console.log('\ndemo: OK');
+} finally {
+  spawnSync(tsrun, ['--root', root, 'delete', '--force', id]);
+  spawnSync(tsrun, ['--root', root, 'delete', '--force', `${id}-run`]);
+  fs.rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,183 @@
+// e2e harness: bundles on a busybox rootfs, running tsrun/runc/crun side by side, and the
+// leak checks every e2e test ends with (no state dir, mount, cgroup or process left).
+import { spawnSync, SpawnSyncOptions } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { makeRootfs } from './rootfs';
+
+export const ROOT_DIR = path.resolve(__dirname, '../..');
+export const TSRUN = path.join(ROOT_DIR, 'bin/tsrun');
+export const IS_ROOT = process.getuid?.() === 0;
+
+export function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const p = path.join(dir, cmd);
+    if (fs.existsSync(p)) return p;
+  }
+  return null;
+}
+export const RUNC = which('runc');
+export const CRUN = which('crun');
+
+export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+let workDir: string | undefined;
+let rootfsDir: string | undefined;
+let counter = 0;
+
+export function work(): string {
+  if (!workDir) {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-e2e-'));
+    fs.chmodSync(workDir, 0o755);
+  }
+  return workDir;
+}
+
+export function sharedRootfs(): string {
+  if (!rootfsDir) rootfsDir = makeRootfs(path.join(work(), 'rootfs'));
+  return rootfsDir;
+}
+
+export function uniqueId(prefix = 'tt'): string {
+  return `${prefix}-${process.pid}-${++counter}`;
+}
+
+/** runc's default config.json (captured golden copy), with terminal off. */
+export function defaultConfig(): any {
+  const c = JSON.parse(fs.readFileSync(path.join(ROOT_DIR, 'test/golden/runc-spec.json'), 'utf8'));
+  c.process.terminal = false;
+  return c;
+}
+
+export class Bundle {
+  readonly dir: string;
+  config: any;
+  constructor(mutate?: (c: any) => void, opts: { rootfs?: string } = {}) {
+    this.dir = path.join(work(), uniqueId('bundle'));
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.config = defaultConfig();
+    this.config.root.path = opts.rootfs ?? sharedRootfs();
+    mutate?.(this.config);
+    this.write();
+  }
+  write(): void { fs.writeFileSync(path.join(this.dir, 'config.json'), JSON.stringify(this.config, null, 2)); }
+  args(...a: string[]): this { this.config.process.args = a; this.write(); return this; }
+}
+
+export type Runtime = 'tsrun' | 'runc' | 'crun';
+
+export function stateRoot(rt: Runtime): string {
+  return path.join(work(), `${rt}-state`);
+}
+
+export function binary(rt: Runtime): string {
+  if (rt === 'tsrun') return TSRUN;
+  const b = rt === 'runc' ? RUNC : CRUN;
+  if (!b) throw new Error(`${rt} is not installed`);
+  return b;
+}
+
+/**
+ * Run a runtime command. stdout/stderr go to files, not pipes: a created container inherits
+ * the runtime's stdio (as with runc), so a pipe would stay open until the container exits.
+ */
+export function rt(runtime: Runtime, args: string[], opts: SpawnSyncOptions & { root?: boolean } = {}): Result {
+  const full = opts.root === false ? args : ['--root', stateRoot(runtime), ...args];
+  const base = path.join(work(), `out-${process.pid}-${++counter}`);
+  const out = fs.openSync(`${base}.out`, 'w+');
+  const err = fs.openSync(`${base}.err`, 'w+');
+  try {
+    const r = spawnSync(binary(runtime), full, { timeout: 60_000, stdio: ['ignore', out, err], ...opts });
+    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(`${base}.out`, { force: true });
+    fs.rmSync(`${base}.err`, { force: true });
+  }
+}
+
+export const tsrun = (args: string[], opts?: SpawnSyncOptions) => rt('tsrun', args, opts);
+
+/** Run the bundle to completion under `runtime` with `run`, returning output and exit code. */
+export function runIn(runtime: Runtime, b: Bundle, id = uniqueId(runtime)): Result {
+  return rt(runtime, ['run', '--bundle', b.dir, id], { cwd: b.dir });
+}
+
+// ---- leaks ---------------------------------------------------------------------------
+
+export interface Snapshot { mounts: string[]; cgroups: string[]; procs: string[] }
+
+function mountPointsNow(): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]).sort();
+}
+
+function cgroupDirs(): string[] {
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 4) return;
+    let ents: fs.Dirent[];
+    try { ents = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of ents) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(d, e.name);
+      if (/^(tt|tsrun|bundle|runc|crun|lib)-/.test(e.name) || e.name.includes(`-${process.pid}-`)) out.push(p);
+      walk(p, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return out.sort();
+}
+
+function containerProcs(): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+      if (exe.includes('tsrun-init') || exe.endsWith('/busybox') || exe.includes(work())) out.push(`${pid} ${exe}`);
+    } catch { /* gone or kernel thread */ }
+  }
+  return out.sort();
+}
+
+export function snapshot(): Snapshot {
+  return { mounts: mountPointsNow(), cgroups: cgroupDirs(), procs: containerProcs() };
+}
+
+/** Fails if the host gained a mount, a cgroup, a container process, or tsrun state since `before`. */
+export function expectNoLeaks(before: Snapshot): void {
+  const deadline = Date.now() + 3000;
+  let now = snapshot();
+  while (Date.now() < deadline && (now.procs.length > before.procs.length)) {
+    spawnSync('sleep', ['0.05']);
+    now = snapshot();
+  }
+  const added = (a: string[], b: string[]) => b.filter((x) => !a.includes(x));
+  expect({ mounts: added(before.mounts, now.mounts), cgroups: added(before.cgroups, now.cgroups), procs: added(before.procs, now.procs) })
+    .toEqual({ mounts: [], cgroups: [], procs: [] });
+  const st = stateRoot('tsrun');
+  const left = fs.existsSync(st) ? fs.readdirSync(st) : [];
+  expect(left).toEqual([]);
+}
+
+export function cleanupWork(): void {
+  for (const r of ['tsrun', 'runc'] as Runtime[]) {
+    const st = stateRoot(r);
+    if (!fs.existsSync(st)) continue;
+    for (const id of fs.readdirSync(st)) rt(r, ['delete', '--force', id]);
+  }
+}
+
+export function readPid(file: string): number {
+  return Number(fs.readFileSync(file, 'utf8'));
+}
+
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function describeRoot(name: string, fn: () => void): void {
+  if (IS_ROOT) describe(name, fn);
+  else describe.skip(`${name} (skipped: e2e tests need root)`, fn);
+}
