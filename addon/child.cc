@@ -36,6 +36,9 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_IN_ROOT 0x10
 
@@ -206,6 +209,13 @@ void do_mount(long rootfd, const MountOp &m) {
       }
     }
     check(r, STEP_MOUNT, m.index, m.target);
+  }
+  if (m.attr_set || m.attr_clr) {
+    SC(SYS_close, fd);
+    fd = open_in_root(rootfd, m.target, O_PATH);
+    check(fd, STEP_MOUNT_TARGET, m.index, m.target);
+    struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
+    check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
   }
   if (m.propagation) {
     SC(SYS_close, fd);
@@ -402,6 +412,12 @@ void setup_console() {
 
 [[noreturn]] void init_main() {
   if (P->setsid) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
+  if (P->new_keyring) {
+    // KEYCTL_JOIN_SESSION_KEYRING with no name: a fresh anonymous session keyring, so the
+    // container cannot see the host's keys. Kernels without keyrings (ENOSYS) go on without.
+    long r = SC(SYS_keyctl, 1, 0, 0, 0, 0);
+    if (r < 0 && r != -ENOSYS && r != -EACCES && r != -EDQUOT) die(STEP_KEYRING, r, -1, "join session keyring");
+  }
   setup_console();
   if (P->hostname) check(SC(SYS_sethostname, P->hostname, slen(P->hostname)), STEP_HOSTNAME, -1, P->hostname);
   if (P->domainname) check(SC(SYS_setdomainname, P->domainname, slen(P->domainname)), STEP_DOMAINNAME, -1, P->domainname);

@@ -20,6 +20,8 @@ struct MountOp {
   uint32_t kind;
   uint64_t flags;         // MS_* flags for the mount itself (no propagation bits)
   uint64_t propagation;   // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), applied after
+  uint64_t attr_set;      // MOUNT_ATTR_* applied recursively with mount_setattr (rro, rnosuid, ...)
+  uint64_t attr_clr;
   uint32_t is_file;       // create a file (not a dir) as the mount point
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
 };
@@ -79,6 +81,7 @@ struct Plan {
   int32_t setsid;
   int32_t console_fd;               // -1: stdio untouched
   int32_t last_cap;
+  uint32_t new_keyring;             // join a fresh anonymous session keyring (runc's default)
 };
 
 // Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).
@@ -96,7 +99,7 @@ enum Step : uint32_t {
   STEP_ROOTFS_BIND, STEP_MOUNT_TARGET, STEP_MOUNT, STEP_MOUNT_REMOUNT, STEP_MOUNT_PROPAGATION,
   STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
   STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
-  STEP_EXEC_INIT, STEP_CONSOLE,
+  STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING,
 };
 
 struct Msg {

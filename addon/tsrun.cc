@@ -100,6 +100,8 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.flags = U(m, "flags");
     op.propagation = U(m, "propagation");
     op.is_file = B(m, "isFile");
+    op.attr_set = U(m, "attrSet");
+    op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");
     st.mounts.push_back(op);
   }
@@ -177,6 +179,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.setsid = B(o, "setsid");
   p.console_fd = (int32_t)I(o, "consoleFd");
   p.last_cap = (int32_t)I(o, "lastCap");
+  p.new_keyring = B(o, "newKeyring");
 }
 
 // The init stub, copied into a sealed memfd: what /proc/PID/exe of a waiting container shows.

@@ -19,6 +19,7 @@ export class Container {
     if (!this.cgCache) {
       this.cgCache = cgroupManager({
         path: this.state.cgroupsPath, containerId: this.state.id, paths: this.state.cgroupPaths,
+        created: this.state.cgroupCreated,
       });
     }
     return this.cgCache;

@@ -56,13 +56,13 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
       plan = buildPlan(spec, {
         bundle, stubPath: stubPath(), fifoFd, preserveFds: opts.preserveFds ?? 0, noPivot: !!opts.noPivot,
-        consoleFd: -1, cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
+        consoleFd: -1, noNewKeyring: !!opts.noNewKeyring, cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
       });
       const pid = runChild(plan, cg);
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
         created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
-        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, newNamespaces: [...plan.newNamespaces],
+        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces],
       };
       if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
       sd.write(state);

@@ -5,6 +5,8 @@ import * as path from 'path';
 export interface NativeMount {
   source: string | null; target: string; fstype: string | null; data: string | null;
   kind: 0 | 1; flags: number; propagation: number; isFile: boolean; index: number;
+  /** mount_setattr(AT_RECURSIVE) bits, for the r* options (rro, rnosuid, ...). */
+  attrSet?: number; attrClr?: number;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
@@ -26,7 +28,7 @@ export interface NativePlan {
   caps: NativeCaps | null; noNewPrivs: boolean;
   pathCandidates: string[]; args: string[]; env: string[];
   stubPath: string; fifoFd: number; seccompFd: number; seccompFlags: number; preserveFds: number;
-  setsid: boolean; consoleFd: number; lastCap: number;
+  setsid: boolean; consoleFd: number; lastCap: number; newKeyring: boolean;
 }
 
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string }

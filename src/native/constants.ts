@@ -24,6 +24,12 @@ export const MS = {
   I_VERSION: 1 << 23, STRICTATIME: 1 << 24, LAZYTIME: 1 << 25,
 } as const;
 
+/** mount_setattr(2) MOUNT_ATTR_* bits. */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0x0, NOATIME: 0x10,
+  STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000,
+} as const;
+
 export const S_IF = { CHR: 0o020000, BLK: 0o060000, FIFO: 0o010000 } as const;
 
 export const CAPABILITIES = [
@@ -49,7 +55,7 @@ export const STEPS = [
   'set rootfs propagation', 'bind rootfs', 'create mount point', 'mount', 'remount', 'set mount propagation',
   'create device', 'create symlink', 'pivot_root', 'mask path', 'make path read-only', 'make rootfs read-only',
   'setrlimit', 'exec', 'chdir', 'setgroups', 'setgid', 'setuid', 'capabilities', 'no_new_privs', 'file descriptors',
-  'exec init', 'console',
+  'exec init', 'console', 'set recursive mount attributes', 'join session keyring',
 ] as const;
 
 export const MSG = { USERNS: 1, PID: 2, HOOKS: 3, ERROR: 4, GO: 100 } as const;

@@ -1,6 +1,6 @@
 // config.json mount options -> mount(2) flags, propagation flags and the data string.
 import { ConfigError } from '../errors';
-import { MS } from '../native/constants';
+import { MOUNT_ATTR as A, MS } from '../native/constants';
 
 export interface ParsedOptions {
   flags: number;        // MS_* for the mount itself
@@ -9,7 +9,18 @@ export interface ParsedOptions {
   bind: boolean;
   recursive: boolean;
   data: string[];       // fs-specific options passed through
+  attrSet: number;      // recursive attributes (mount_setattr AT_RECURSIVE)
+  attrClr: number;
 }
+
+// r* options: [bits to set, bits to clear]; the atime ones replace the whole atime field.
+const RECURSIVE: Record<string, [number, number]> = {
+  rro: [A.RDONLY, 0], rrw: [0, A.RDONLY], rnosuid: [A.NOSUID, 0], rsuid: [0, A.NOSUID],
+  rnodev: [A.NODEV, 0], rdev: [0, A.NODEV], rnoexec: [A.NOEXEC, 0], rexec: [0, A.NOEXEC],
+  rnodiratime: [A.NODIRATIME, 0], rdiratime: [0, A.NODIRATIME], rnosymfollow: [A.NOSYMFOLLOW, 0], rsymfollow: [0, A.NOSYMFOLLOW],
+  rrelatime: [A.RELATIME, A.ATIME_MASK], rnorelatime: [0, A.ATIME_MASK], rnoatime: [A.NOATIME, A.ATIME_MASK],
+  ratime: [0, A.ATIME_MASK], rstrictatime: [A.STRICTATIME, A.ATIME_MASK], rnostrictatime: [0, A.ATIME_MASK],
+};
 
 const SET: Record<string, number> = {
   ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS, dirsync: MS.DIRSYNC,
@@ -27,18 +38,21 @@ export const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 // Options a later stage implements (mount_setattr, idmapped mounts, tmpcopyup): refused, not ignored.
-const NOT_YET = new Set(['rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime',
-  'rdiratime', 'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
-  'rsymfollow', 'idmap', 'ridmap', 'tmpcopyup']);
+const NOT_YET = new Set(['idmap', 'ridmap', 'tmpcopyup']);
 
 export function parseMountOptions(options: string[] | undefined, field: string): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [] };
+  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0 };
   (options ?? []).forEach((opt, i) => {
     if (opt === 'bind') out.bind = true;
     else if (opt === 'rbind') { out.bind = true; out.recursive = true; }
     else if (opt in SET) { out.flags |= SET[opt]; out.clear &= ~SET[opt]; }
     else if (opt in CLEAR) { out.flags &= ~CLEAR[opt]; out.clear |= CLEAR[opt]; }
     else if (opt in PROPAGATION) out.propagation = PROPAGATION[opt];
+    else if (opt in RECURSIVE) {
+      const [set, clr] = RECURSIVE[opt];
+      out.attrSet = (out.attrSet & ~clr & ~set) | set;
+      out.attrClr = (out.attrClr & ~set) | clr;
+    }
     else if (NOT_YET.has(opt)) throw new ConfigError(`${field}.options[${i}]`, `mount option "${opt}" is not supported by this tsrun version`);
     else out.data.push(opt);
   });

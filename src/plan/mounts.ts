@@ -48,7 +48,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       source, target, fstype: bind ? null : (m.type ?? null), data: o.data.length ? o.data.join(',') : null,
       kind: bind ? 1 : 0,
       flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
-      propagation: o.propagation, isFile: mountPoint(source, bind), index,
+      propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
     });
   });
   return out;

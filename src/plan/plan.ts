@@ -21,6 +21,7 @@ export interface PlanOptions {
   preserveFds: number;
   noPivot: boolean;
   consoleFd: number;       // -1: no terminal
+  noNewKeyring?: boolean;
   cgroup: CgroupMountView;
   warn: (msg: string) => void;
 }
@@ -124,6 +125,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     setsid: true,
     consoleFd: opts.consoleFd,
     lastCap: lastCap(),
+    newKeyring: !opts.noNewKeyring,
   };
   return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };
 }

@@ -25,6 +25,8 @@ export interface StoredState {
   systemdCgroup: boolean;
   /** Host-side cgroup directories, per hierarchy, to find and remove it again. */
   cgroupPaths: Record<string, string>;
+  /** Directories create made (outermost first): delete removes them too. */
+  cgroupCreated: string[];
   newNamespaces: string[];
 }
 

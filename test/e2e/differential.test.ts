@@ -1,5 +1,5 @@
 // Differential: the same bundle under runc and tsrun must look the same from inside.
-import { Bundle, cleanupWork, describeRoot, expectNoLeaks, RUNC, Runtime, runIn, snapshot, Snapshot, uniqueId } from '../helpers/harness';
+import { Bundle, describeRoot, RUNC, Runtime, runIn, uniqueId, useLeakChecks } from '../helpers/harness';
 
 /** mountinfo without what differs run to run: mount ids, device numbers, peer group ids. */
 export function normMountinfo(text: string): string[] {
@@ -42,10 +42,7 @@ const CASES: { name: string; args: string[]; mutate?: (c: any) => void; norm?: (
 ];
 
 describeRoot('differential: runc vs tsrun', () => {
-  let before: Snapshot;
-  beforeAll(() => { new Bundle(); before = snapshot(); });
-  afterEach(() => cleanupWork());
-  afterAll(() => expectNoLeaks(before));
+  useLeakChecks();
   const maybe = RUNC ? test : test.skip;
 
   for (const c of CASES) {

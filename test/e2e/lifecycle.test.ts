@@ -3,14 +3,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Bundle, cleanupWork, describeRoot, expectNoLeaks, readPid, sleepMs, snapshot, Snapshot, tsrun, uniqueId, work,
-} from '../helpers/harness';
+  Bundle, describeRoot, readPid, sleepMs, tsrun, uniqueId, work, useLeakChecks } from '../helpers/harness';
 
 describeRoot('lifecycle', () => {
-  let before: Snapshot;
-  beforeAll(() => { new Bundle(); before = snapshot(); });
-  afterEach(() => cleanupWork());
-  afterAll(() => expectNoLeaks(before));
+  useLeakChecks();
 
   test('create, state created, start, state running, kill, state stopped, delete', () => {
     const b = new Bundle().args('sleep', '100');
@@ -120,6 +116,8 @@ describeRoot('lifecycle', () => {
     const json = JSON.parse(tsrun(['list', '--format', 'json']).stdout);
     expect(json.find((s: any) => s.id === id)).toMatchObject({ status: 'created', owner: 'root' });
     expect(tsrun(['list', '-q']).stdout.split('\n')).toContain(id);
+    expect(tsrun(['delete', id]).code).toBe(0);
+    expect(tsrun(['list', '--format', 'json']).stdout).toBe('null\n');
   });
 
   test('create refuses an existing id and bad ids; failed creates leave nothing', () => {

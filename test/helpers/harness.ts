@@ -181,3 +181,31 @@ export function describeRoot(name: string, fn: () => void): void {
   if (IS_ROOT) describe(name, fn);
   else describe.skip(`${name} (skipped: e2e tests need root)`, fn);
 }
+
+/** Leak checks around every test of the suite: each test must leave the host as it found it. */
+export function useLeakChecks(): void {
+  let before: Snapshot;
+  beforeAll(() => { sharedRootfs(); });
+  beforeEach(() => { before = snapshot(); });
+  afterEach(() => {
+    try {
+      expectNoLeaks(before);
+    } finally {
+      cleanupWork();
+    }
+  });
+}
+
+/** Run `id` detached with `args`; returns its init pid. */
+export function runDetached(b: Bundle, id: string): number {
+  const pidFile = path.join(b.dir, `${id}.pid`);
+  const r = tsrun(['run', '-d', '--bundle', b.dir, '--pid-file', pidFile, id]);
+  if (r.code !== 0) throw new Error(`run -d ${id}: ${r.stderr}`);
+  return readPid(pidFile);
+}
+
+/** The message of a logrus line on stderr. */
+export function errMsg(stderr: string): string {
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(stderr);
+  return m ? JSON.parse(`"${m[1]}"`) : stderr.trim();
+}

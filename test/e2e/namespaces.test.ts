@@ -1,0 +1,97 @@
+// Namespaces: all 8 types created new, joined by path, user namespaces with id maps.
+import * as fs from 'fs';
+import { Bundle, describeRoot, errMsg, runDetached, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+
+const ALL = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time', 'user'];
+const PROC: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', time: 'time', user: 'user' };
+const userns = (c: any) => {
+  c.linux.namespaces.push({ type: 'user' });
+  c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+};
+
+function nsLinks(pid: number | 'self'): Record<string, string> {
+  return Object.fromEntries(ALL.map((t) => [t, fs.readlinkSync(`/proc/${pid}/ns/${PROC[t]}`)]));
+}
+
+describeRoot('namespaces', () => {
+  useLeakChecks();
+
+  test('every namespace type is created new, and differs from the host', () => {
+    const b = new Bundle((c) => {
+      c.linux.namespaces.push({ type: 'cgroup' }, { type: 'time' });
+      userns(c);
+    }).args('sleep', '100');
+    const id = uniqueId();
+    const pid = runDetached(b, id);
+    const host = nsLinks('self');
+    const inside = nsLinks(pid);
+    for (const t of ALL) expect([t, inside[t]]).not.toEqual([t, host[t]]);
+    expect(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    expect(fs.readFileSync(`/proc/${pid}/gid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(/^Uid:\s+(\d+)/m.exec(status)![1]).toBe('100000');
+    expect(/^NSpid:\s+\d+\s+(\d+)/m.exec(status)![1]).toBe('1');
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+  });
+
+  test('inside a user namespace: root maps, devices are bound from the host, cgroup ns root is /', () => {
+    const b = new Bundle((c) => { userns(c); c.linux.namespaces.push({ type: 'cgroup' }); })
+      .args('sh', '-c', 'id -u; cat /proc/self/uid_map; ls -l /dev/null | cut -c1; cat /dev/zero | head -c 3 | wc -c; cat /proc/self/cgroup | tail -1');
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(lines).toEqual(['0', '0 100000 65536', 'c', '3', expect.stringMatching(/^0::\/$/)]);
+    expect(r.code).toBe(0);
+  });
+
+  test('namespaces joined by path: net, ipc, uts, pid, mount of another container', () => {
+    const a = new Bundle((c) => { c.hostname = 'shared-host'; }).args('sleep', '100');
+    const ida = uniqueId();
+    const pidA = runDetached(a, ida);
+    const joined = ['network', 'ipc', 'uts', 'pid'];
+    const b = new Bundle((c) => {
+      delete c.hostname; // a joined uts namespace keeps A's
+      c.linux.namespaces = c.linux.namespaces.map((n: any) => (joined.includes(n.type) ? { type: n.type, path: `/proc/${pidA}/ns/${PROC[n.type]}` } : n));
+    }).args('sleep', '100');
+    const idb = uniqueId();
+    const pidB = runDetached(b, idb);
+    const na = nsLinks(pidA);
+    const nb = nsLinks(pidB);
+    for (const t of joined) expect([t, nb[t]]).toEqual([t, na[t]]);
+    expect(nb.mount).not.toEqual(na.mount);
+    // in A's pid namespace, B's process is not pid 1
+    const nspid = /^NSpid:\s+\d+\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pidB}/status`, 'utf8'))![1];
+    expect(nspid).not.toBe('1');
+    expect(tsrun(['delete', '--force', idb]).code).toBe(0);
+    expect(tsrun(['delete', '--force', ida]).code).toBe(0);
+  });
+
+  test('joining a user namespace by path', () => {
+    const a = new Bundle(userns).args('sleep', '100');
+    const ida = uniqueId();
+    const pidA = runDetached(a, ida);
+    const b = new Bundle((c) => {
+      c.linux.namespaces.push({ type: 'user', path: `/proc/${pidA}/ns/user` });
+    }).args('sleep', '100');
+    const idb = uniqueId();
+    const pidB = runDetached(b, idb);
+    expect(fs.readlinkSync(`/proc/${pidB}/ns/user`)).toBe(fs.readlinkSync(`/proc/${pidA}/ns/user`));
+    expect(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pidB}/status`, 'utf8'))![1]).toBe('100000');
+    expect(tsrun(['delete', '--force', idb]).code).toBe(0);
+    expect(tsrun(['delete', '--force', ida]).code).toBe(0);
+  });
+
+  test('a namespace path that does not exist names the field', () => {
+    const b = new Bundle((c) => { c.linux.namespaces[0] = { type: c.linux.namespaces[0].type, path: '/proc/999999999/ns/pid' }; }).args('true');
+    const r = tsrun(['create', '--bundle', b.dir, uniqueId()]);
+    expect(r.code).toBe(1);
+    expect(errMsg(r.stderr)).toMatch(/^linux\.namespaces\[0\]\.path: /);
+  });
+
+  test('hostname and domainname in a new uts namespace', () => {
+    const b = new Bundle((c) => { c.hostname = 'h1'; c.domainname = 'example.org'; })
+      .args('sh', '-c', 'hostname; cat /proc/sys/kernel/domainname');
+    expect(tsrun(['run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0, stdout: 'h1\nexample.org\n' });
+  });
+});

@@ -1,0 +1,140 @@
+// Inside the container: mounts and their options, propagation, devices, masked/readonly
+// paths, --no-pivot, fds, process settings, cgroup placement.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Bundle, describeRoot, errMsg, runDetached, stateRoot, TSRUN, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+
+/** Fields 5 (mount point) and 6 (per-mount options) and the optional fields of one mountinfo line. */
+function mountLine(mountinfo: string, point: string): { opts: string[]; optional: string } | undefined {
+  for (const line of mountinfo.trim().split('\n')) {
+    const [pre] = line.split(' - ');
+    const f = pre.split(' ');
+    if (f[4] === point) return { opts: f[5].split(','), optional: f.slice(6).join(' ') };
+  }
+  return undefined;
+}
+
+function run(b: Bundle, ...extra: string[]) {
+  return tsrun(['run', ...extra, '--bundle', b.dir, uniqueId()]);
+}
+
+describeRoot('rootfs and process', () => {
+  useLeakChecks();
+
+  test('bind mounts: ro/nosuid/nodev/noexec, file binds, rbind + rro reaches submounts', () => {
+    const src = fs.mkdtempSync(path.join(work(), 'src-'));
+    fs.writeFileSync(path.join(src, 'file.txt'), 'content\n');
+    const b = new Bundle((c) => {
+      c.mounts.push({ destination: '/ro', type: 'bind', source: src, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+      c.mounts.push({ destination: '/etc/file.txt', type: 'bind', source: path.join(src, 'file.txt'), options: ['bind', 'ro'] });
+      c.mounts.push({ destination: '/rw', type: 'bind', source: src, options: ['rbind', 'rw'] });
+      c.mounts.push({ destination: '/rw/sub', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      c.mounts.push({ destination: '/rro', type: 'bind', source: path.join(b0(), 'rootfs-unused'), options: ['rbind', 'rro'] });
+    }).args('sh', '-c', 'cat /etc/file.txt; cat /proc/self/mountinfo; touch /ro/x 2>/dev/null || echo ro-denied; touch /rw/y && echo rw-ok; rm -f /rw/y');
+    const r = run(b);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('content\n');
+    expect(r.stdout).toContain('ro-denied');
+    expect(r.stdout).toContain('rw-ok');
+    const ro = mountLine(r.stdout, '/ro')!;
+    expect(ro.opts).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+    expect(mountLine(r.stdout, '/etc/file.txt')!.opts).toContain('ro');
+    expect(mountLine(r.stdout, '/rw')!.opts).toContain('rw');
+    expect(mountLine(r.stdout, '/rro')!.opts).toContain('ro');
+  });
+
+  test('mount propagation options and rootfsPropagation', () => {
+    const src = fs.mkdtempSync(path.join(work(), 'prop-'));
+    const b = new Bundle((c) => {
+      c.linux.rootfsPropagation = 'private';
+      c.mounts.push({ destination: '/shared', type: 'bind', source: src, options: ['rbind', 'rshared'] });
+      c.mounts.push({ destination: '/private', type: 'bind', source: src, options: ['rbind', 'rprivate'] });
+    }).args('cat', '/proc/self/mountinfo');
+    const r = run(b);
+    expect(r.code).toBe(0);
+    expect(mountLine(r.stdout, '/shared')!.optional).toMatch(/shared:\d+/);
+    expect(mountLine(r.stdout, '/private')!.optional).toBe('');
+  });
+
+  test('root.readonly and the default masked/readonly paths; custom ones', () => {
+    const b = new Bundle((c) => {
+      c.linux.maskedPaths.push('/etc/passwd', '/home');
+      c.linux.readonlyPaths.push('/tmp');
+    }).args('sh', '-c', 'touch /new 2>/dev/null || echo root-ro; wc -c < /etc/passwd; ls /home | wc -l; touch /tmp/x 2>/dev/null || echo tmp-ro');
+    const r = run(b);
+    expect(r.stdout.split('\n').map((s) => s.trim())).toEqual(['root-ro', '0', '0', 'tmp-ro', '']);
+  });
+
+  test('linux.devices: node type, numbers, mode and owner', () => {
+    const b = new Bundle((c) => {
+      c.linux.devices = [{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 0 },
+        { path: '/dev/sub/fifo', type: 'p', fileMode: 0o644 }];
+    }).args('sh', '-c', 'stat -c "%F %t:%T %a %u:%g" /dev/mynull; stat -c "%F %a" /dev/sub/fifo; echo hi > /dev/mynull && echo wrote');
+    const r = run(b);
+    expect(r.stdout).toBe('character special file 1:3 620 1000:0\nfifo 644\nwrote\n');
+  });
+
+  test('--no-pivot runs the container with chroot over a moved mount', () => {
+    const b = new Bundle().args('sh', '-c', 'cat /proc/self/mountinfo | head -1 | cut -d" " -f5; ls /bin/busybox');
+    const r = run(b, '--no-pivot');
+    expect(r).toMatchObject({ code: 0, stdout: '/\n/bin/busybox\n' });
+  });
+
+  test('fds: only stdio reach the container; --preserve-fds passes more', () => {
+    const b = new Bundle().args('sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "');
+    expect(run(b).stdout).toBe('0 1 2 3 ');
+    const extra = fs.openSync(path.join(work(), 'extra'), 'w');
+    const out = path.join(work(), `${uniqueId()}.out`);
+    const o = fs.openSync(out, 'w');
+    const r = spawnSync(TSRUN, ['--root', stateRoot('tsrun'), 'run', '--preserve-fds', '2', '--bundle', b.dir, uniqueId()],
+      { stdio: ['ignore', o, 'inherit', extra, extra, extra] });
+    fs.closeSync(o);
+    fs.closeSync(extra);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe('0 1 2 3 4 5 ');
+  });
+
+  test('process: noNewPrivileges false, oomScoreAdj, cwd, env and args lookup in PATH', () => {
+    const b = new Bundle((c) => {
+      c.process.noNewPrivileges = false;
+      c.process.oomScoreAdj = 432;
+      c.process.cwd = '/tmp';
+      c.process.env = ['PATH=/nowhere:/bin', 'FOO=bar baz'];
+    }).args('sh', '-c', 'grep NoNewPrivs /proc/self/status | tr -d "\\t"; cat /proc/self/oom_score_adj; pwd; echo "$FOO"; echo $HOME');
+    expect(run(b)).toMatchObject({ code: 0, stdout: 'NoNewPrivs:0\n432\n/tmp\nbar baz\n/root\n' });
+  });
+
+  test('cgroupsPath: the init is placed there, and delete removes it', () => {
+    const cg = `/tsrun-e2e-${process.pid}/${uniqueId('cg')}`;
+    const b = new Bundle((c) => { c.linux.cgroupsPath = cg; }).args('sleep', '100');
+    const id = uniqueId();
+    const pid = runDetached(b, id);
+    const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+    expect(lines.find((l) => l.includes(':pids:'))).toBe(`8:pids:${cg}`.replace(/^\d+/, lines.find((l) => l.includes(':pids:'))!.split(':')[0]));
+    expect(lines.find((l) => l.startsWith('0::'))).toBe(`0::${cg}`);
+    expect(fs.existsSync(`/sys/fs/cgroup/pids${cg}`)).toBe(true);
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+    expect(fs.existsSync(`/sys/fs/cgroup/pids${cg}`)).toBe(false);
+    expect(fs.existsSync(`/sys/fs/cgroup/pids/tsrun-e2e-${process.pid}`)).toBe(false);
+  });
+
+  test('errors name the field: bad rlimit, bad cwd, bad user', () => {
+    const rl = new Bundle((c) => { c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 99999999 }]; }).args('true');
+    const r1 = tsrun(['create', '--bundle', rl.dir, uniqueId()]);
+    expect(r1.code).toBe(1);
+    expect(errMsg(r1.stderr)).toMatch(/process\.rlimits\[0\]/);
+    const cwd = new Bundle((c) => { c.process.cwd = '/does/not/exist'; }).args('true');
+    expect(errMsg(tsrun(['create', '--bundle', cwd.dir, uniqueId()]).stderr)).toMatch(/^unable to start container process: process\.cwd: chdir \/does\/not\/exist: no such file or directory/);
+  });
+});
+
+let bundle0: string | undefined;
+function b0(): string {
+  if (!bundle0) {
+    bundle0 = fs.mkdtempSync(path.join(work(), 'rro-'));
+    fs.mkdirSync(path.join(bundle0, 'rootfs-unused'));
+  }
+  return bundle0;
+}
