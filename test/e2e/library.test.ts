@@ -1,0 +1,57 @@
+// The library API: a Node program creates, starts, waits for and deletes containers in-process.
+import * as fs from 'fs';
+import * as path from 'path';
+import { create, deleteContainer, kill, list, parseSpec, run, start, state } from '../../src/lib';
+import { Bundle, describeRoot, stateRoot, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { addon } from '../../src/native/addon';
+
+describeRoot('library API', () => {
+  useLeakChecks();
+  const root = () => stateRoot('tsrun');
+
+  test('create, state, start, wait, delete without spawning tsrun', async () => {
+    const b = new Bundle().args('sh', '-c', 'exit 5');
+    const id = uniqueId('lib');
+    const c = await create(id, { root: root(), bundle: b.dir });
+    expect((await state(id, { root: root() })).status).toBe('created');
+    const exited = addon().waitExit(c.pid);
+    await start(id, { root: root() });
+    expect(await exited).toMatchObject({ code: 5, signal: null });
+    expect((await state(id, { root: root() })).status).toBe('stopped');
+    await deleteContainer(id, { root: root() });
+    await expect(state(id, { root: root() })).rejects.toThrow('container does not exist');
+  });
+
+  test('run in-process returns the exit status; spec objects can be passed directly', async () => {
+    const b = new Bundle().args('true');
+    const spec = parseSpec(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    spec.process!.args = ['sh', '-c', 'exit 9'];
+    expect(await run(uniqueId('lib'), { root: root(), bundle: b.dir, spec })).toBe(9);
+  });
+
+  test('kill and list through the API; errors are typed', async () => {
+    const b = new Bundle().args('sleep', '100');
+    const id = uniqueId('lib');
+    await run(id, { root: root(), bundle: b.dir, detach: true });
+    expect((await list({ root: root() })).map((s) => s.id)).toContain(id);
+    await kill(id, 'KILL', { root: root() });
+    await expect(deleteContainer('nope', { root: root() })).rejects.toMatchObject({ name: 'NotExistError', exitCode: 1 });
+    await deleteContainer(id, { root: root(), force: true });
+  });
+
+  test('concurrent creates of one id: exactly one wins, and nothing leaks', async () => {
+    const b = new Bundle().args('true');
+    const id = uniqueId('race');
+    const { spawn } = await import('child_process');
+    const { TSRUN } = await import('../helpers/harness');
+    const codes = await Promise.all([0, 1, 2, 3].map(() => new Promise<number | null>((resolve) => {
+      const p = spawn(TSRUN, ['--root', root(), 'create', '--bundle', b.dir, id], { stdio: ['ignore', 'ignore', 'ignore'] });
+      p.on('exit', (code) => resolve(code));
+    })));
+    expect(codes.filter((c) => c === 0)).toHaveLength(1);
+    expect(codes.filter((c) => c === 1)).toHaveLength(3);
+    await deleteContainer(id, { root: root() });
+    expect(fs.readdirSync(root())).toEqual([]);
+    void work;
+  });
+});

@@ -1,0 +1,24 @@
+import { lossy, parseJson } from '../../src/spec/json-int64';
+
+describe('int64-exact JSON', () => {
+  test('integers beyond 2^53 survive exactly as bigint', () => {
+    const doc = parseJson('{"linux":{"resources":{"memory":{"limit":9223372036854775807,"swap":-9223372036854775808}}},"r":[18446744073709551615, 1.5, 12]}') as any;
+    expect(doc.linux.resources.memory.limit).toBe(9223372036854775807n);
+    expect(doc.linux.resources.memory.swap).toBe(-9223372036854775808n);
+    expect(doc.r).toEqual([18446744073709551615n, 1.5, 12]);
+  });
+  test('documents without big integers parse like JSON.parse', () => {
+    const text = '{"a":[1,2,{"b":"x\\"y"}],"c":null,"d":true,"e":1e3}';
+    expect(parseJson(text)).toEqual(JSON.parse(text));
+  });
+  test('strings that look like numbers stay strings; escapes are decoded', () => {
+    const doc = parseJson('{"s":"99999999999999999999","n":99999999999999999999,"u":"\\u00e9"}') as any;
+    expect(doc).toEqual({ s: '99999999999999999999', n: 99999999999999999999n, u: 'é' });
+  });
+  test('invalid JSON is rejected with a position', () => {
+    expect(() => parseJson('{"n":99999999999999999999,}')).toThrow(/position/);
+  });
+  test('lossy() gives the validator plain numbers', () => {
+    expect(lossy({ a: [10n, { b: 2n ** 63n - 1n }] })).toEqual({ a: [10, { b: 9223372036854775807 }] });
+  });
+});
