@@ -14,10 +14,16 @@ const bundle = path.join(work, 'bundle');
 const rootfs = path.join(bundle, 'rootfs');
 const id = `demo-${process.pid}`;
 
+// Output goes to files, not pipes: a created container inherits tsrun's stdio (as with runc),
+// so a pipe would only reach EOF when the container exits.
 function step(title, args, opts = {}) {
-  const r = spawnSync(tsrun, ['--root', root, ...args], { encoding: 'utf8', cwd: bundle, ...opts });
+  const out = path.join(work, 'out'), err = path.join(work, 'err');
+  const fds = [fs.openSync(out, 'w'), fs.openSync(err, 'w')];
+  const st = spawnSync(tsrun, ['--root', root, ...args], { cwd: bundle, stdio: ['ignore', fds[0], fds[1]] });
+  fds.forEach((fd) => fs.closeSync(fd));
+  const r = { status: st.status, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
   process.stdout.write(`$ tsrun ${args.join(' ')}   -> exit ${r.status}\n`);
-  if (r.stdout) process.stdout.write(r.stdout.replace(/^/gm, '    '));
+  if (r.stdout) process.stdout.write(r.stdout.replace(/^/gm, '    ').replace(/([^\n])$/, '$1\n'));
   if (r.stderr) process.stdout.write(r.stderr.replace(/^/gm, '    stderr: '));
   if (r.status !== 0 && !opts.mayFail) throw new Error(`${title} failed`);
   return r;

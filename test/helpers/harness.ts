@@ -134,8 +134,10 @@ function containerProcs(): string[] {
   const out: string[] = [];
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const exe = fs.readlinkSync(`/proc/${pid}/exe`);
-      if (exe.includes('tsrun-init') || exe.endsWith('/busybox') || exe.includes(work())) out.push(`${pid} ${exe}`);
+      // A container process of this test run: every container id (and so its cgroup) carries
+      // this jest process's pid, e.g. tt-1234-5.
+      const cg = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      if (cg.includes(`-${process.pid}-`)) out.push(`${pid} ${fs.readlinkSync(`/proc/${pid}/exe`)}`);
     } catch { /* gone or kernel thread */ }
   }
   return out.sort();
