@@ -22,6 +22,10 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #ifndef SYS_openat2
@@ -56,6 +60,14 @@ void scopy(char *dst, size_t cap, const char *src) {
   size_t i = 0;
   for (; src && src[i] && i + 1 < cap; i++) dst[i] = src[i];
   dst[i] = 0;
+}
+
+void put_num(char *slot, long v) {
+  char tmp[16]; int n = 0; size_t i = 0;
+  if (v < 0) { slot[i++] = '-'; v = -v; }
+  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  while (n) slot[i++] = tmp[--n];
+  slot[i] = 0;
 }
 
 void send_msg(uint32_t type, uint32_t step, long err, int32_t pid, int32_t index, const char *detail) {
@@ -380,13 +392,6 @@ void set_credentials() {
   }
 }
 
-void put_num(char *slot, long v) {
-  char tmp[16]; int n = 0; size_t i = 0;
-  if (v < 0) { slot[i++] = '-'; v = -v; }
-  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-  while (n) slot[i++] = tmp[--n];
-  slot[i] = 0;
-}
 
 // fds 0-2 and the preserved ones stay; everything else is closed by exec, except
 // what tsrun-init itself needs, moved above the preserved range.
@@ -403,28 +408,72 @@ void prepare_fds() {
   put_num(P->stub_argv[2], sec);
 }
 
+
+// process.terminal: a pty from the container's own devpts. The master goes to the console
+// socket (SCM_RIGHTS, with the name "/dev/ptmx" as data, as runc sends it); the slave becomes
+// stdio and the controlling terminal, and (create) is bound over /dev/console.
 void setup_console() {
-  if (P->console_fd < 0) return;
-  long fd = P->console_fd;
-  for (int i = 0; i < 3; i++) check(SC(SYS_dup3, fd, i, 0), STEP_CONSOLE, -1, "dup console");
-  check(SC(SYS_ioctl, 0, 0x540E, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
+  if (P->console_socket_fd < 0) return;
+  long master = SC(SYS_openat, AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  check(master, STEP_CONSOLE, -1, "open /dev/ptmx");
+  int unlock = 0;
+  check(SC(SYS_ioctl, master, TIOCSPTLCK, &unlock), STEP_CONSOLE, -1, "unlock pty");
+  unsigned int n = 0;
+  check(SC(SYS_ioctl, master, TIOCGPTN, &n), STEP_CONSOLE, -1, "pty number");
+  if (P->console_width || P->console_height) {
+    struct winsize ws = {};
+    ws.ws_row = P->console_height; ws.ws_col = P->console_width;
+    check(SC(SYS_ioctl, master, TIOCSWINSZ, &ws), STEP_CONSOLE, -1, "consoleSize");
+  }
+  long slave = SC(SYS_ioctl, master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  check(slave, STEP_CONSOLE, -1, "open pty slave");
+  const char name[] = "/dev/ptmx";
+  struct iovec iov = { const_cast<char *>(name), sizeof name - 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  for (size_t i = 0; i < sizeof ctl; i++) reinterpret_cast<char *>(&ctl)[i] = 0;
+  struct msghdr msg = {};
+  msg.msg_iov = &iov; msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf; msg.msg_controllen = sizeof ctl.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+  int mfd = (int)master;
+  char *data = reinterpret_cast<char *>(CMSG_DATA(c));
+  for (size_t i = 0; i < sizeof mfd; i++) data[i] = reinterpret_cast<char *>(&mfd)[i];
+  check(SC(SYS_sendmsg, P->console_socket_fd, &msg, 0), STEP_CONSOLE, -1, "send pty master to the console socket");
+  SC(SYS_close, master);
+  SC(SYS_close, P->console_socket_fd);
+  if (P->mount_console) {
+    char pts[32];
+    scopy(pts, sizeof pts, "/dev/pts/");
+    put_num(pts + 9, n);
+    long fd = SC(SYS_openat, AT_FDCWD, "/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0666);
+    if (fd >= 0) SC(SYS_close, fd);
+    check(SC(SYS_mount, pts, "/dev/console", 0, MS_BIND, 0), STEP_CONSOLE, -1, "bind /dev/console");
+  }
+  SC(SYS_fchown, slave, P->uid, -1);  // like runc: the process user owns its terminal (errors ignored)
+  for (int i = 0; i < 3; i++) check(SC(SYS_dup3, slave, i, 0), STEP_CONSOLE, -1, "pty as stdio");
+  SC(SYS_close, slave);
+  check(SC(SYS_ioctl, 0, TIOCSCTTY, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
 }
 
 [[noreturn]] void init_main() {
-  if (P->setsid) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
+  if (P->setsid || P->console_socket_fd >= 0) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
   if (P->new_keyring) {
     // KEYCTL_JOIN_SESSION_KEYRING with no name: a fresh anonymous session keyring, so the
     // container cannot see the host's keys. Kernels without keyrings (ENOSYS) go on without.
     long r = SC(SYS_keyctl, 1, 0, 0, 0, 0);
     if (r < 0 && r != -ENOSYS && r != -EACCES && r != -EDQUOT) die(STEP_KEYRING, r, -1, "join session keyring");
   }
-  setup_console();
+  if (!P->enter_rootfs) setup_console();  // exec: the container's /dev/ptmx is reachable already
   if (P->hostname) check(SC(SYS_sethostname, P->hostname, slen(P->hostname)), STEP_HOSTNAME, -1, P->hostname);
   if (P->domainname) check(SC(SYS_setdomainname, P->domainname, slen(P->domainname)), STEP_DOMAINNAME, -1, P->domainname);
   if (P->setup_rootfs) setup_rootfs();
   if (P->hooks_sync) { send_msg(MSG_HOOKS, 0, 0, 0, -1, ""); await_go(); }
-  enter_root();
-  if (P->setup_rootfs) finish_rootfs();
+  if (P->enter_rootfs) {
+    enter_root();
+    setup_console();
+    if (P->setup_rootfs) finish_rootfs();
+  }
   for (uint32_t i = 0; i < P->n_rlimits; i++) {
     const Rlimit &l = P->rlimits[i];
     struct rlimit64 { uint64_t cur, max; } v = { l.soft, l.hard };
@@ -446,6 +495,9 @@ void setup_console() {
 
 [[noreturn]] void child_main(const Plan *plan) {
   P = plan;
+  // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
+  // /proc/PID/exe (the host's node) or /proc/PID/mem. exec resets it.
+  SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   await_go();
   if (P->two_stage) {

@@ -82,6 +82,10 @@ struct Plan {
   int32_t console_fd;               // -1: stdio untouched
   int32_t last_cap;
   uint32_t new_keyring;             // join a fresh anonymous session keyring (runc's default)
+  uint32_t enter_rootfs;            // pivot_root/chroot (create); exec joins the mount ns instead
+  int32_t console_socket_fd;        // process.terminal: send the pty master here (-1: no terminal)
+  uint16_t console_width, console_height;
+  uint32_t mount_console;           // bind the pty slave over /dev/console
 };
 
 // Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).

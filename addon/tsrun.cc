@@ -10,6 +10,9 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -180,6 +183,11 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.console_fd = (int32_t)I(o, "consoleFd");
   p.last_cap = (int32_t)I(o, "lastCap");
   p.new_keyring = B(o, "newKeyring");
+  p.enter_rootfs = B(o, "enterRootfs");
+  p.console_socket_fd = (int32_t)I(o, "consoleSocketFd");
+  p.console_width = (uint16_t)U(o, "consoleWidth");
+  p.console_height = (uint16_t)U(o, "consoleHeight");
+  p.mount_console = B(o, "mountConsole");
 }
 
 // The init stub, copied into a sealed memfd: what /proc/PID/exe of a waiting container shows.
@@ -388,7 +396,78 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
+Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) { SysError(env, "console socket path too long", ENAMETOOLONG).ThrowAsJavaScriptException(); return env.Null(); }
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) { SysError(env, "socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int e = errno; close(fd);
+    SysError(env, "connect " + path, e).ThrowAsJavaScriptException(); return env.Null();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { SysError(env, "socketpair", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set((uint32_t)0, sv[0]); a.Set((uint32_t)1, sv[1]);
+  return a;
+}
+
+// Receive one fd sent with SCM_RIGHTS (the pty master from the container).
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd pfd = {fd, POLLIN, 0};
+  int r;
+  do { r = poll(&pfd, 1, timeout); } while (r < 0 && errno == EINTR);
+  if (r <= 0) { SysError(env, "waiting for the pty master", r == 0 ? ETIMEDOUT : errno).ThrowAsJavaScriptException(); return env.Null(); }
+  char name[256];
+  struct iovec iov = {name, sizeof name};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  struct msghdr msg = {};
+  msg.msg_iov = &iov; msg.msg_iovlen = 1; msg.msg_control = ctl.buf; msg.msg_controllen = sizeof ctl.buf;
+  ssize_t n;
+  do { n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+  if (n < 0) { SysError(env, "recvmsg", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return Napi::Number::New(env, -1);
+  int got;
+  memcpy(&got, CMSG_DATA(c), sizeof got);
+  return Napi::Number::New(env, got);
+}
+
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws = {};
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct winsize ws = {};
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCGWINSZ, &ws) < 0) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rows", ws.ws_row); o.Set("cols", ws.ws_col);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));

@@ -11,3 +11,5 @@ export { loadSpec, parseSpec } from './spec/load';
 export * from './errors';
 export type { Spec } from './spec/config-types';
 export { defaultSpec } from './spec/default-spec';
+export { exec, type ExecOptions } from './lifecycle/exec';
+export { pause, resume, pids, psTable } from './lifecycle/pause';

@@ -16,6 +16,11 @@ function need(args: string[], n: number, usage: string): void {
   if (args.length < n) throw new TsrunError(`"${usage.split(' ')[0]}" requires ${n === 1 ? 'exactly 1 argument' : `at least ${n} arguments`}\nusage: tsrun ${usage}`);
 }
 
+function gid(s: string): number {
+  if (!/^\d+$/.test(s)) throw new TsrunError(`additional-gids must be a positive number ${s}`);
+  return Number(s);
+}
+
 function globals(g: Flags) {
   return { root: g.root as string, systemdCgroup: !!g['systemd-cgroup'] };
 }
@@ -38,6 +43,34 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     case 'kill': need(args, 1, COMMANDS.kill.usage); await lib.kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
     case 'delete': need(args, 1, COMMANDS.delete.usage); await lib.deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
     case 'list': writeOut(formatList(await lib.list(G), f.format as string, !!f.quiet)); return 0;
+    case 'exec': {
+      try {
+        if (args.length < 1) throw new TsrunError(`"exec" requires a minimum of 1 argument\nusage: tsrun ${COMMANDS.exec.usage}`);
+        if (f.cgroup) throw new TsrunError('--cgroup is not supported by this tsrun version');
+        return await lib.exec(args[0], {
+          ...G, args: args.slice(1), process: f.process as string | undefined, tty: !!f.tty,
+          consoleSocket: f['console-socket'] as string | undefined, detach: !!f.detach, pidFile: f['pid-file'] as string | undefined,
+          cwd: f.cwd as string | undefined, env: f.env as string[] | undefined, user: f.user as string | undefined,
+          additionalGids: (f['additional-gids'] as string[] | undefined)?.map(gid), cap: f.cap as string[] | undefined,
+          noNewPrivs: !!f['no-new-privs'], apparmor: f.apparmor as string | undefined, processLabel: f['process-label'] as string | undefined,
+          preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'],
+        });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new TsrunError(`exec failed: ${msg}`, { exitCode: 255 });
+      }
+    }
+    case 'ps': {
+      need(args, 1, COMMANDS.ps.usage);
+      if (f.format === 'json') {
+        const p = await lib.pids(args[0], G);
+        writeOut(JSON.stringify(p.length ? p : null) + '\n');
+      } else if (f.format === 'table') writeOut(await lib.psTable(args[0], args.slice(1), G));
+      else throw new TsrunError('invalid format option');
+      return 0;
+    }
+    case 'pause': need(args, 1, COMMANDS.pause.usage); await lib.pause(args[0], G); return 0;
+    case 'resume': need(args, 1, COMMANDS.resume.usage); await lib.resume(args[0], G); return 0;
     case 'spec': {
       const dir = path.resolve((f.bundle as string) ?? '.');
       const file = path.join(dir, 'config.json');

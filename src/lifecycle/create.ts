@@ -15,6 +15,7 @@ import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
 import { writeIdMaps } from './idmap';
+import { consoleTarget } from './console';
 import { GlobalOptions, rootOf } from './options';
 
 export interface CreateOptions extends GlobalOptions {
@@ -26,9 +27,15 @@ export interface CreateOptions extends GlobalOptions {
   preserveFds?: number;
   /** Already-parsed config (library callers); default: <bundle>/config.json. */
   spec?: Spec;
+  /** run without --detach: a terminal without --console-socket is relayed by tsrun. */
+  foreground?: boolean;
 }
 
-export interface Created { id: string; pid: number; bundle: string }
+export interface Created {
+  id: string; pid: number; bundle: string;
+  /** The pty master, when tsrun itself relays the container's terminal (foreground run). */
+  consoleMaster?: number;
+}
 
 const SYNC_TIMEOUT_MS = 120_000;
 
@@ -40,10 +47,7 @@ export function ociTimestamp(d = new Date()): string {
 export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
   const bundle = path.resolve(opts.bundle ?? process.cwd());
   const spec = opts.spec ?? loadSpec(bundle);
-  if (spec.process?.terminal && !opts.consoleSocket) {
-    throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
-  }
-  if (spec.process?.terminal) throw new TsrunError('process.terminal: terminals are not supported by this tsrun version yet', { field: 'process.terminal' });
+  const consoleT = consoleTarget(!!spec.process?.terminal, opts.consoleSocket, !!opts.foreground);
   const sd = new StateDir(rootOf(opts), id);
   sd.create();
   let cg: CgroupManager | undefined;
@@ -56,22 +60,28 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
       plan = buildPlan(spec, {
         bundle, stubPath: stubPath(), fifoFd, preserveFds: opts.preserveFds ?? 0, noPivot: !!opts.noPivot,
-        consoleFd: -1, noNewKeyring: !!opts.noNewKeyring, cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
+        consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
+        cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
       });
+      plan.native.mountConsole = true;
       const pid = runChild(plan, cg);
+      consoleT.close();
+      const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
         created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
-        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces],
+        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec,
       };
       if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
       sd.write(state);
       if (opts.pidFile) writeAtomic(path.resolve(opts.pidFile), String(pid));
-      return { id, pid, bundle };
+      return { id, pid, bundle, consoleMaster };
     } finally {
       addon().close(fifoFd);
+      if (consoleT.relayFd >= 0) addon().close(consoleT.relayFd);
     }
   } catch (e) {
+    consoleT.close();
     try { cg?.destroy(); } catch (err) { log('warning', `removing cgroup: ${(err as Error).message}`); }
     sd.remove();
     throw e;
@@ -81,7 +91,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
 }
 
 /** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
-function runChild(plan: ContainerPlan, cg: CgroupManager): number {
+export function runChild(plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>, cg: CgroupManager): number {
   const a = addon();
   const { pid: stage1, syncFd } = a.spawn(plan.native);
   let init = stage1;

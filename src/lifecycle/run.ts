@@ -5,13 +5,14 @@ import { log } from '../log';
 import { create, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { start } from './start';
+import { relayTerminal } from './tty-relay';
 
 export interface RunOptions extends CreateOptions { detach?: boolean; keep?: boolean }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM', 'SIGPIPE'];
 
 export async function run(id: string, opts: RunOptions = {}): Promise<number> {
-  const { pid } = await create(id, opts);
+  const { pid, consoleMaster } = await create(id, { ...opts, foreground: !opts.detach });
   if (opts.detach) {
     await start(id, opts);
     return 0;
@@ -31,7 +32,9 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
       await deleteContainer(id, { ...opts, force: true });
       throw e;
     }
+    const relay = consoleMaster !== undefined ? relayTerminal(consoleMaster) : undefined;
     const st = await exited;
+    relay?.stop();
     if (!opts.keep) {
       try { await deleteContainer(id, { ...opts, force: true }); } catch (e) { log('warning', (e as Error).message); }
     }

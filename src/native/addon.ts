@@ -22,6 +22,8 @@ export interface NativePlan {
   rootPropagation: number;
   mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
   setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
+  /** pivot_root/chroot into the rootfs (create); false for exec, which joins the mount namespace. */
+  enterRootfs: boolean;
   masked: string[]; readonly: string[];
   rlimits: { resource: number; soft: bigint; hard: bigint; index: number }[];
   umask: number; cwd: string; uid: number; gid: number; groups: number[]; setGroups: boolean;
@@ -29,6 +31,10 @@ export interface NativePlan {
   pathCandidates: string[]; args: string[]; env: string[];
   stubPath: string; fifoFd: number; seccompFd: number; seccompFlags: number; preserveFds: number;
   setsid: boolean; consoleFd: number; lastCap: number; newKeyring: boolean;
+  /** process.terminal: open a pty in the container and send its master over this socket. */
+  consoleSocketFd: number; consoleWidth: number; consoleHeight: number;
+  /** Bind the pty slave over /dev/console (create, not exec). */
+  mountConsole?: boolean;
 }
 
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string }
@@ -45,6 +51,11 @@ export interface Addon {
   openPath(path: string): number;
   startFifo(path: string, pid: number, timeoutMs: number): number;
   flock(fd: number, op: number): boolean;
+  connectUnix(path: string): number;
+  socketpair(): [number, number];
+  recvFd(fd: number, timeoutMs: number): number;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  getWinsize(fd: number): { rows: number; cols: number } | null;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

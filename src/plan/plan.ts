@@ -2,7 +2,7 @@
 // own work (id maps, cgroup, oom score, hooks) that the sync protocol interleaves with it.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { LinuxIdMapping, Spec } from '../spec/config-types';
+import type { LinuxIdMapping, Process, Spec } from '../spec/config-types';
 import type { NativePlan } from '../native/addon';
 import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
@@ -21,6 +21,8 @@ export interface PlanOptions {
   preserveFds: number;
   noPivot: boolean;
   consoleFd: number;       // -1: no terminal
+  /** Connected console socket (or internal socketpair end) that receives the pty master; -1: none. */
+  consoleSocketFd?: number;
   noNewKeyring?: boolean;
   cgroup: CgroupMountView;
   warn: (msg: string) => void;
@@ -39,13 +41,44 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const p = path.resolve(bundle, spec.root.path);
   try {
-    const real = fs.realpathSync(p);
+    const real = fs.realpathSync.native(p);
     if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${p}: not a directory`);
     return real;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError('root.path', `invalid rootfs: stat ${p}: no such file or directory`);
   }
+}
+
+export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid' | 'gid' | 'groups' | 'setGroups' | 'caps'
+  | 'noNewPrivs' | 'pathCandidates' | 'args' | 'env' | 'stubPath' | 'seccompFd' | 'seccompFlags' | 'preserveFds'
+  | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap'>;
+
+/** The part of the plan that process (config.json's or exec's process.json) decides. */
+export function processFields(proc: Process, rootfs: string, opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'>): ProcessFields {
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const env = withHome(proc.env ?? [], rootfs, user.uid);
+  const args = proc.args!;
+  return {
+    rlimits: planRlimits(proc.rlimits),
+    umask: user.umask ?? -1,
+    cwd: proc.cwd,
+    uid: user.uid, gid: user.gid,
+    groups: user.additionalGids ?? [],
+    setGroups: true,
+    caps: planCaps(proc.capabilities, opts.warn),
+    noNewPrivs: proc.noNewPrivileges === true,
+    pathCandidates: pathCandidates(args[0], env),
+    args, env,
+    stubPath: opts.stubPath,
+    seccompFd: -1, seccompFlags: 0,
+    preserveFds: opts.preserveFds,
+    consoleFd: opts.consoleFd,
+    consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,
+    consoleWidth: proc.terminal ? proc.consoleSize?.width ?? 0 : 0,
+    consoleHeight: proc.terminal ? proc.consoleSize?.height ?? 0 : 0,
+    lastCap: lastCap(),
+  };
 }
 
 export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
@@ -86,10 +119,6 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   if (linux.rootfsPropagation && prop === undefined) {
     throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
   }
-  const user = proc.user ?? { uid: 0, gid: 0 };
-  const env = withHome(proc.env ?? [], rootfs, user.uid);
-  const args = proc.args!;
-
   const native: NativePlan = {
     rootfs,
     rootfsParentMount: mountOf(path.dirname(rootfs)),
@@ -105,26 +134,13 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     setupRootfs,
     noPivot: opts.noPivot,
     readonlyRoot: spec.root?.readonly === true,
+    enterRootfs: true,
     hooksSync: false,
     masked: linux.maskedPaths ?? [],
     readonly: linux.readonlyPaths ?? [],
-    rlimits: planRlimits(proc.rlimits),
-    umask: user.umask ?? -1,
-    cwd: proc.cwd,
-    uid: user.uid, gid: user.gid,
-    groups: user.additionalGids ?? [],
-    setGroups: true,
-    caps: planCaps(proc.capabilities, opts.warn),
-    noNewPrivs: proc.noNewPrivileges === true,
-    pathCandidates: pathCandidates(args[0], env),
-    args, env,
-    stubPath: opts.stubPath,
+    ...processFields(proc, rootfs, opts),
     fifoFd: opts.fifoFd,
-    seccompFd: -1, seccompFlags: 0,
-    preserveFds: opts.preserveFds,
     setsid: true,
-    consoleFd: opts.consoleFd,
-    lastCap: lastCap(),
     newKeyring: !opts.noNewKeyring,
   };
   return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };

@@ -109,3 +109,11 @@ class Parser {
     return Number(m[0]);
   }
 }
+
+const BIG_TAG = '\u0000bigint:';
+
+/** JSON.stringify that writes bigints as exact integer literals (parseJson reads them back). */
+export function stringifyJson(value: unknown, space?: number): string {
+  const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? BIG_TAG + v.toString() : v), space);
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}

@@ -5,6 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { NotExistError, TsrunError } from '../errors';
 import { addon, LOCK } from '../native/addon';
+import type { Spec } from '../spec/config-types';
+import { parseJson, stringifyJson } from '../spec/json-int64';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
@@ -28,6 +30,8 @@ export interface StoredState {
   /** Directories create made (outermost first): delete removes them too. */
   cgroupCreated: string[];
   newNamespaces: string[];
+  /** The validated config.json the container was created from (exec takes its defaults from it). */
+  config: Spec;
 }
 
 const ID = /^[\w+\-.]+$/;
@@ -82,11 +86,11 @@ export class StateDir {
     let text: string;
     try { text = fs.readFileSync(path.join(this.dir, STATE_FILE), 'utf8'); }
     catch { throw new NotExistError(this.id); }
-    return JSON.parse(text) as StoredState;
+    return parseJson(text) as StoredState;
   }
 
   write(state: StoredState): void {
-    writeAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(state), 0o600);
+    writeAtomic(path.join(this.dir, STATE_FILE), stringifyJson(state), 0o600);
   }
 
   remove(): void {

@@ -22,3 +22,13 @@ describe('int64-exact JSON', () => {
     expect(lossy({ a: [10n, { b: 2n ** 63n - 1n }] })).toEqual({ a: [10, { b: 9223372036854775807 }] });
   });
 });
+
+describe('stringifyJson', () => {
+  test('round-trips bigints exactly', () => {
+    const { stringifyJson } = require('../../src/spec/json-int64');
+    const v = { a: 18446744073709551615n, b: [1, -9223372036854775808n], s: 'x' };
+    const text = stringifyJson(v);
+    expect(text).toBe('{"a":18446744073709551615,"b":[1,-9223372036854775808],"s":"x"}');
+    expect(parseJson(text)).toEqual(v);
+  });
+});

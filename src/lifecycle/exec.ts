@@ -1,0 +1,142 @@
+// exec: a new process in a running container. Joins every namespace of the init (user
+// first; pid through a second fork), its cgroup, and runs with the process.json given or
+// the container's own process with runc's overrides.
+import * as fs from 'fs';
+import { TsrunError } from '../errors';
+import { log } from '../log';
+import { addon, stubPath } from '../native/addon';
+import { NAMESPACES } from '../native/constants';
+import { processFields } from '../plan/plan';
+import type { LinuxCapabilities, Process } from '../spec/config-types';
+import { parseJson, lossy } from '../spec/json-int64';
+import { validateProcess } from '../spec/validate';
+import { writeAtomic } from '../state/store';
+import { consoleTarget } from './console';
+import { Container } from './container';
+import { runChild } from './create';
+import { GlobalOptions } from './options';
+import { relayTerminal } from './tty-relay';
+
+export interface ExecOptions extends GlobalOptions {
+  /** process.json path ("-" is not supported: runc takes a file). */
+  process?: string;
+  args?: string[];
+  tty?: boolean;
+  consoleSocket?: string;
+  detach?: boolean;
+  pidFile?: string;
+  cwd?: string;
+  env?: string[];
+  user?: string;
+  additionalGids?: number[];
+  cap?: string[];
+  noNewPrivs?: boolean;
+  apparmor?: string;
+  processLabel?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM'];
+
+/** The process to exec: process.json, or the container's process with runc's flag overrides. */
+export function execProcess(base: Process | undefined, o: ExecOptions): Process {
+  if (o.process) {
+    let doc: unknown;
+    try { doc = parseJson(fs.readFileSync(o.process, 'utf8')); }
+    catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
+    validateProcess(lossy(doc));
+    return doc as Process;
+  }
+  if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');
+  const p: Process = JSON.parse(JSON.stringify(base ?? { cwd: '/' }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  if (base?.rlimits) p.rlimits = base.rlimits;
+  p.args = o.args;
+  p.terminal = !!o.tty;
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) throw new TsrunError(`--user ${o.user}: must be uid[:gid] with numeric ids`);
+    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
+  }
+  if (o.additionalGids?.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  if (o.cap?.length) {
+    const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];
+    p.capabilities = caps;
+  }
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
+  return p;
+}
+
+/** Runs the process; resolves to its exit status (foreground) or 0 (detached). */
+export async function exec(id: string, o: ExecOptions): Promise<number> {
+  const c = new Container(id, o);
+  let pid: number;
+  let relayFd = -1;
+  try {
+    const status = c.status();
+    if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
+    if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+    const proc = execProcess(c.state.config.process, o);
+    if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
+    const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
+    relayFd = target.relayFd;
+    const joins = joinsOf(c);
+    const native = {
+      rootfs: c.state.rootfs, rootfsParentMount: null, cloneFlags: 0, unshareFlags: 0, twoStage: true,
+      usernsSync: false, userns: joins.some((j) => j.type === NAMESPACES.user.flag), joins,
+      hostname: null, domainname: null, rootPropagation: 0, mounts: [], devices: [], symlinks: [],
+      setupRootfs: false, noPivot: false, readonlyRoot: false, hooksSync: false, enterRootfs: false,
+      masked: [], readonly: [], fifoFd: -1, setsid: true, newKeyring: false,
+      ...processFields(proc, c.state.rootfs, {
+        stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleFd: -1, consoleSocketFd: target.childFd,
+        warn: (m) => log('warning', m),
+      }),
+    };
+    try {
+      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: undefined }, c.cgroup);
+    } finally {
+      target.close();
+    }
+    if (o.pidFile) writeAtomic(o.pidFile, String(pid));
+  } catch (e) {
+    if (relayFd >= 0) addon().close(relayFd);
+    throw e;
+  } finally {
+    c.sd.unlock();
+  }
+  if (o.detach) return 0;
+  const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
+  if (relayFd >= 0) addon().close(relayFd);
+  const handlers = FORWARDED.map((sig) => {
+    const h = () => { try { process.kill(pid, sig); } catch { /* exited */ } };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const relay = master >= 0 ? relayTerminal(master) : undefined;
+  try {
+    const st = await addon().waitExit(pid);
+    return st.code ?? 128 + (st.signal ?? 0);
+  } finally {
+    relay?.stop();
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+  }
+}
+
+/** Every namespace of the container's init that is not already ours, user namespace first. */
+function joinsOf(c: Container): { type: number; path: string; index: number }[] {
+  const out: { type: number; path: string; index: number }[] = [];
+  (c.state.config.linux?.namespaces ?? []).forEach((ns, index) => {
+    const info = NAMESPACES[ns.type];
+    if (!info) return;
+    const path = `/proc/${c.state.pid}/ns/${info.proc}`;
+    let same = false;
+    try { same = fs.readlinkSync(path) === fs.readlinkSync(`/proc/self/ns/${info.proc}`); } catch { /* gone: setns reports it */ }
+    if (!same) out.push({ type: info.flag, path, index });
+  });
+  return out.sort((a, b) => Number(b.type === NAMESPACES.user.flag) - Number(a.type === NAMESPACES.user.flag));
+}

@@ -1,0 +1,50 @@
+// pause/resume (the cgroup freezer) and ps (the container's processes).
+import { spawnSync } from 'child_process';
+import { TsrunError } from '../errors';
+import { Container } from './container';
+import { GlobalOptions } from './options';
+
+export async function pause(id: string, opts: GlobalOptions = {}): Promise<void> {
+  const c = new Container(id, opts);
+  try {
+    const status = c.status();
+    if (status !== 'running' && status !== 'created') throw new TsrunError('container not running');
+    // a created container keeps its exec.fifo; isFrozen() tells paused from created
+    c.cgroup.freeze();
+  } finally {
+    c.sd.unlock();
+  }
+}
+
+export async function resume(id: string, opts: GlobalOptions = {}): Promise<void> {
+  const c = new Container(id, opts);
+  try {
+    if (c.status() !== 'paused') throw new TsrunError('container not paused');
+    c.cgroup.thaw();
+  } finally {
+    c.sd.unlock();
+  }
+}
+
+/** Host pids of every process in the container's cgroup. */
+export async function pids(id: string, opts: GlobalOptions = {}): Promise<number[]> {
+  const c = new Container(id, opts, false);
+  if (c.status() === 'stopped') return [];
+  return c.cgroup.pids().sort((a, b) => a - b);
+}
+
+/** runc's ps table: host `ps` output (default -ef) filtered to the container's pids. */
+export async function psTable(id: string, psArgs: string[], opts: GlobalOptions = {}): Promise<string> {
+  const mine = new Set(await pids(id, opts));
+  const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new TsrunError(`ps: ${r.stderr.trim() || `exit ${r.status}`}`);
+  const lines = r.stdout.split('\n');
+  const col = lines[0].trim().split(/\s+/).indexOf('PID');
+  if (col < 0) throw new TsrunError("couldn't find PID field in ps output");
+  const out = [lines[0]];
+  for (const l of lines.slice(1)) {
+    const f = l.trim().split(/\s+/);
+    if (f.length > col && mine.has(Number(f[col]))) out.push(l);
+  }
+  return out.join('\n') + '\n';
+}
