@@ -462,7 +462,33 @@ Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// Copy what is left on a pty master to `out` until the slave side is closed (EIO) or
+// nothing arrives for `idleMs`: the tail of a terminal relay after the process exited.
+Napi::Value DrainFd(const Napi::CallbackInfo &info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int out = info[1].As<Napi::Number>().Int32Value();
+  int idle = info[2].As<Napi::Number>().Int32Value();
+  char buf[16384];
+  for (;;) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, idle);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(out, buf + off, n - off);
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (w < 0) return info.Env().Undefined();
+      off += w;
+    }
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));

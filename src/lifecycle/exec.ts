@@ -74,11 +74,18 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
 
 /** Runs the process; resolves to its exit status (foreground) or 0 (detached). */
 export async function exec(id: string, o: ExecOptions): Promise<number> {
+  // The lock is held only to read a consistent state: an exec into a frozen container
+  // (--ignore-paused) blocks until resume, which must be able to take the lock.
   const c = new Container(id, o);
+  let status;
+  try {
+    status = c.status();
+  } finally {
+    c.sd.unlock();
+  }
   let pid: number;
   let relayFd = -1;
   try {
-    const status = c.status();
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
     const proc = execProcess(c.state.config.process, o);
@@ -106,8 +113,6 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
     throw e;
-  } finally {
-    c.sd.unlock();
   }
   if (o.detach) return 0;
   const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;

@@ -22,15 +22,14 @@ export function relayTerminal(master: number): Relay {
   }
   input.on('data', (d: Buffer) => { try { fs.writeSync(master, d); } catch { /* closed */ } });
   input.on('error', () => { /* stdin closed */ });
-  const output = fs.createReadStream('', { fd: master, autoClose: false, highWaterMark: 16384 });
-  output.on('data', (d) => {
-    let off = 0;
-    const buf = d as Buffer;
-    while (off < buf.length) {
-      try { off += fs.writeSync(1, buf, off); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return; }
-    }
-  });
-  output.on('error', () => { /* EIO: the slave side closed */ });
+  // master -> stdout on a poll loop in the addon, in slices so signals and stdin still flow
+  let stopped = false;
+  const pump = () => {
+    if (stopped) return;
+    a.drainFd(master, 1, 0);
+    setTimeout(pump, 10);
+  };
+  pump();
   const winch = () => {
     const s = a.getWinsize(inTty ? 0 : 1);
     if (s) a.setWinsize(master, s.rows, s.cols);
@@ -38,6 +37,8 @@ export function relayTerminal(master: number): Relay {
   process.on('SIGWINCH', winch);
   return {
     stop() {
+      stopped = true;
+      a.drainFd(master, 1, 100); // what the process wrote just before it exited
       process.removeListener('SIGWINCH', winch);
       if (ttyIn) { ttyIn.setRawMode(false); ttyIn.pause(); }
       else (input as fs.ReadStream).destroy();
@@ -45,8 +46,3 @@ export function relayTerminal(master: number): Relay {
   };
 }
 
-/** Wait until the master has no more output (the container's side closed), then stop. */
-export async function drain(master: number, ms = 50): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-  void master;
-}

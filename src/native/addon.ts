@@ -56,6 +56,7 @@ export interface Addon {
   recvFd(fd: number, timeoutMs: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
+  drainFd(fd: number, out: number, idleMs: number): void;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

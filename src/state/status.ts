@@ -21,8 +21,8 @@ export function initAlive(s: StoredState): boolean {
 
 export function liveStatus(s: StoredState, stateDir: string, isFrozen: () => boolean = () => false): Status {
   if (!initAlive(s)) return 'stopped';
-  if (fs.existsSync(path.join(stateDir, FIFO_FILE))) return 'created';
-  return isFrozen() ? 'paused' : 'running';
+  if (isFrozen()) return 'paused';
+  return fs.existsSync(path.join(stateDir, FIFO_FILE)) ? 'created' : 'running';
 }
 
 /** The OCI state as runc prints it (`runc state`). */
