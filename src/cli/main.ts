@@ -46,14 +46,13 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     case 'exec': {
       try {
         if (args.length < 1) throw new TsrunError(`"exec" requires a minimum of 1 argument\nusage: tsrun ${COMMANDS.exec.usage}`);
-        if (f.cgroup) throw new TsrunError('--cgroup is not supported by this tsrun version');
         return await lib.exec(args[0], {
           ...G, args: args.slice(1), process: f.process as string | undefined, tty: !!f.tty,
           consoleSocket: f['console-socket'] as string | undefined, detach: !!f.detach, pidFile: f['pid-file'] as string | undefined,
           cwd: f.cwd as string | undefined, env: f.env as string[] | undefined, user: f.user as string | undefined,
           additionalGids: (f['additional-gids'] as string[] | undefined)?.map(gid), cap: f.cap as string[] | undefined,
           noNewPrivs: !!f['no-new-privs'], apparmor: f.apparmor as string | undefined, processLabel: f['process-label'] as string | undefined,
-          preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'],
+          preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'], cgroup: f.cgroup as string[] | undefined,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

@@ -91,7 +91,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
 }
 
 /** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
-export function runChild(plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>, cg: CgroupManager): number {
+export function runChild(plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>, cg: Pick<CgroupManager, 'apply'>): number {
   const a = addon();
   const { pid: stage1, syncFd } = a.spawn(plan.native);
   let init = stage1;

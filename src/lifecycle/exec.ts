@@ -7,6 +7,7 @@ import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
 import { processFields } from '../plan/plan';
+import { checkLsm } from '../plan/lsm';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
 import { parseJson, lossy } from '../spec/json-int64';
 import { validateProcess } from '../spec/validate';
@@ -16,6 +17,7 @@ import { Container } from './container';
 import { runChild } from './create';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
+import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
 
 export interface ExecOptions extends GlobalOptions {
   /** process.json path ("-" is not supported: runc takes a file). */
@@ -35,6 +37,8 @@ export interface ExecOptions extends GlobalOptions {
   processLabel?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** --cgroup: sub-cgroups, "path" or "ctrl[,ctrl]:path". */
+  cgroup?: string[];
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM'];
@@ -89,6 +93,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
     const proc = execProcess(c.state.config.process, o);
+    checkLsm(proc);
     if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
@@ -105,7 +110,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       }),
     };
     try {
-      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: undefined }, c.cgroup);
+      const cg = o.cgroup?.length ? withSubCgroups(c.cgroup, parseSubCgroups(o.cgroup, c.cgroup.paths)) : c.cgroup;
+      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: undefined }, cg);
     } finally {
       target.close();
     }

@@ -13,6 +13,7 @@ import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
 import { checkProcess, pathCandidates, withHome } from './process';
 import { planRlimits } from './rlimits';
+import { checkLsm } from './lsm';
 
 export interface PlanOptions {
   bundle: string;
@@ -56,6 +57,7 @@ export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid'
 
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
 export function processFields(proc: Process, rootfs: string, opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'>): ProcessFields {
+  checkLsm(proc);
   const user = proc.user ?? { uid: 0, gid: 0 };
   const env = withHome(proc.env ?? [], rootfs, user.uid);
   const args = proc.args!;

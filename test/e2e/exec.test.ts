@@ -180,3 +180,62 @@ describeRoot('terminals', () => {
     expect(r.status).toBe(4);
   });
 });
+
+describeRoot('exec: more flags', () => {
+  useLeakChecks();
+
+  test('--cgroup joins an existing sub-cgroup; bad forms are refused', () => {
+    const id = uniqueId();
+    const pid = runDetached(sleeper(), id);
+    const pidsDir = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.includes(':pids:'))!.split(':')[2];
+    fs.mkdirSync(`/sys/fs/cgroup/pids${pidsDir}/sub`);
+    const r = tsrun(['exec', '--cgroup', 'pids:sub', id, 'sh', '-c', 'grep -E ":pids:|:memory:" /proc/self/cgroup']);
+    expect(r.stdout).toContain(`:pids:${pidsDir}/sub`);
+    expect(r.stdout.split('\n').find((l) => l.includes(':memory:'))).not.toMatch(/\/sub$/);
+    expect(errMsg(tsrun(['exec', '--cgroup', 'a:b:c', id, 'true']).stderr)).toBe('exec failed: invalid --cgroup argument: a:b:c');
+    expect(errMsg(tsrun(['exec', '--cgroup', 'bogus:x', id, 'true']).stderr)).toBe('exec failed: unknown controller bogus in SubCgroupPaths');
+    expect(errMsg(tsrun(['exec', '--cgroup', 'missing', id, 'true']).stderr)).toMatch(/^exec failed: error adding pid \d+ to cgroups: /);
+    expect(tsrun(['delete', '-f', id]).code).toBe(0);
+  });
+
+  test('--apparmor and --process-label fail clearly on a host without the LSM', () => {
+    const id = uniqueId();
+    runDetached(sleeper(), id);
+    const aa = tsrun(['exec', '--apparmor', 'docker-default', id, 'true']);
+    expect(aa.code).toBe(255);
+    expect(errMsg(aa.stderr)).toMatch(/^exec failed: process\.apparmorProfile: /);
+    const se = tsrun(['exec', '--process-label', 'system_u:system_r:container_t:s0', id, 'true']);
+    expect(errMsg(se.stderr)).toMatch(/^exec failed: process\.selinuxLabel: /);
+    expect(tsrun(['delete', '-f', id]).code).toBe(0);
+  });
+
+  test('--preserve-fds passes extra fds to the exec\'d process', () => {
+    const id = uniqueId();
+    runDetached(sleeper(), id);
+    const extra = fs.openSync(path.join(work(), 'extra-exec'), 'w');
+    const out = path.join(work(), `${id}.out`);
+    const o = fs.openSync(out, 'w');
+    const r = spawnSync(TSRUN, ['--root', stateRoot('tsrun'), 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "'],
+      { stdio: ['ignore', o, 'inherit', extra] });
+    fs.closeSync(o);
+    fs.closeSync(extra);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe('0 1 2 3 4 ');
+    expect(tsrun(['delete', '-f', id]).code).toBe(0);
+  });
+
+  test('foreground exec forwards signals and exits with the process\'s status; exec -t relays our terminal', async () => {
+    const id = uniqueId();
+    runDetached(sleeper(), id);
+    const { spawn } = await import('child_process');
+    const child = spawn(TSRUN, ['--root', stateRoot('tsrun'), 'exec', id, 'sh', '-c', 'trap "exit 9" TERM; echo ready; while true; do sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d) => { if (String(d).includes('ready')) resolve(); }));
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))).toBe(9);
+    const cmd = [TSRUN, '--root', stateRoot('tsrun'), 'exec', '-t', id, 'sh', '-c', 'tty; exit 6'].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    expect(r.stdout.replace(/\r/g, '')).toMatch(/\/dev\/pts\/\d+\n/);
+    expect(r.status).toBe(6);
+    expect(tsrun(['delete', '-f', id]).code).toBe(0);
+  });
+});

@@ -1,0 +1,41 @@
+// exec --cgroup: run the process in an existing sub-cgroup of the container's cgroup.
+// "path" applies to every hierarchy; "ctrl[,ctrl]:path" to the named controllers only.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { CgroupManager } from '../cgroups';
+import { TsrunError } from '../errors';
+
+export function parseSubCgroups(args: string[], paths: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of args) {
+    const parts = arg.split(':');
+    if (parts.length > 2) throw new TsrunError(`invalid --cgroup argument: ${arg}`);
+    const sub = parts[parts.length - 1];
+    if (!sub || path.posix.normalize('/' + sub).startsWith('/..')) throw new TsrunError(`invalid --cgroup argument: ${arg}`);
+    if (parts.length === 1) {
+      for (const key of Object.keys(paths)) out[key] = sub;
+      continue;
+    }
+    for (const ctrl of parts[0].split(',')) {
+      if (!(ctrl in paths)) throw new TsrunError(`unknown controller ${ctrl} in SubCgroupPaths`);
+      out[ctrl] = sub;
+    }
+  }
+  return out;
+}
+
+/** The container's cgroups with `sub` appended where given: what exec's process joins. */
+export function withSubCgroups(cg: CgroupManager, sub: Record<string, string>): Pick<CgroupManager, 'apply'> {
+  return {
+    apply(pid: number) {
+      const dirs = new Set(Object.entries(cg.paths).map(([k, dir]) => (sub[k] ? path.join(dir, sub[k]) : dir)));
+      for (const dir of dirs) {
+        try {
+          fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+        } catch (e) {
+          throw new TsrunError(`error adding pid ${pid} to cgroups: ${(e as Error).message}`);
+        }
+      }
+    },
+  };
+}
