@@ -241,15 +241,20 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return r;
 }
 
-Napi::Value SyncRecv(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int timeout = info[1].As<Napi::Number>().Int32Value();
+// Wait until fd is readable; throws (and returns false) on error or timeout.
+bool PollIn(Napi::Env env, int fd, int timeout, const char *what) {
   struct pollfd pfd = {fd, POLLIN, 0};
   int r;
   do { r = poll(&pfd, 1, timeout); } while (r < 0 && errno == EINTR);
-  if (r < 0) { SysError(env, "poll sync socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
-  if (r == 0) { SysError(env, "waiting for the container's init", ETIMEDOUT).ThrowAsJavaScriptException(); return env.Null(); }
+  if (r > 0) return true;
+  SysError(env, what, r == 0 ? ETIMEDOUT : errno).ThrowAsJavaScriptException();
+  return false;
+}
+
+Napi::Value SyncRecv(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (!PollIn(env, fd, info[1].As<Napi::Number>().Int32Value(), "waiting for the container's init")) return env.Null();
   Msg m;
   ssize_t n;
   do { n = recv(fd, &m, sizeof m, 0); } while (n < 0 && errno == EINTR);
@@ -425,11 +430,7 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info) {
 Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  int timeout = info[1].As<Napi::Number>().Int32Value();
-  struct pollfd pfd = {fd, POLLIN, 0};
-  int r;
-  do { r = poll(&pfd, 1, timeout); } while (r < 0 && errno == EINTR);
-  if (r <= 0) { SysError(env, "waiting for the pty master", r == 0 ? ETIMEDOUT : errno).ThrowAsJavaScriptException(); return env.Null(); }
+  if (!PollIn(env, fd, info[1].As<Napi::Number>().Int32Value(), "waiting for the pty master")) return env.Null();
   char name[256];
   struct iovec iov = {name, sizeof name};
   union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;

@@ -17,6 +17,7 @@ import { Container } from './container';
 import { runChild } from './create';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
+import { forwardSignals } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
 
 export interface ExecOptions extends GlobalOptions {
@@ -40,8 +41,6 @@ export interface ExecOptions extends GlobalOptions {
   /** --cgroup: sub-cgroups, "path" or "ctrl[,ctrl]:path". */
   cgroup?: string[];
 }
-
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM'];
 
 /** The process to exec: process.json, or the container's process with runc's flag overrides. */
 export function execProcess(base: Process | undefined, o: ExecOptions): Process {
@@ -123,18 +122,14 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   if (o.detach) return 0;
   const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
   if (relayFd >= 0) addon().close(relayFd);
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => { try { process.kill(pid, sig); } catch { /* exited */ } };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  const stopForwarding = forwardSignals(pid, master < 0);
   const relay = master >= 0 ? relayTerminal(master) : undefined;
   try {
     const st = await addon().waitExit(pid);
     return st.code ?? 128 + (st.signal ?? 0);
   } finally {
     relay?.stop();
-    for (const [sig, h] of handlers) process.removeListener(sig, h);
+    stopForwarding();
   }
 }
 

@@ -6,10 +6,9 @@ import { create, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { start } from './start';
 import { relayTerminal } from './tty-relay';
+import { forwardSignals } from './forward-signals';
 
 export interface RunOptions extends CreateOptions { detach?: boolean; keep?: boolean }
-
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM', 'SIGPIPE'];
 
 export async function run(id: string, opts: RunOptions = {}): Promise<number> {
   const { pid, consoleMaster } = await create(id, { ...opts, foreground: !opts.detach });
@@ -17,11 +16,7 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
     await start(id, opts);
     return 0;
   }
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => { try { process.kill(pid, sig); } catch { /* exited */ } };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  const stopForwarding = forwardSignals(pid, consoleMaster === undefined);
   try {
     const exited = addon().waitExit(pid);
     try {
@@ -40,6 +35,6 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
     }
     return st.code ?? 128 + (st.signal ?? 0);
   } finally {
-    for (const [sig, h] of handlers) process.removeListener(sig, h);
+    stopForwarding();
   }
 }
