@@ -142,6 +142,16 @@ describeRoot('lifecycle', () => {
     expect(tsrun(['delete', id]).code).toBe(0);
   });
 
+  test('global flags: --debug is accepted, --systemd-cgroup fails clearly without systemd, bad --log-format', () => {
+    const b = new Bundle().args('true');
+    expect(tsrun(['--debug', 'run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0 });
+    const sd = tsrun(['--systemd-cgroup', 'create', '--bundle', b.dir, uniqueId()]);
+    expect(sd.code).toBe(1);
+    expect(sd.stderr).toMatch(/systemd/);
+    expect(tsrun(['--log-format', 'xml', 'list']).stderr).toContain('invalid log-format: xml');
+    expect(tsrun(['nosuchcommand']).code).toBe(3);
+  });
+
   test('--log --log-format json writes {level,msg,time} lines', () => {
     const log = path.join(work(), `${uniqueId()}.log`);
     const r = tsrun(['--log', log, '--log-format', 'json', 'state', 'not-there']);
