@@ -1,7 +1,7 @@
 // --log / --log-format: one line per event, text (logrus style) or JSON {level,msg,time}.
 // Everything is written with fs.writeSync: stdio stays untouched (libuv would make it
 // non-blocking, and the container shares those file descriptions).
-import * as fs from 'fs';
+import fs = require('fs');
 
 export type Level = 'debug' | 'info' | 'warning' | 'error';
 

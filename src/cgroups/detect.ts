@@ -1,7 +1,7 @@
 // Discover the host's cgroup layout from /proc/self/mountinfo and the caller's own cgroups
 // from /proc/self/cgroup. Nothing is hard-coded: mount points come from mountinfo only.
 
-import * as fs from 'fs';
+import fs = require('fs');
 import { TsrunError } from '../errors';
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';

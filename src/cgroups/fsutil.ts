@@ -1,9 +1,9 @@
 // Small synchronous helpers for cgroupfs IO. Everything here is sync on purpose: the
 // runtime is a short-lived CLI and cgroupfs files are tiny pseudo-files.
 
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import fs = require('fs');
+import os = require('os');
+import path = require('path');
 import { SyscallError } from '../errors';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;

@@ -2,8 +2,8 @@
 // cgroupManager() picks v1 (also used on hybrid hosts, plus the unified tree) or v2 from the
 // mountinfo-detected layout. All IO is synchronous.
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { TsrunError } from '../errors';
 import { V1_REGISTRY } from './controllers/v1';
 import { enableSubtreeControllers } from './controllers/v2';

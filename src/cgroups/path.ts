@@ -17,8 +17,8 @@
 // With --systemd-cgroup the path is "slice:prefix:name" (runc's systemd driver); it is parsed
 // here, but there is no systemd driver yet, so it is always rejected with a clear error.
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { ConfigError, TsrunError } from '../errors';
 import type { CgroupLayout, CgroupMount } from './detect';
 

@@ -1,6 +1,6 @@
 // tsrun CLI: argv -> one library call. No logic beyond parsing and printing.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { TsrunError } from '../errors';
 import { configureLog, fatal, writeOut } from '../log';
 import { parseArgv } from './argv';

@@ -1,5 +1,5 @@
 // What a "cgroup" mount shows inside the container, derived from the container's cgroups.
-import * as path from 'path';
+import path = require('path');
 import { detectCgroups, type CgroupManager } from '../cgroups';
 import type { CgroupMountView } from '../plan/mounts';
 

@@ -1,7 +1,7 @@
 // create: claim the id, plan, clone the child, and walk it through the sync protocol:
 // cgroup placement and id maps before it proceeds, then wait until it execs tsrun-init.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { cgroupManager, type CgroupManager } from '../cgroups';
 import { TsrunError } from '../errors';
 import { log } from '../log';

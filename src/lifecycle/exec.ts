@@ -1,7 +1,7 @@
 // exec: a new process in a running container. Joins every namespace of the init (user
 // first; pid through a second fork), its cgroup, and runs with the process.json given or
 // the container's own process with runc's overrides.
-import * as fs from 'fs';
+import fs = require('fs');
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';

@@ -1,5 +1,5 @@
 // The parent's half of the user namespace: write uid_map/gid_map for the child.
-import * as fs from 'fs';
+import fs = require('fs');
 import type { LinuxIdMapping } from '../spec/config-types';
 import { TsrunError } from '../errors';
 

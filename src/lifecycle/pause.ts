@@ -1,5 +1,4 @@
 // pause/resume (the cgroup freezer) and ps (the container's processes).
-import { spawnSync } from 'child_process';
 import { TsrunError } from '../errors';
 import { Container } from './container';
 import { GlobalOptions } from './options';
@@ -36,6 +35,8 @@ export async function pids(id: string, opts: GlobalOptions = {}): Promise<number
 /** runc's ps table: host `ps` output (default -ef) filtered to the container's pids. */
 export async function psTable(id: string, psArgs: string[], opts: GlobalOptions = {}): Promise<string> {
   const mine = new Set(await pids(id, opts));
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { spawnSync } = require('child_process') as typeof import('child_process');
   const r = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (r.status !== 0) throw new TsrunError(`ps: ${r.stderr.trim() || `exit ${r.status}`}`);
   const lines = r.stdout.split('\n');

@@ -1,4 +1,4 @@
-import * as fs from 'fs';
+import fs = require('fs');
 // state and list: the OCI state of one container, or of all under --root.
 import { ociState, type OciState } from '../state/status';
 import { listIds } from '../state/store';

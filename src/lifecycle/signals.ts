@@ -1,5 +1,5 @@
 // Signal names and numbers as `kill` accepts them: KILL, SIGKILL, 9.
-import * as os from 'os';
+import os = require('os');
 import { TsrunError } from '../errors';
 
 export function parseSignal(sig: string | number | undefined): number {

@@ -1,5 +1,5 @@
 // start: release a created container's init from its exec.fifo wait.
-import * as fs from 'fs';
+import fs = require('fs');
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
 import { Container } from './container';

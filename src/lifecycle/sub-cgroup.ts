@@ -1,7 +1,7 @@
 // exec --cgroup: run the process in an existing sub-cgroup of the container's cgroup.
 // "path" applies to every hierarchy; "ctrl[,ctrl]:path" to the named controllers only.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import type { CgroupManager } from '../cgroups';
 import { TsrunError } from '../errors';
 

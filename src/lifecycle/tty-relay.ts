@@ -1,18 +1,21 @@
 // A foreground run/exec with process.terminal and no --console-socket: tsrun holds the pty
 // master and relays its own terminal (raw mode, window size changes) to it.
-import * as fs from 'fs';
-import * as tty from 'tty';
+import fs = require('fs');
+import type * as Tty from 'tty';
 import { addon } from '../native/addon';
 
 export interface Relay { stop(): void }
 
 export function relayTerminal(master: number): Relay {
+  // loaded here, not at startup: `tty` pulls in net and stream (~6 ms) and only a relay needs it
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tty = require('tty') as typeof Tty;
   const a = addon();
   const inTty = tty.isatty(0);
   const size = a.getWinsize(inTty ? 0 : 1);
   if (size) a.setWinsize(master, size.rows, size.cols);
   let input: NodeJS.ReadableStream | undefined;
-  let ttyIn: tty.ReadStream | undefined;
+  let ttyIn: Tty.ReadStream | undefined;
   if (inTty) {
     ttyIn = new tty.ReadStream(0);
     ttyIn.setRawMode(true);

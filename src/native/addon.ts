@@ -1,6 +1,6 @@
 // Typed access to the C++ addon (build/Release/tsrun.node) and the init stub next to it.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 
 export interface NativeMount {
   source: string | null; target: string; fstype: string | null; data: string | null;

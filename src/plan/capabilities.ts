@@ -1,5 +1,5 @@
 // process.capabilities -> 64-bit masks for the child's prctl/capset calls.
-import * as fs from 'fs';
+import fs = require('fs');
 import type { LinuxCapabilities } from '../spec/config-types';
 import { CAPABILITIES } from '../native/constants';
 import type { NativeCaps } from '../native/addon';

@@ -1,5 +1,5 @@
 // /dev: runc's default device nodes, linux.devices, and the /dev symlinks.
-import * as fs from 'fs';
+import fs = require('fs');
 import type { LinuxDevice, Mount } from '../spec/config-types';
 import type { NativeDevice } from '../native/addon';
 import { ConfigError } from '../errors';

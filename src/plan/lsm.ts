@@ -1,6 +1,6 @@
 // AppArmor and SELinux: what the host offers. Until labels are applied (through a verified
 // procfs handle), a config that asks for one on a host without the LSM fails clearly here.
-import * as fs from 'fs';
+import fs = require('fs');
 import type { Process } from '../spec/config-types';
 import { ConfigError } from '../errors';
 

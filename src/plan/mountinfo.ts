@@ -1,5 +1,5 @@
 // The host's mount table, for finding the mount that holds the rootfs.
-import * as fs from 'fs';
+import fs = require('fs');
 
 export function mountPoints(text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 // config.json mounts[] -> the child's mount list (targets relative to the rootfs).
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import type { Mount } from '../spec/config-types';
 import type { NativeMount } from '../native/addon';
 import { ConfigError } from '../errors';

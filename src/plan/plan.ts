@@ -1,7 +1,7 @@
 // Spec -> everything create needs: the native plan the child executes, and the parent's
 // own work (id maps, cgroup, oom score, hooks) that the sync protocol interleaves with it.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import type { LinuxIdMapping, Process, Spec } from '../spec/config-types';
 import type { NativePlan } from '../native/addon';
 import { ConfigError } from '../errors';

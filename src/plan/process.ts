@@ -1,6 +1,6 @@
 // process: argv lookup candidates, environment, user.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import type { Process } from '../spec/config-types';
 import { ConfigError } from '../errors';
 

@@ -1,6 +1,6 @@
 // Read a bundle's config.json: int64-exact values, checked by the precompiled validator.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import type { Spec } from './config-types';
 import { ConfigError } from '../errors';
 import { lossy, parseJson } from './json-int64';

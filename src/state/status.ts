@@ -1,7 +1,7 @@
 // Live status: computed from the process, never stored. pid reuse is caught by comparing
 // the process start time recorded at create.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { FIFO_FILE, StoredState } from './store';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';

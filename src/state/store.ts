@@ -1,8 +1,8 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo}. Exclusive create, atomic
 // writes (tmp + rename), and a per-container flock so concurrent commands on one id
 // are serialised.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { NotExistError, TsrunError } from '../errors';
 import { addon, LOCK } from '../native/addon';
 import type { Spec } from '../spec/config-types';

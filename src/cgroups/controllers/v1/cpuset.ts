@@ -2,7 +2,7 @@
 // and the kernel does not fill them in for new directories (unless cgroup.clone_children).
 // Like runc, copy them from the parent, top-down, for every directory that has them empty.
 
-import * as path from 'path';
+import path = require('path');
 import { readCgOptional, writeCg } from '../../fsutil';
 import type { V1Controller } from '../types';
 
