@@ -13,3 +13,5 @@ export type { Spec } from './spec/config-types';
 export { defaultSpec } from './spec/default-spec';
 export { exec, type ExecOptions } from './lifecycle/exec';
 export { pause, resume, pids, psTable } from './lifecycle/pause';
+export { update, mergeResources, parseSize, type UpdateOptions } from './lifecycle/update';
+export { stats, streamEvents, type ContainerEvent } from './lifecycle/events';

@@ -5,6 +5,7 @@
 import fs = require('fs');
 import path = require('path');
 import { TsrunError } from '../errors';
+import { log } from '../log';
 import { V1_REGISTRY } from './controllers/v1';
 import { enableSubtreeControllers } from './controllers/v2';
 import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
@@ -16,6 +17,9 @@ import type { Hierarchy } from './hierarchy';
 import { parseCgroupsPath } from './path';
 import { v1Freezer, v1Hierarchies, v1ProcsDir } from './v1';
 import { v2Freezer, v2Hierarchies } from './v2';
+import type { LinuxResources } from '../spec/config-types';
+import { applyV1Resources, statsV1 } from './controllers/v1/resources';
+import { applyV2Resources, statsV2 } from './controllers/v2/resources';
 
 export interface CgroupManager {
   readonly mode: CgroupMode;
@@ -38,6 +42,14 @@ export interface CgroupManager {
   exists(): boolean;
   /** Thaw if frozen, remove the cgroups (child cgroups first) and every directory create() made. */
   destroy(): void;
+  /**
+   * Write linux.resources into the cgroup files (v1: per controller, and runc's default device
+   * rules even when `r` is absent; v2: the unified files). `devices` is linux.devices, whose
+   * paths replace runc's default device rules.
+   */
+  setResources(r: LinuxResources | undefined, devices?: { path: string }[]): void;
+  /** Usage and limits, in the shape of runc's `events --stats` data. */
+  stats(): Record<string, unknown>;
 }
 
 export interface CgroupManagerOptions {
@@ -78,6 +90,13 @@ interface Freezer {
 
 const REMOVE_RETRIES = 5;
 
+let warned = false;
+function warnOnce(msg: string): void {
+  if (warned) return;
+  warned = true;
+  log('warning', msg);
+}
+
 class FsCgroupManager implements CgroupManager {
   readonly paths: Record<string, string>;
   private createdDirs: string[];
@@ -98,6 +117,26 @@ class FsCgroupManager implements CgroupManager {
 
   get created(): readonly string[] {
     return this.createdDirs;
+  }
+
+  setResources(r: LinuxResources | undefined, devices?: { path: string }[]): void {
+    const warn = (m: string) => log('warning', m);
+    if (this.mode !== 'v2') {
+      applyV1Resources(this.paths, r, { linuxDevices: devices, skipDevices: this.opts.skipDevices, warn });
+      return;
+    }
+    if (r) {
+      // Device rules on v2 need an eBPF program attached by the addon (not written yet):
+      // say so instead of pretending they are enforced.
+      applyV2Resources(this.paths[''], r, {
+        linuxDevices: devices,
+        devices: (rules) => { if (rules.length) warnOnce('linux.resources.devices: device rules are not enforced on cgroup v2 by this tsrun version'); },
+      });
+    }
+  }
+
+  stats(): Record<string, unknown> {
+    return this.mode === 'v2' ? statsV2(this.paths['']) : statsV1(this.paths);
   }
 
   private get timeoutMs(): number {

@@ -87,6 +87,37 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   pause: { usage: 'pause <container-id>', describe: 'pause suspends all processes inside the container', flags: {} },
   resume: { usage: 'resume <container-id>', describe: 'resumes all processes that have been previously paused', flags: {} },
+  update: {
+    usage: 'update [command options] <container-id>', describe: 'update container resource constraints',
+    flags: {
+      resources: { type: 'string', alias: ['r'], describe: 'path to a file with the resources to update (linux.resources JSON), or - for stdin' },
+      'blkio-weight': { type: 'int', describe: 'specifies per cgroup weight, range is from 10 to 1000' },
+      'cpu-period': { type: 'string', describe: 'CPU CFS period to be used for hardcapping (in usecs)' },
+      'cpu-quota': { type: 'string', describe: 'CPU CFS hardcap limit (in usecs), -1 for no limit' },
+      'cpu-burst': { type: 'string', describe: 'CPU CFS burst (in usecs)' },
+      'cpu-share': { type: 'string', describe: 'CPU shares (relative weight vs. other containers)' },
+      'cpu-rt-period': { type: 'string', describe: 'CPU realtime period to be used for hardcapping (in usecs)' },
+      'cpu-rt-runtime': { type: 'string', describe: 'CPU realtime hardcap limit (in usecs)' },
+      'cpu-idle': { type: 'string', describe: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
+      'cpuset-cpus': { type: 'string', describe: 'CPU(s) to use' },
+      'cpuset-mems': { type: 'string', describe: 'memory node(s) to use' },
+      'kernel-memory': { type: 'string', describe: 'kernel memory limit (deprecated, ignored)', hidden: true },
+      'kernel-memory-tcp': { type: 'string', describe: 'kernel memory limit for tcp buffer (deprecated, ignored)', hidden: true },
+      memory: { type: 'string', describe: 'memory limit (in bytes, or with k/m/g)' },
+      'memory-reservation': { type: 'string', describe: 'memory reservation or soft_limit (in bytes)' },
+      'memory-swap': { type: 'string', describe: 'total memory usage (memory + swap); set -1 to enable unlimited swap' },
+      'pids-limit': { type: 'int', describe: 'maximum number of pids allowed in the container' },
+      'l3-cache-schema': { type: 'string', describe: 'the string of Intel RDT/CAT L3 cache schema' },
+      'mem-bw-schema': { type: 'string', describe: 'the string of Intel RDT/MBA memory bandwidth schema' },
+    },
+  },
+  events: {
+    usage: 'events [command options] <container-id>', describe: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics',
+    flags: {
+      interval: { type: 'string', describe: 'set the stats collection interval', default: '5s' },
+      stats: { type: 'bool', describe: 'display the container\'s stats then exit' },
+    },
+  },
   spec: {
     usage: 'spec [command options]', describe: 'create a new specification file',
     flags: {

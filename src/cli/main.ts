@@ -6,6 +6,7 @@ import { configureLog, fatal, writeOut } from '../log';
 import { parseArgv } from './argv';
 import { COMMANDS, GLOBAL_FLAGS } from './commands';
 import { formatList } from './list-format';
+import { stringifyJson } from '../spec/json-int64';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.2.0';
@@ -19,6 +20,35 @@ function need(args: string[], n: number, usage: string): void {
 function gid(s: string): number {
   if (!/^\d+$/.test(s)) throw new TsrunError(`additional-gids must be a positive number ${s}`);
   return Number(s);
+}
+
+/** Go durations as runc's --interval takes them: 5s, 500ms, 1m. */
+function durationMs(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (!m || Number(m[1]) <= 0) throw new TsrunError(`invalid value "${v}" for flag -interval: parse error`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** update's flags -> a partial linux.resources. */
+function resourcesFromFlags(f: Flags, size: (v: string, flag: string) => number | bigint): Record<string, any> {
+  const r: Record<string, any> = {};
+  const set = (group: string, key: string, v: unknown) => { if (v !== undefined) (r[group] ??= {})[key] = v; };
+  const num = (flag: string) => (f[flag] === undefined ? undefined : size(String(f[flag]), flag));
+  set('memory', 'limit', num('memory'));
+  set('memory', 'reservation', num('memory-reservation'));
+  set('memory', 'swap', num('memory-swap'));
+  set('cpu', 'shares', num('cpu-share'));
+  set('cpu', 'quota', num('cpu-quota'));
+  set('cpu', 'period', num('cpu-period'));
+  set('cpu', 'burst', num('cpu-burst'));
+  set('cpu', 'realtimePeriod', num('cpu-rt-period'));
+  set('cpu', 'realtimeRuntime', num('cpu-rt-runtime'));
+  set('cpu', 'idle', num('cpu-idle'));
+  set('cpu', 'cpus', f['cpuset-cpus']);
+  set('cpu', 'mems', f['cpuset-mems']);
+  set('pids', 'limit', f['pids-limit']);
+  set('blockIO', 'weight', f['blkio-weight']);
+  return r;
 }
 
 function globals(g: Flags) {
@@ -70,6 +100,21 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     }
     case 'pause': need(args, 1, COMMANDS.pause.usage); await lib.pause(args[0], G); return 0;
     case 'resume': need(args, 1, COMMANDS.resume.usage); await lib.resume(args[0], G); return 0;
+    case 'update': {
+      need(args, 1, COMMANDS.update.usage);
+      if (f['l3-cache-schema'] || f['mem-bw-schema']) throw new TsrunError('intelRdt is not supported by this tsrun version');
+      await lib.update(args[0], { ...G, resourcesFile: f.resources as string | undefined, resources: resourcesFromFlags(f, lib.parseSize) });
+      return 0;
+    }
+    case 'events': {
+      need(args, 1, COMMANDS.events.usage);
+      if (f.stats) {
+        writeOut(stringifyJson(await lib.stats(args[0], G)) + '\n');
+        return 0;
+      }
+      await lib.streamEvents(args[0], durationMs(f.interval as string), (e) => writeOut(stringifyJson(e) + '\n'), G);
+      return 0;
+    }
     case 'spec': {
       const dir = path.resolve((f.bundle as string) ?? '.');
       const file = path.join(dir, 'config.json');

@@ -9,7 +9,7 @@ import { addon, stubPath } from '../native/addon';
 import { MSG } from '../native/constants';
 import { buildPlan, type ContainerPlan } from '../plan/plan';
 import { loadSpec } from '../spec/load';
-import type { Spec } from '../spec/config-types';
+import type { LinuxResources, Spec } from '../spec/config-types';
 import { StateDir, writeAtomic, type StoredState } from '../state/store';
 import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
@@ -64,7 +64,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
       });
       plan.native.mountConsole = true;
-      const pid = runChild(plan, cg);
+      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices }, cg);
       consoleT.close();
       const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
       const state: StoredState = {
@@ -91,12 +91,18 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
 }
 
 /** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
-export function runChild(plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>, cg: Pick<CgroupManager, 'apply'>): number {
+export function runChild(
+  plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>
+    & { setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[] },
+  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'>,
+): number {
   const a = addon();
   const { pid: stage1, syncFd } = a.spawn(plan.native);
   let init = stage1;
   let stage1Reaped = false;
   try {
+    cg.create();
+    if (plan.setResources) cg.setResources(plan.resources, plan.devices);
     cg.apply(stage1);
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
     if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));

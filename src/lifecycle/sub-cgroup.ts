@@ -25,8 +25,10 @@ export function parseSubCgroups(args: string[], paths: Record<string, string>): 
 }
 
 /** The container's cgroups with `sub` appended where given: what exec's process joins. */
-export function withSubCgroups(cg: CgroupManager, sub: Record<string, string>): Pick<CgroupManager, 'apply'> {
+export function withSubCgroups(cg: CgroupManager, sub: Record<string, string>): Pick<CgroupManager, 'apply' | 'create' | 'setResources'> {
   return {
+    create() { /* the sub-cgroups must exist already, as with runc */ },
+    setResources() { /* exec does not change limits */ },
     apply(pid: number) {
       const dirs = new Set(Object.entries(cg.paths).map(([k, dir]) => (sub[k] ? path.join(dir, sub[k]) : dir)));
       for (const dir of dirs) {
