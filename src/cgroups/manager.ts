@@ -10,7 +10,7 @@ import { V1_REGISTRY } from './controllers/v1';
 import { enableSubtreeControllers } from './controllers/v2';
 import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import {
-  chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readPids,
+  chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readCgOptional, readPids,
   removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, writeCg,
 } from './fsutil';
 import type { Hierarchy } from './hierarchy';
@@ -50,6 +50,8 @@ export interface CgroupManager {
   setResources(r: LinuxResources | undefined, devices?: { path: string }[]): void;
   /** Usage and limits, in the shape of runc's `events --stats` data. */
   stats(): Record<string, unknown>;
+  /** How many times the kernel's OOM killer has killed in the container's memory cgroup. */
+  oomKills(): number;
 }
 
 export interface CgroupManagerOptions {
@@ -133,6 +135,14 @@ class FsCgroupManager implements CgroupManager {
         devices: (rules) => { if (rules.length) warnOnce('linux.resources.devices: device rules are not enforced on cgroup v2 by this tsrun version'); },
       });
     }
+  }
+
+  oomKills(): number {
+    // v1: memory.oom_control "oom_kill N"; v2: memory.events "oom_kill N"
+    const dir = this.mode === 'v2' ? this.paths[''] : this.paths.memory;
+    const text = dir ? readCgOptional(dir, this.mode === 'v2' ? 'memory.events' : 'memory.oom_control') : undefined;
+    const m = text ? /^oom_kill (\d+)$/m.exec(text) : null;
+    return m ? Number(m[1]) : 0;
   }
 
   stats(): Record<string, unknown> {

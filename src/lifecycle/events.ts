@@ -18,16 +18,10 @@ export async function streamEvents(id: string, intervalMs: number, emit: (e: Con
     const c = new Container(id, opts, false);
     if (c.status() === 'stopped') return;
     const data = c.cgroup.stats();
-    const oom = oomCount(data);
+    const oom = c.cgroup.oomKills();
     if (lastOom >= 0 && oom > lastOom) emit({ type: 'oom', id });
     lastOom = oom;
     emit({ type: 'stats', id, data });
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-function oomCount(data: Record<string, unknown>): number {
-  const mem = data.memory as { raw?: Record<string, unknown>; oomKill?: number } | undefined;
-  const n = Number(mem?.oomKill ?? mem?.raw?.oom_kill ?? 0);
-  return Number.isFinite(n) ? n : 0;
 }
