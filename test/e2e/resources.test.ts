@@ -77,6 +77,15 @@ describeRoot('resources (cgroup v1 on this host)', () => {
     expect(Number(n)).toBeLessThanOrEqual(8);
   });
 
+  v1test('cpu quota is enforced: 20% of a CPU for one second of busy loop', () => {
+    const b = new Bundle((c) => { c.linux.resources.cpu = { quota: 20000, period: 100000 }; })
+      .args('sh', '-c', 'timeout 1 sh -c "while :; do :; done"; read u < /sys/fs/cgroup/cpuacct/cpuacct.usage; echo $u');
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    const cpuSeconds = Number(r.stdout.trim()) / 1e9;
+    expect(cpuSeconds).toBeGreaterThan(0.1);
+    expect(cpuSeconds).toBeLessThan(0.4); // unthrottled this would be ~1 s
+  });
+
   v1test('update changes limits of a running container and keeps them; events --stats reports them', () => {
     const id = uniqueId();
     const pid = runDetached(new Bundle((c) => { c.linux.resources.memory = { limit: MEM }; }).args('sleep', '100'), id);
