@@ -28,6 +28,7 @@
 #include "plan.h"
 
 namespace tsrun {
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
 namespace {
 
 Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
@@ -229,7 +230,23 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   }
   st->plan.stub_fd = stub;
   st->plan.sync_fd = sv[1];
-  long pid = syscall(SYS_clone, (unsigned long)(st->plan.clone_flags | SIGCHLD), 0, 0, 0, 0);
+  // Into its cgroup2 cgroup at birth where asked (clone3 CLONE_INTO_CGROUP, Linux 5.7+);
+  // kernels without it get the plain clone and the parent writes cgroup.procs instead.
+  int cgfd = Has(o, "cgroupFd") ? (int)I(o, "cgroupFd") : -1;
+  long pid = -1;
+  bool into_cgroup = false;
+  if (cgfd >= 0) {
+    struct {
+      uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+    } args = {};
+    args.flags = st->plan.clone_flags | 0x200000000ULL /* CLONE_INTO_CGROUP */;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgfd;
+    pid = syscall(435 /* SYS_clone3 */, &args, sizeof args);
+    if (pid == 0) child_main(&st->plan);
+    into_cgroup = pid > 0;
+  }
+  if (pid < 0) pid = syscall(SYS_clone, (unsigned long)(st->plan.clone_flags | SIGCHLD), 0, 0, 0, 0);
   if (pid == 0) child_main(&st->plan);
   int e = errno;
   close(sv[1]);
@@ -238,6 +255,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Object r = Napi::Object::New(env);
   r.Set("pid", Napi::Number::New(env, (double)pid));
   r.Set("syncFd", Napi::Number::New(env, sv[0]));
+  r.Set("intoCgroup", Napi::Boolean::New(env, into_cgroup));
   return r;
 }
 
@@ -505,6 +523,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPath", Napi::Function::New(env, OpenPath));
   exports.Set("startFifo", Napi::Function::New(env, StartFifo));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   return exports;
 }
 

@@ -20,6 +20,9 @@ import { v2Freezer, v2Hierarchies } from './v2';
 import type { LinuxResources } from '../spec/config-types';
 import { applyV1Resources, statsV1 } from './controllers/v1/resources';
 import { applyV2Resources, statsV2 } from './controllers/v2/resources';
+import { deviceFilterProgram } from './controllers/v2/device-filter';
+import { v2DeviceRules, type V2DeviceRule } from './controllers/v2/device-rules';
+import { addon } from '../native/addon';
 
 export interface CgroupManager {
   readonly mode: CgroupMode;
@@ -29,8 +32,11 @@ export interface CgroupManager {
   readonly created: readonly string[];
   /** mkdir -p every cgroup directory and prepare it (cpuset inheritance, v2 subtree_control). Idempotent. */
   create(): void;
-  /** create(), then move `pid` into every hierarchy (cgroup.procs). */
-  apply(pid: number): void;
+  /**
+   * create(), then move `pid` into every hierarchy (cgroup.procs). `bornInUnified`: the
+   * process was cloned straight into the cgroup2 directory (clone3 CLONE_INTO_CGROUP).
+   */
+  apply(pid: number, bornInUnified?: boolean): void;
   /** Pids in the container's cgroup and every child cgroup below it. */
   pids(): number[];
   freeze(): void;
@@ -52,6 +58,8 @@ export interface CgroupManager {
   stats(): Record<string, unknown>;
   /** How many times the kernel's OOM killer has killed in the container's memory cgroup. */
   oomKills(): number;
+  /** The container's cgroup2 directory (v2, or a hybrid host's unified tree), if any. */
+  unifiedDir(): string | undefined;
 }
 
 export interface CgroupManagerOptions {
@@ -92,12 +100,6 @@ interface Freezer {
 
 const REMOVE_RETRIES = 5;
 
-let warned = false;
-function warnOnce(msg: string): void {
-  if (warned) return;
-  warned = true;
-  log('warning', msg);
-}
 
 class FsCgroupManager implements CgroupManager {
   readonly paths: Record<string, string>;
@@ -127,14 +129,16 @@ class FsCgroupManager implements CgroupManager {
       applyV1Resources(this.paths, r, { linuxDevices: devices, skipDevices: this.opts.skipDevices, warn });
       return;
     }
-    if (r) {
-      // Device rules on v2 need an eBPF program attached by the addon (not written yet):
-      // say so instead of pretending they are enforced.
-      applyV2Resources(this.paths[''], r, {
-        linuxDevices: devices,
-        devices: (rules) => { if (rules.length) warnOnce('linux.resources.devices: device rules are not enforced on cgroup v2 by this tsrun version'); },
-      });
-    }
+    // v2 device rules: an eBPF program (BPF_CGROUP_DEVICE) generated from the rules, with
+    // runc's defaults, attached to the container's cgroup by the addon.
+    const dir = this.paths[''];
+    const attach = (rules: V2DeviceRule[]) => addon().attachDeviceFilter(dir, deviceFilterProgram(rules));
+    if (r) applyV2Resources(dir, r, { linuxDevices: devices, devices: attach });
+    else attach(v2DeviceRules(undefined, devices));
+  }
+
+  unifiedDir(): string | undefined {
+    return this.paths[''];
   }
 
   oomKills(): number {
@@ -162,10 +166,11 @@ class FsCgroupManager implements CgroupManager {
     }
   }
 
-  apply(pid: number): void {
+  apply(pid: number, bornInUnified = false): void {
     if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
     this.create();
     for (const h of this.hierarchies) {
+      if (bornInUnified && h.keys.length === 1 && h.keys[0] === '') continue;
       for (let attempt = 0; ; attempt++) {
         try {
           writeCg(h.dir, 'cgroup.procs', String(pid));

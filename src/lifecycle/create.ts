@@ -94,16 +94,31 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
 export function runChild(
   plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>
     & { setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[] },
-  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'>,
+  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined },
 ): number {
   const a = addon();
-  const { pid: stage1, syncFd } = a.spawn(plan.native);
+  // Limits first, then the process: cpuset and realtime settings must be in place before a
+  // task may join (runc's order). Born in the container's cgroup2 cgroup (clone3
+  // CLONE_INTO_CGROUP) where there is one; v1 hierarchies are joined through cgroup.procs.
+  cg.create();
+  if (plan.setResources) cg.setResources(plan.resources, plan.devices);
+  const unified = cg.unifiedDir?.();
+  let cgroupFd = -1;
+  if (unified) {
+    try { cgroupFd = fs.openSync(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); } catch { cgroupFd = -1; }
+  }
+  let spawned: { pid: number; syncFd: number; intoCgroup?: boolean };
+  try {
+    spawned = a.spawn({ ...plan.native, cgroupFd });
+  } finally {
+    if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+  }
+  const { pid: stage1, syncFd } = spawned;
+  const bornInUnified = spawned.intoCgroup === true;
   let init = stage1;
   let stage1Reaped = false;
   try {
-    cg.create();
-    if (plan.setResources) cg.setResources(plan.resources, plan.devices);
-    cg.apply(stage1);
+    cg.apply(stage1, bornInUnified);
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
     if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));
     a.syncSend(syncFd, MSG.GO);

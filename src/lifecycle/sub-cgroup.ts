@@ -26,6 +26,7 @@ export function parseSubCgroups(args: string[], paths: Record<string, string>): 
 
 /** The container's cgroups with `sub` appended where given: what exec's process joins. */
 export function withSubCgroups(cg: CgroupManager, sub: Record<string, string>): Pick<CgroupManager, 'apply' | 'create' | 'setResources'> {
+  // (no unifiedDir: exec into a sub-cgroup joins by cgroup.procs only)
   return {
     create() { /* the sub-cgroups must exist already, as with runc */ },
     setResources() { /* exec does not change limits */ },

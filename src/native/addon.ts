@@ -33,6 +33,8 @@ export interface NativePlan {
   setsid: boolean; consoleFd: number; lastCap: number; newKeyring: boolean;
   /** process.terminal: open a pty in the container and send its master over this socket. */
   consoleSocketFd: number; consoleWidth: number; consoleHeight: number;
+  /** cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) so the child starts in its cgroup (-1: no). */
+  cgroupFd?: number;
   /** Bind the pty slave over /dev/console (create, not exec). */
   mountConsole?: boolean;
 }
@@ -41,7 +43,7 @@ export interface SyncMsg { type: number; step: number; errno: number; pid: numbe
 export interface WaitStatus { pid: number; code: number | null; signal: number | null }
 
 export interface Addon {
-  spawn(plan: NativePlan): { pid: number; syncFd: number };
+  spawn(plan: NativePlan): { pid: number; syncFd: number; intoCgroup: boolean };
   syncRecv(fd: number, timeoutMs: number): SyncMsg | null;
   syncSend(fd: number, type: number): void;
   close(fd: number): void;
@@ -57,6 +59,12 @@ export interface Addon {
   setWinsize(fd: number, rows: number, cols: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   drainFd(fd: number, out: number, idleMs: number): void;
+  /**
+   * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], e.g. deviceFilterProgram())
+   * and attach it to the cgroup v2 directory with BPF_F_ALLOW_MULTI, replacing the device
+   * programs attached there before. Throws an Error with errno (and verifierLog) on failure.
+   */
+  attachDeviceFilter(cgroupDir: string, program: Buffer): void;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
