@@ -194,6 +194,17 @@ describe('full resources object', () => {
     expect(v2IgnoredResources(undefined)).toEqual([]);
   });
 
+  test('fields runc 1.1 ignores on v2 write nothing: kernel, kernelTCP, swappiness, disableOOMKiller, useHierarchy, realtime, leafWeight, network', () => {
+    const dir = makeCgroup();
+    applyV2Resources(dir, {
+      memory: { kernel: 1 << 20, kernelTCP: 1 << 20, swappiness: 10, disableOOMKiller: true, useHierarchy: true },
+      cpu: { realtimePeriod: 1000000, realtimeRuntime: 950000 },
+      blockIO: { leafWeight: 500 },
+      network: { classID: 1048577, priorities: [{ name: 'eth0', priority: 1 }] },
+    });
+    expect(rec.writes).toEqual([]);
+  });
+
   test('undefined or empty resources write nothing', () => {
     const dir = makeCgroup();
     applyV2Resources(dir, undefined);
