@@ -481,6 +481,12 @@ void setup_console() {
   }
   long cwd_err = SC(SYS_chdir, P->cwd);
   if (cwd_err < 0 && cwd_err != -EACCES && cwd_err != -EPERM) die(STEP_CHDIR, cwd_err, -1, P->cwd);
+  if (P->seccomp_in_child && P->seccomp_count) {
+    // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we have it
+    // (runc's order). It then also covers the rest of this setup and tsrun-init.
+    struct { unsigned short len; const void *filter; } prog = { (unsigned short)P->seccomp_count, P->seccomp_prog };
+    check(SC(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, P->seccomp_flags, &prog), STEP_SECCOMP, -1, "seccomp");
+  }
   set_credentials();
   if (cwd_err < 0) check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);
   if (P->umask >= 0) SC(SYS_umask, P->umask);

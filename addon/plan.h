@@ -86,6 +86,10 @@ struct Plan {
   int32_t console_socket_fd;        // process.terminal: send the pty master here (-1: no terminal)
   uint16_t console_width, console_height;
   uint32_t mount_console;           // bind the pty slave over /dev/console
+  const void *seccomp_prog;         // struct sock_filter[seccomp_count], built in the parent
+  uint32_t seccomp_count;
+  uint32_t seccomp_in_child;        // load before dropping privileges (no no_new_privs: needs CAP_SYS_ADMIN)
+  uint32_t seccomp_flags;           // SECCOMP_FILTER_FLAG_*
 };
 
 // Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).
@@ -103,7 +107,7 @@ enum Step : uint32_t {
   STEP_ROOTFS_BIND, STEP_MOUNT_TARGET, STEP_MOUNT, STEP_MOUNT_REMOUNT, STEP_MOUNT_PROPAGATION,
   STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
   STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
-  STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING,
+  STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP,
 };
 
 struct Msg {

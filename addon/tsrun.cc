@@ -49,6 +49,7 @@ struct Storage {
   std::vector<const char *> masked, readonly, candidates;
   std::vector<char *> stub_argv, envp;
   std::vector<uint32_t> groups;
+  std::vector<char> seccomp;
   Plan plan{};
 
   const char *str(const std::string &s) { strings.push_back(s); return strings.back().c_str(); }
@@ -189,6 +190,15 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.console_width = (uint16_t)U(o, "consoleWidth");
   p.console_height = (uint16_t)U(o, "consoleHeight");
   p.mount_console = B(o, "mountConsole");
+  Napi::Value sp = o.Get("seccompProgram");
+  if (sp.IsBuffer()) {
+    Napi::Buffer<char> b = sp.As<Napi::Buffer<char>>();
+    st.seccomp.assign(b.Data(), b.Data() + b.Length());
+    p.seccomp_prog = st.seccomp.data();
+    p.seccomp_count = (uint32_t)(st.seccomp.size() / 8);
+    p.seccomp_in_child = B(o, "seccompInChild");
+    p.seccomp_flags = (uint32_t)U(o, "seccompFlags");
+  }
 }
 
 // The init stub, copied into a sealed memfd: what /proc/PID/exe of a waiting container shows.
@@ -230,6 +240,22 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   }
   st->plan.stub_fd = stub;
   st->plan.sync_fd = sv[1];
+  // With no_new_privs the filter is loaded by tsrun-init after the start handshake, as close
+  // to the user's execve as runc loads it: hand it the program in a memfd (u32 count + insns).
+  int secfd = -1;
+  if (st->plan.seccomp_count && !st->plan.seccomp_in_child) {
+    secfd = (int)syscall(SYS_memfd_create, "tsrun-seccomp", MFD_CLOEXEC);
+    uint32_t n = st->plan.seccomp_count;
+    if (secfd < 0 || write(secfd, &n, sizeof n) != sizeof n ||
+        write(secfd, st->plan.seccomp_prog, n * 8) != (ssize_t)(n * 8) || lseek(secfd, 0, SEEK_SET) != 0) {
+      int e = errno;
+      if (secfd >= 0) close(secfd);
+      close(stub); close(sv[0]); close(sv[1]);
+      SysError(env, "seccomp program memfd", e).ThrowAsJavaScriptException();
+      return env.Null();
+    }
+    st->plan.seccomp_fd = secfd;
+  }
   // Into its cgroup2 cgroup at birth where asked (clone3 CLONE_INTO_CGROUP, Linux 5.7+);
   // kernels without it get the plain clone and the parent writes cgroup.procs instead.
   int cgfd = Has(o, "cgroupFd") ? (int)I(o, "cgroupFd") : -1;
@@ -251,6 +277,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   int e = errno;
   close(sv[1]);
   close(stub);
+  if (secfd >= 0) close(secfd);
   if (pid < 0) { close(sv[0]); SysError(env, "clone", e).ThrowAsJavaScriptException(); return env.Null(); }
   Napi::Object r = Napi::Object::New(env);
   r.Set("pid", Napi::Number::New(env, (double)pid));
@@ -506,7 +533,12 @@ Napi::Value DrainFd(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+}  // namespace
+Napi::Value BuildSeccomp(const Napi::CallbackInfo &info);
+namespace {
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("buildSeccomp", Napi::Function::New(env, BuildSeccomp));
   exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair));

@@ -24,6 +24,7 @@ const FIELD_OF_STEP: Record<string, (i: number) => string | undefined> = {
   setdomainname: () => 'domainname',
   'set rootfs propagation': () => 'linux.rootfsPropagation',
   'bind rootfs': () => 'root.path',
+  'load seccomp filter': () => 'linux.seccomp',
 };
 
 export function childError(msg: SyncMsg, args: string[]): TsrunError {

@@ -105,6 +105,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       masked: [], readonly: [], fifoFd: -1, setsid: true, newKeyring: false,
       ...processFields(proc, c.state.rootfs, {
         stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleFd: -1, consoleSocketFd: target.childFd,
+        seccomp: c.state.config.linux?.seccomp,
         warn: (m) => log('warning', m),
       }),
     };

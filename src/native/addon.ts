@@ -33,6 +33,8 @@ export interface NativePlan {
   setsid: boolean; consoleFd: number; lastCap: number; newKeyring: boolean;
   /** process.terminal: open a pty in the container and send its master over this socket. */
   consoleSocketFd: number; consoleWidth: number; consoleHeight: number;
+  /** The BPF filter (struct sock_filter[]), loaded by the child (seccompInChild) or by tsrun-init. */
+  seccompProgram?: Buffer; seccompInChild?: boolean;
   /** cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) so the child starts in its cgroup (-1: no). */
   cgroupFd?: number;
   /** Bind the pty slave over /dev/console (create, not exec). */
@@ -59,6 +61,7 @@ export interface Addon {
   setWinsize(fd: number, rows: number, cols: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   drainFd(fd: number, out: number, idleMs: number): void;
+  buildSeccomp(d: { defaultAction: number; arches: string[]; rules: { field: string; names: string[]; action: number; args: { index: number; value: bigint; valueTwo: bigint; op: number }[] }[] }): Buffer;
   /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], e.g. deviceFilterProgram())
    * and attach it to the cgroup v2 directory with BPF_F_ALLOW_MULTI, replacing the device

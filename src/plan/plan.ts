@@ -2,7 +2,8 @@
 // own work (id maps, cgroup, oom score, hooks) that the sync protocol interleaves with it.
 import fs = require('fs');
 import path = require('path');
-import type { LinuxIdMapping, Process, Spec } from '../spec/config-types';
+import type { LinuxIdMapping, LinuxSeccomp, Process, Spec } from '../spec/config-types';
+import { planSeccomp } from './seccomp';
 import type { NativePlan } from '../native/addon';
 import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
@@ -53,14 +54,18 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
 
 export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid' | 'gid' | 'groups' | 'setGroups' | 'caps'
   | 'noNewPrivs' | 'pathCandidates' | 'args' | 'env' | 'stubPath' | 'seccompFd' | 'seccompFlags' | 'preserveFds'
-  | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap'>;
+  | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap' | 'seccompProgram' | 'seccompInChild'>;
 
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
-export function processFields(proc: Process, rootfs: string, opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'>): ProcessFields {
+export function processFields(
+  proc: Process, rootfs: string,
+  opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
+): ProcessFields {
   checkLsm(proc);
   const user = proc.user ?? { uid: 0, gid: 0 };
   const env = withHome(proc.env ?? [], rootfs, user.uid);
   const args = proc.args!;
+  const seccomp = planSeccomp(opts.seccomp);
   return {
     rlimits: planRlimits(proc.rlimits),
     umask: user.umask ?? -1,
@@ -73,7 +78,10 @@ export function processFields(proc: Process, rootfs: string, opts: Pick<PlanOpti
     pathCandidates: pathCandidates(args[0], env),
     args, env,
     stubPath: opts.stubPath,
-    seccompFd: -1, seccompFlags: 0,
+    // no_new_privs: tsrun-init loads the filter after the start handshake; otherwise the child
+    // loads it before dropping capabilities (the kernel wants CAP_SYS_ADMIN then), as runc does
+    seccompFd: -1, seccompFlags: seccomp?.flags ?? 0,
+    seccompProgram: seccomp?.program, seccompInChild: !!seccomp && proc.noNewPrivileges !== true,
     preserveFds: opts.preserveFds,
     consoleFd: opts.consoleFd,
     consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,
@@ -140,7 +148,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     hooksSync: false,
     masked: linux.maskedPaths ?? [],
     readonly: linux.readonlyPaths ?? [],
-    ...processFields(proc, rootfs, opts),
+    ...processFields(proc, rootfs, { ...opts, seccomp: linux.seccomp }),
     fifoFd: opts.fifoFd,
     setsid: true,
     newKeyring: !opts.noNewKeyring,

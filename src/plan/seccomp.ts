@@ -1,0 +1,62 @@
+// linux.seccomp -> what libseccomp needs (actions, arches, comparisons) and the flags for
+// seccomp(2). The BPF program itself is built by the addon in the parent process.
+import type { LinuxSeccomp } from '../spec/config-types';
+import { ConfigError } from '../errors';
+import { addon } from '../native/addon';
+
+const EPERM = 1;
+const ACTIONS: Record<string, (errno: number) => number> = {
+  SCMP_ACT_KILL: () => 0x00000000, SCMP_ACT_KILL_THREAD: () => 0x00000000, SCMP_ACT_KILL_PROCESS: () => 0x80000000,
+  SCMP_ACT_TRAP: () => 0x00030000, SCMP_ACT_ERRNO: (e) => 0x00050000 | (e & 0xffff), SCMP_ACT_TRACE: (e) => 0x7ff00000 | (e & 0xffff),
+  SCMP_ACT_ALLOW: () => 0x7fff0000, SCMP_ACT_LOG: () => 0x7ffc0000,
+};
+const OPS: Record<string, number> = {
+  SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
+};
+const FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 1, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+};
+
+export interface SeccompPlan { program: Buffer; flags: number }
+
+function action(name: string, errnoRet: number | undefined, field: string): number {
+  if (name === 'SCMP_ACT_NOTIFY') throw new ConfigError(field, 'SCMP_ACT_NOTIFY is not supported by this tsrun version yet');
+  const f = ACTIONS[name];
+  if (!f) throw new ConfigError(field, `unknown seccomp action "${name}"`);
+  return f(errnoRet ?? EPERM);
+}
+
+/** SCMP_ARCH_X86_64 -> "x86_64", the names libseccomp resolves. */
+export function archName(a: string): string {
+  return a.replace(/^SCMP_ARCH_/, '').toLowerCase();
+}
+
+export function seccompDescriptor(s: LinuxSeccomp) {
+  const defaultAction = action(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction');
+  let flags = 0;
+  (s.flags ?? []).forEach((f, i) => {
+    if (!(f in FLAGS)) throw new ConfigError(`linux.seccomp.flags[${i}]`, `seccomp flag "${f}" is not supported by this tsrun version`);
+    flags |= FLAGS[f];
+  });
+  const rules = (s.syscalls ?? []).map((sc, i) => {
+    const field = `linux.seccomp.syscalls[${i}]`;
+    return {
+      field,
+      names: sc.names,
+      action: action(sc.action, sc.errnoRet, `${field}.action`),
+      args: (sc.args ?? []).map((a, j) => {
+        const op = OPS[a.op];
+        if (op === undefined) throw new ConfigError(`${field}.args[${j}].op`, `unknown comparison "${a.op}"`);
+        return { index: a.index, value: BigInt(a.value), valueTwo: BigInt(a.valueTwo ?? 0), op };
+      }),
+    };
+  });
+  return { defaultAction, arches: (s.architectures ?? []).map(archName), rules, flags };
+}
+
+export function planSeccomp(s: LinuxSeccomp | undefined): SeccompPlan | undefined {
+  if (!s) return undefined;
+  if (s.listenerPath) throw new ConfigError('linux.seccomp.listenerPath', 'seccomp notify listeners are not supported by this tsrun version yet');
+  const d = seccompDescriptor(s);
+  return { program: addon().buildSeccomp(d), flags: d.flags };
+}
