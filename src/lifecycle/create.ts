@@ -16,6 +16,8 @@ import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
 import { writeIdMaps } from './idmap';
 import { consoleTarget } from './console';
+import { hasHooks, runHooks } from '../hooks/run-hooks';
+import { OCI_VERSION } from '../state/status';
 import { GlobalOptions, rootOf } from './options';
 
 export interface CreateOptions extends GlobalOptions {
@@ -64,7 +66,16 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
       });
       plan.native.mountConsole = true;
-      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices }, cg);
+      // prestart and createRuntime (runtime namespace), then createContainer (the container's
+      // namespaces): after the namespaces exist, before pivot_root, while the child waits
+      plan.native.hooksSync = hasHooks(spec.hooks, 'prestart', 'createRuntime', 'createContainer');
+      const onHooks = (initPid: number) => {
+        const st = { ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations };
+        runHooks('prestart', spec.hooks, st);
+        runHooks('createRuntime', spec.hooks, st);
+        runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
+      };
+      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks }, cg);
       consoleT.close();
       const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
       const state: StoredState = {
@@ -93,7 +104,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
 /** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
 export function runChild(
   plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>
-    & { setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[] },
+    & { setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void },
   cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined },
 ): number {
   const a = addon();
@@ -134,6 +145,7 @@ export function runChild(
         a.waitpid(stage1);
         stage1Reaped = true;
       } else if (msg.type === MSG.HOOKS) {
+        plan.onHooks?.(init);
         a.syncSend(syncFd, MSG.GO);
       }
     }

@@ -1,7 +1,8 @@
 // delete: kill what is left, remove the cgroups and the state dir.
 import { NotExistError, TsrunError } from '../errors';
 import { log } from '../log';
-import { startTime } from '../state/status';
+import { OCI_VERSION, startTime } from '../state/status';
+import { runHooks } from '../hooks/run-hooks';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
@@ -38,6 +39,14 @@ export function destroy(c: Container): void {
     log('warning', `removing cgroup of ${c.state.id}: ${(e as Error).message}`);
   }
   c.sd.remove();
+  // poststop: after the container is gone; a failure is a warning, delete still succeeds
+  try {
+    runHooks('poststop', c.state.config.hooks, {
+      ociVersion: OCI_VERSION, id: c.state.id, status: 'stopped', bundle: c.state.bundle, annotations: c.state.config.annotations,
+    });
+  } catch (e) {
+    log('warning', (e as Error).message);
+  }
 }
 
 function waitGone(pid: number, started: string, timeoutMs = 10_000): void {

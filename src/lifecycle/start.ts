@@ -2,6 +2,8 @@
 import fs = require('fs');
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
+import { runHooks } from '../hooks/run-hooks';
+import { OCI_VERSION } from '../state/status';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
@@ -11,9 +13,25 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
     const status = c.status();
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
     if (status !== 'created') throw new TsrunError('cannot start an already running container');
+    const hooks = c.state.config.hooks;
+    const st = (status: string) => ({ ociVersion: OCI_VERSION, id, status, pid: c.state.pid, bundle: c.state.bundle, annotations: c.state.config.annotations });
+    // startContainer: in the container (its root too) before the user's process runs;
+    // poststart after it started. A failure of either stops the container, as runc does.
+    try {
+      runHooks('startContainer', hooks, st('created'), { inNamespacesOf: c.state.pid, withRoot: true });
+    } catch (e) {
+      try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* gone */ }
+      throw e;
+    }
     const n = addon().startFifo(c.sd.fifo, c.state.pid, -1);
     fs.rmSync(c.sd.fifo, { force: true });
     if (n === 0) throw new TsrunError('cannot start a container that has stopped');
+    try {
+      runHooks('poststart', hooks, st('running'));
+    } catch (e) {
+      try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* gone */ }
+      throw e;
+    }
   } finally {
     c.sd.unlock();
   }
