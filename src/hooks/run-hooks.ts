@@ -1,7 +1,6 @@
 // OCI hooks: each hook gets the container's state JSON on stdin, its own args and env, and
 // is killed when its timeout passes. Hooks that run "in the container namespace" are started
 // through nsenter into the init's namespaces.
-import { spawnSync } from 'child_process';
 import fs = require('fs');
 import type { Hook, Hooks } from '../spec/config-types';
 import { TsrunError } from '../errors';
@@ -49,6 +48,9 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
     args = ['--target', pid, '--all', ...(place.withRoot ? ['--root', '--wd'] : []), '--', hook.path, ...argv.slice(1)];
     argv0 = undefined;
   }
+  // child_process is loaded only when a hook runs: most invocations have none
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { spawnSync } = require('child_process') as typeof import('child_process');
   const r = spawnSync(file, args, {
     argv0, env: envObject(hook.env), input: JSON.stringify(state), stdio: ['pipe', 'pipe', 'pipe'],
     timeout: hook.timeout ? hook.timeout * 1000 : undefined, killSignal: 'SIGKILL', encoding: 'utf8',
