@@ -456,6 +456,18 @@ void setup_console() {
   check(SC(SYS_ioctl, 0, TIOCSCTTY, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
 }
 
+// Through the container's own /proc: network keys land in its network namespace.
+void write_sysctls() {
+  for (uint32_t i = 0; i < P->n_sysctl; i++) {
+    long fd = SC(SYS_openat, AT_FDCWD, P->sysctl_paths[i], O_WRONLY | O_CLOEXEC);
+    check(fd, STEP_SYSCTL, (int32_t)i, P->sysctl_paths[i]);
+    long n = slen(P->sysctl_values[i]);
+    long w = SC(SYS_write, fd, P->sysctl_values[i], n);
+    SC(SYS_close, fd);
+    if (w != n) die(STEP_SYSCTL, w < 0 ? w : -EIO, (int32_t)i, P->sysctl_paths[i]);
+  }
+}
+
 [[noreturn]] void init_main() {
   if (P->setsid || P->console_socket_fd >= 0) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
   if (P->new_keyring) {
@@ -472,8 +484,10 @@ void setup_console() {
   if (P->enter_rootfs) {
     enter_root();
     setup_console();
+    write_sysctls();  // before /proc/sys becomes read-only (runc's order)
     if (P->setup_rootfs) finish_rootfs();
   }
+  if (P->personality >= 0) check(SC(SYS_personality, (unsigned long)P->personality), STEP_PERSONALITY, -1, "personality");
   for (uint32_t i = 0; i < P->n_rlimits; i++) {
     const Rlimit &l = P->rlimits[i];
     struct rlimit64 { uint64_t cur, max; } v = { l.soft, l.hard };

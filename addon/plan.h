@@ -90,6 +90,9 @@ struct Plan {
   uint32_t seccomp_count;
   uint32_t seccomp_in_child;        // load before dropping privileges (no no_new_privs: needs CAP_SYS_ADMIN)
   uint32_t seccomp_flags;           // SECCOMP_FILTER_FLAG_*
+  const char **sysctl_paths;        // /proc/sys/... of linux.sysctl, written after pivot_root
+  const char **sysctl_values; uint32_t n_sysctl;
+  int64_t personality;              // linux.personality as personality(2) takes it (-1: leave)
 };
 
 // Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).
@@ -107,7 +110,7 @@ enum Step : uint32_t {
   STEP_ROOTFS_BIND, STEP_MOUNT_TARGET, STEP_MOUNT, STEP_MOUNT_REMOUNT, STEP_MOUNT_PROPAGATION,
   STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
   STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
-  STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP,
+  STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP, STEP_SYSCTL, STEP_PERSONALITY,
 };
 
 struct Msg {

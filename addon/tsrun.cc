@@ -50,6 +50,7 @@ struct Storage {
   std::vector<char *> stub_argv, envp;
   std::vector<uint32_t> groups;
   std::vector<char> seccomp;
+  std::vector<const char *> sysctl_paths, sysctl_values;
   Plan plan{};
 
   const char *str(const std::string &s) { strings.push_back(s); return strings.back().c_str(); }
@@ -190,6 +191,14 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.console_width = (uint16_t)U(o, "consoleWidth");
   p.console_height = (uint16_t)U(o, "consoleHeight");
   p.mount_console = B(o, "mountConsole");
+  Napi::Array sysctls = A(o, "sysctls");
+  for (uint32_t i = 0; i < sysctls.Length(); i++) {
+    Napi::Object s = sysctls.Get(i).As<Napi::Object>();
+    st.sysctl_paths.push_back(st.str(S(s, "path")));
+    st.sysctl_values.push_back(st.str(S(s, "value")));
+  }
+  p.sysctl_paths = st.sysctl_paths.data(); p.sysctl_values = st.sysctl_values.data(); p.n_sysctl = st.sysctl_paths.size();
+  p.personality = Has(o, "personality") ? I(o, "personality") : -1;
   Napi::Value sp = o.Get("seccompProgram");
   if (sp.IsBuffer()) {
     Napi::Buffer<char> b = sp.As<Napi::Buffer<char>>();

@@ -25,6 +25,8 @@ const FIELD_OF_STEP: Record<string, (i: number) => string | undefined> = {
   'set rootfs propagation': () => 'linux.rootfsPropagation',
   'bind rootfs': () => 'root.path',
   'load seccomp filter': () => 'linux.seccomp',
+  personality: () => 'linux.personality',
+  sysctl: () => 'linux.sysctl',
 };
 
 export function childError(msg: SyncMsg, args: string[]): TsrunError {

@@ -35,6 +35,10 @@ export interface NativePlan {
   consoleSocketFd: number; consoleWidth: number; consoleHeight: number;
   /** The BPF filter (struct sock_filter[]), loaded by the child (seccompInChild) or by tsrun-init. */
   seccompProgram?: Buffer; seccompInChild?: boolean;
+  /** linux.sysctl as /proc/sys paths, written in the container after pivot_root. */
+  sysctls?: { path: string; value: string; key: string }[];
+  /** personality(2) value for linux.personality (absent: leave). */
+  personality?: number;
   /** cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) so the child starts in its cgroup (-1: no). */
   cgroupFd?: number;
   /** Bind the pty slave over /dev/console (create, not exec). */

@@ -151,6 +151,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     ...processFields(proc, rootfs, { ...opts, seccomp: linux.seccomp }),
     fifoFd: opts.fifoFd,
     setsid: true,
+    // runc's mapping: dots become path separators under /proc/sys
+    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key, value, path: `/proc/sys/${key.replace(/\./g, '/')}` })),
+    personality: linux.personality ? (linux.personality.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined,
     newKeyring: !opts.noNewKeyring,
   };
   return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };

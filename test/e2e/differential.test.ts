@@ -111,3 +111,22 @@ describeRoot('differential: runc vs tsrun', () => {
     expect(runIn('tsrun', b).code).toBe(runIn('runc', b).code);
   });
 });
+
+describeRoot('differential: sysctl', () => {
+  useLeakChecks();
+  (RUNC ? test : test.skip)('linux.sysctl in the container\'s network and ipc namespaces', () => {
+    const b = new Bundle((c) => { c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '65536', 'net.ipv4.ping_group_range': '0 0' }; })
+      .args('sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ping_group_range');
+    const id = uniqueId('diff');
+    const runc = runIn('runc', b, id);
+    expect(runc).toMatchObject({ code: 0, stdout: '1\n65536\n0\t0\n' });
+    expect(runIn('tsrun', b, id)).toEqual(runc);
+  });
+
+  test('linux.personality LINUX32: uname -m reports a 32-bit machine; a host sysctl is refused naming the field', () => {
+    const b = new Bundle((c) => { c.linux.personality = { domain: 'LINUX32' }; }).args('uname', '-m');
+    expect(runIn('tsrun', b).stdout.trim()).toMatch(/^(i686|armv8l|i386)$/);
+    const bad = new Bundle((c) => { c.linux.sysctl = { 'vm.swappiness': '10' }; }).args('true');
+    expect(errMsg(rt('tsrun', ['create', '--bundle', bad.dir, uniqueId()]).stderr)).toMatch(/^linux\.sysctl/);
+  });
+});
