@@ -456,6 +456,23 @@ void setup_console() {
   check(SC(SYS_ioctl, 0, TIOCSCTTY, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
 }
 
+// Scheduling, I/O priority, memory policy and the final CPU affinity of the process: set
+// while we still have the capabilities they may need, inherited through both execs.
+void process_attributes() {
+  if (P->set_sched) {
+    struct {
+      uint32_t size, policy; uint64_t flags; int32_t nice; uint32_t priority;
+      uint64_t runtime, deadline, period; uint32_t util_min, util_max;
+    } attr = {};
+    attr.size = sizeof attr; attr.policy = P->sched_policy; attr.flags = P->sched_flags; attr.nice = P->sched_nice;
+    attr.priority = P->sched_priority; attr.runtime = P->sched_runtime; attr.deadline = P->sched_deadline; attr.period = P->sched_period;
+    check(SC(SYS_sched_setattr, 0, &attr, 0), STEP_SCHEDULER, -1, "sched_setattr");
+  }
+  if (P->ioprio >= 0) check(SC(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, P->ioprio), STEP_IOPRIO, -1, "ioprio_set");
+  if (P->set_mempolicy) check(SC(SYS_set_mempolicy, P->mempolicy_mode, P->mempolicy_nodes, 1024 + 1), STEP_MEMPOLICY, -1, "set_mempolicy");
+  if (P->set_cpus_final) check(SC(SYS_sched_setaffinity, 0, sizeof P->cpus_final, P->cpus_final), STEP_AFFINITY, -1, "execCPUAffinity.final");
+}
+
 // Through the container's own /proc: network keys land in its network namespace.
 void write_sysctls() {
   for (uint32_t i = 0; i < P->n_sysctl; i++) {
@@ -488,6 +505,7 @@ void write_sysctls() {
     if (P->setup_rootfs) finish_rootfs();
   }
   if (P->personality >= 0) check(SC(SYS_personality, (unsigned long)P->personality), STEP_PERSONALITY, -1, "personality");
+  process_attributes();
   for (uint32_t i = 0; i < P->n_rlimits; i++) {
     const Rlimit &l = P->rlimits[i];
     struct rlimit64 { uint64_t cur, max; } v = { l.soft, l.hard };
@@ -515,6 +533,7 @@ void write_sysctls() {
 
 [[noreturn]] void child_main(const Plan *plan) {
   P = plan;
+  if (P->set_cpus_initial) SC(SYS_sched_setaffinity, 0, sizeof P->cpus_initial, P->cpus_initial);
   // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
   // /proc/PID/exe (the host's node) or /proc/PID/mem. exec resets it.
   SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -546,6 +565,15 @@ void write_sysctls() {
       check(SC(SYS_setresuid, 0, 0, 0), STEP_SETID_USERNS, -1, "setresuid 0 in user namespace");
     }
     if (P->unshare_flags) check(SC(SYS_unshare, P->unshare_flags), STEP_UNSHARE, -1, "unshare");
+    if (P->time_offsets) {
+      // must be written before the first process enters the new time namespace
+      long fd = SC(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+      check(fd, STEP_TIME_OFFSETS, -1, "/proc/self/timens_offsets");
+      long n = slen(P->time_offsets);
+      long w = SC(SYS_write, fd, P->time_offsets, n);
+      SC(SYS_close, fd);
+      if (w != n) die(STEP_TIME_OFFSETS, w < 0 ? w : -EIO, -1, "/proc/self/timens_offsets");
+    }
     long pid = SC(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
     check(pid, STEP_CLONE, -1, "clone");
     if (pid > 0) {

@@ -93,6 +93,16 @@ struct Plan {
   const char **sysctl_paths;        // /proc/sys/... of linux.sysctl, written after pivot_root
   const char **sysctl_values; uint32_t n_sysctl;
   int64_t personality;              // linux.personality as personality(2) takes it (-1: leave)
+  // process.scheduler (sched_setattr), process.ioPriority (ioprio_set), execCPUAffinity,
+  // linux.memoryPolicy (set_mempolicy), linux.timeOffsets (/proc/self/timens_offsets)
+  uint32_t set_sched;
+  uint32_t sched_policy; uint64_t sched_flags; int32_t sched_nice; uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+  int32_t ioprio;                   // -1: leave
+  uint64_t cpus_initial[16]; uint32_t set_cpus_initial;   // 1024 CPUs
+  uint64_t cpus_final[16]; uint32_t set_cpus_final;
+  uint32_t set_mempolicy; uint32_t mempolicy_mode; uint64_t mempolicy_nodes[16];
+  const char *time_offsets;         // "monotonic S N\nboottime S N\n" or nullptr
 };
 
 // Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).
@@ -111,6 +121,7 @@ enum Step : uint32_t {
   STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
   STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
   STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP, STEP_SYSCTL, STEP_PERSONALITY,
+  STEP_SCHEDULER, STEP_IOPRIO, STEP_AFFINITY, STEP_MEMPOLICY, STEP_TIME_OFFSETS,
 };
 
 struct Msg {

@@ -199,6 +199,37 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   }
   p.sysctl_paths = st.sysctl_paths.data(); p.sysctl_values = st.sysctl_values.data(); p.n_sysctl = st.sysctl_paths.size();
   p.personality = Has(o, "personality") ? I(o, "personality") : -1;
+  if (Has(o, "scheduler")) {
+    Napi::Object s = o.Get("scheduler").As<Napi::Object>();
+    p.set_sched = 1;
+    p.sched_policy = (uint32_t)U(s, "policy"); p.sched_flags = U(s, "flags"); p.sched_nice = (int32_t)I(s, "nice");
+    p.sched_priority = (uint32_t)U(s, "priority"); p.sched_runtime = U(s, "runtime"); p.sched_deadline = U(s, "deadline"); p.sched_period = U(s, "period");
+  }
+  p.ioprio = Has(o, "ioprio") ? (int32_t)I(o, "ioprio") : -1;
+  auto mask = [&](const char *key, uint64_t *out, uint32_t *set) {
+    if (!Has(o, key)) return;
+    Napi::Array cpus = o.Get(key).As<Napi::Array>();
+    for (uint32_t i = 0; i < cpus.Length(); i++) {
+      uint32_t c = cpus.Get(i).As<Napi::Number>().Uint32Value();
+      if (c < 1024) out[c / 64] |= 1ULL << (c % 64);
+    }
+    *set = 1;
+  };
+  mask("cpusInitial", p.cpus_initial, &p.set_cpus_initial);
+  mask("cpusFinal", p.cpus_final, &p.set_cpus_final);
+  if (Has(o, "memoryPolicy")) {
+    Napi::Object m = o.Get("memoryPolicy").As<Napi::Object>();
+    p.mempolicy_mode = (uint32_t)U(m, "mode");
+    uint32_t dummy;
+    Napi::Array nodes = A(m, "nodes");
+    for (uint32_t i = 0; i < nodes.Length(); i++) {
+      uint32_t c = nodes.Get(i).As<Napi::Number>().Uint32Value();
+      if (c < 1024) p.mempolicy_nodes[c / 64] |= 1ULL << (c % 64);
+    }
+    (void)dummy;
+    p.set_mempolicy = 1;
+  }
+  p.time_offsets = OptStr(st, o, "timeOffsets");
   Napi::Value sp = o.Get("seccompProgram");
   if (sp.IsBuffer()) {
     Napi::Buffer<char> b = sp.As<Napi::Buffer<char>>();

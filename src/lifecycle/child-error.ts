@@ -27,6 +27,11 @@ const FIELD_OF_STEP: Record<string, (i: number) => string | undefined> = {
   'load seccomp filter': () => 'linux.seccomp',
   personality: () => 'linux.personality',
   sysctl: () => 'linux.sysctl',
+  scheduler: () => 'process.scheduler',
+  ioPriority: () => 'process.ioPriority',
+  execCPUAffinity: () => 'process.execCPUAffinity',
+  memoryPolicy: () => 'linux.memoryPolicy',
+  timeOffsets: () => 'linux.timeOffsets',
 };
 
 export function childError(msg: SyncMsg, args: string[]): TsrunError {

@@ -39,6 +39,13 @@ export interface NativePlan {
   sysctls?: { path: string; value: string; key: string }[];
   /** personality(2) value for linux.personality (absent: leave). */
   personality?: number;
+  scheduler?: { policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint };
+  /** ioprio_set(2) value: class << 13 | level. */
+  ioprio?: number;
+  cpusInitial?: number[]; cpusFinal?: number[];
+  memoryPolicy?: { mode: number; nodes: number[] };
+  /** /proc/self/timens_offsets text for a new time namespace. */
+  timeOffsets?: string;
   /** cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) so the child starts in its cgroup (-1: no). */
   cgroupFd?: number;
   /** Bind the pty slave over /dev/console (create, not exec). */

@@ -4,6 +4,7 @@ import fs = require('fs');
 import path = require('path');
 import type { LinuxIdMapping, LinuxSeccomp, Process, Spec } from '../spec/config-types';
 import { planSeccomp } from './seccomp';
+import { planAffinity, planIoPriority, planMemoryPolicy, planScheduler, planTimeOffsets } from './process-attrs';
 import type { NativePlan } from '../native/addon';
 import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
@@ -54,7 +55,8 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
 
 export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid' | 'gid' | 'groups' | 'setGroups' | 'caps'
   | 'noNewPrivs' | 'pathCandidates' | 'args' | 'env' | 'stubPath' | 'seccompFd' | 'seccompFlags' | 'preserveFds'
-  | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap' | 'seccompProgram' | 'seccompInChild'>;
+  | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap' | 'seccompProgram' | 'seccompInChild'
+  | 'scheduler' | 'ioprio' | 'cpusInitial' | 'cpusFinal'>;
 
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
 export function processFields(
@@ -88,6 +90,9 @@ export function processFields(
     consoleWidth: proc.terminal ? proc.consoleSize?.width ?? 0 : 0,
     consoleHeight: proc.terminal ? proc.consoleSize?.height ?? 0 : 0,
     lastCap: lastCap(),
+    scheduler: planScheduler(proc.scheduler),
+    ioprio: planIoPriority(proc.ioPriority),
+    ...planAffinity(proc.execCPUAffinity),
   };
 }
 
@@ -154,6 +159,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     // runc's mapping: dots become path separators under /proc/sys
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key, value, path: `/proc/sys/${key.replace(/\./g, '/')}` })),
     personality: linux.personality ? (linux.personality.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined,
+    memoryPolicy: planMemoryPolicy(linux.memoryPolicy),
+    timeOffsets: planTimeOffsets(linux.timeOffsets),
     newKeyring: !opts.noNewKeyring,
   };
   return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };

@@ -30,4 +30,7 @@ export function checkProcess(p: Process | undefined): asserts p is Process {
   if (!p) throw new ConfigError('process', 'is required to create a container');
   if (!p.args || p.args.length === 0) throw new ConfigError('process.args', 'must not be empty');
   if (!p.cwd || !p.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
+  if (p.user?.username) {
+    throw new ConfigError('process.user.username', 'user names are not resolved on Linux (runc refuses them too): give numeric uid and gid');
+  }
 }
