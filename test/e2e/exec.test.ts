@@ -176,7 +176,7 @@ describeRoot('terminals', () => {
     const id = uniqueId();
     const cmd = [TSRUN, '--root', stateRoot('tsrun'), 'run', '--bundle', b.dir, id].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    expect(r.stdout.replace(/\r/g, '')).toContain('/dev/pts/0\nrelayed\n');
+    expect(r.stdout.replace(/\r|\^@|\0/g, '')).toContain('/dev/pts/0\nrelayed\n');
     expect(r.status).toBe(4);
   });
 });
@@ -234,7 +234,7 @@ describeRoot('exec: more flags', () => {
     expect(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))).toBe(9);
     const cmd = [TSRUN, '--root', stateRoot('tsrun'), 'exec', '-t', id, 'sh', '-c', 'tty; exit 6'].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-    expect(r.stdout.replace(/\r/g, '')).toMatch(/\/dev\/pts\/\d+\n/);
+    expect(r.stdout.replace(/\r|\^@|\0/g, '')).toMatch(/\/dev\/pts\/\d+\n/);
     expect(r.status).toBe(6);
     expect(tsrun(['delete', '-f', id]).code).toBe(0);
   });
