@@ -118,6 +118,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       stats: { type: 'bool', describe: 'display the container\'s stats then exit' },
     },
   },
+  features: { usage: 'features', describe: 'show the enabled features', flags: {} },
   spec: {
     usage: 'spec [command options]', describe: 'create a new specification file',
     flags: {

@@ -115,6 +115,11 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
       await lib.streamEvents(args[0], durationMs(f.interval as string), (e) => writeOut(stringifyJson(e) + '\n'), G);
       return 0;
     }
+    case 'features': {
+      const { features } = await import('../lifecycle/features');
+      writeOut(JSON.stringify(features(VERSION), null, 4) + '\n');
+      return 0;
+    }
     case 'spec': {
       const dir = path.resolve((f.bundle as string) ?? '.');
       const file = path.join(dir, 'config.json');

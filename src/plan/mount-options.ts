@@ -14,7 +14,7 @@ export interface ParsedOptions {
 }
 
 // r* options: [bits to set, bits to clear]; the atime ones replace the whole atime field.
-const RECURSIVE: Record<string, [number, number]> = {
+export const RECURSIVE: Record<string, [number, number]> = {
   rro: [A.RDONLY, 0], rrw: [0, A.RDONLY], rnosuid: [A.NOSUID, 0], rsuid: [0, A.NOSUID],
   rnodev: [A.NODEV, 0], rdev: [0, A.NODEV], rnoexec: [A.NOEXEC, 0], rexec: [0, A.NOEXEC],
   rnodiratime: [A.NODIRATIME, 0], rdiratime: [0, A.NODIRATIME], rnosymfollow: [A.NOSYMFOLLOW, 0], rsymfollow: [0, A.NOSYMFOLLOW],
@@ -22,13 +22,13 @@ const RECURSIVE: Record<string, [number, number]> = {
   ratime: [0, A.ATIME_MASK], rstrictatime: [A.STRICTATIME, A.ATIME_MASK], rnostrictatime: [0, A.ATIME_MASK],
 };
 
-const SET: Record<string, number> = {
+export const SET: Record<string, number> = {
   ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS, dirsync: MS.DIRSYNC,
   mand: MS.MANDLOCK, noatime: MS.NOATIME, nodiratime: MS.NODIRATIME, relatime: MS.RELATIME,
   strictatime: MS.STRICTATIME, lazytime: MS.LAZYTIME, silent: MS.SILENT, iversion: MS.I_VERSION,
   nosymfollow: MS.NOSYMFOLLOW, remount: MS.REMOUNT,
 };
-const CLEAR: Record<string, number> = {
+export const CLEAR: Record<string, number> = {
   rw: MS.RDONLY, suid: MS.NOSUID, dev: MS.NODEV, exec: MS.NOEXEC, async: MS.SYNCHRONOUS, nomand: MS.MANDLOCK,
   atime: MS.NOATIME, diratime: MS.NODIRATIME, norelatime: MS.RELATIME, nostrictatime: MS.STRICTATIME,
   nolazytime: MS.LAZYTIME, loud: MS.SILENT, noiversion: MS.I_VERSION, symfollow: MS.NOSYMFOLLOW, defaults: 0,

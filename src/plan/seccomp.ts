@@ -5,15 +5,15 @@ import { ConfigError } from '../errors';
 import { addon } from '../native/addon';
 
 const EPERM = 1;
-const ACTIONS: Record<string, (errno: number) => number> = {
+export const ACTIONS: Record<string, (errno: number) => number> = {
   SCMP_ACT_KILL: () => 0x00000000, SCMP_ACT_KILL_THREAD: () => 0x00000000, SCMP_ACT_KILL_PROCESS: () => 0x80000000,
   SCMP_ACT_TRAP: () => 0x00030000, SCMP_ACT_ERRNO: (e) => 0x00050000 | (e & 0xffff), SCMP_ACT_TRACE: (e) => 0x7ff00000 | (e & 0xffff),
   SCMP_ACT_ALLOW: () => 0x7fff0000, SCMP_ACT_LOG: () => 0x7ffc0000,
 };
-const OPS: Record<string, number> = {
+export const OPS: Record<string, number> = {
   SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
 };
-const FLAGS: Record<string, number> = {
+export const FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
 };
 

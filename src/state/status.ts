@@ -40,6 +40,7 @@ export interface OciState {
 
 /** The runtime-spec version tsrun implements: what `state` reports as ociVersion. */
 export const OCI_VERSION = '1.2.0';
+export const SPEC_VERSION = OCI_VERSION;
 
 export function ociState(s: StoredState, status: Status, owner = ''): OciState {
   const out = {

@@ -122,7 +122,8 @@ function cgroupDirs(): string[] {
     for (const e of ents) {
       if (!e.isDirectory()) continue;
       const p = path.join(d, e.name);
-      if (/^(tt|tsrun|bundle|runc|crun|lib)-/.test(e.name) || e.name.includes(`-${process.pid}-`)) out.push(p);
+      // only this test run's: every id and test cgroup name carries the jest process's pid
+      if (e.name.includes(`-${process.pid}-`) || e.name.endsWith(`-${process.pid}`)) out.push(p);
       walk(p, depth + 1);
     }
   };

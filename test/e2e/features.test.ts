@@ -1,0 +1,79 @@
+// `tsrun features` claims only what works: every listed mount option, namespace and seccomp
+// action/flag is used in a real container here.
+import * as fs from 'fs';
+import * as path from 'path';
+import { create, deleteContainer, parseSpec } from '../../src/lib';
+import { Bundle, describeRoot, stateRoot, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+
+describeRoot('features', () => {
+  useLeakChecks();
+  const root = () => stateRoot('tsrun');
+  const features = () => JSON.parse(tsrun(['features']).stdout);
+
+  async function creates(mutate: (c: any) => void): Promise<string | null> {
+    const b = new Bundle(mutate).args('true');
+    const spec = parseSpec(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    const id = uniqueId('feat');
+    try {
+      await create(id, { root: root(), bundle: b.dir, spec });
+      await deleteContainer(id, { root: root(), force: true });
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  test('shape: versions, all six hooks, the mount extensions containerd reads', () => {
+    const f = features();
+    expect(f).toMatchObject({ ociVersionMin: '1.0.0', ociVersionMax: '1.2.0' });
+    expect(f.hooks).toHaveLength(6);
+    expect(f.linux.mountExtensions.idmap.enabled).toBe(false);
+    expect(f.mountOptions).toContain('rro');
+  });
+
+  test('every listed mount option works on a bind mount and (but remount) on a tmpfs', async () => {
+    const src = fs.mkdtempSync(path.join(work(), 'feat-src-'));
+    const failures: string[] = [];
+    for (const opt of features().mountOptions as string[]) {
+      const bind = await creates((c) => c.mounts.push({ destination: '/mnt', type: 'bind', source: src, options: ['rbind', opt] }));
+      if (bind) failures.push(`bind ${opt}: ${bind}`);
+      if (opt === 'remount' || opt === 'bind' || opt === 'rbind') continue;
+      const tmpfs = await creates((c) => c.mounts.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [opt] }));
+      if (tmpfs) failures.push(`tmpfs ${opt}: ${tmpfs}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test('every listed namespace can be created', async () => {
+    const failures: string[] = [];
+    for (const ns of features().linux.namespaces as string[]) {
+      const err = await creates((c) => {
+        if (!c.linux.namespaces.some((n: any) => n.type === ns)) c.linux.namespaces.push({ type: ns });
+        if (ns === 'user') {
+          c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        }
+      });
+      if (err) failures.push(`${ns}: ${err}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test('every listed seccomp action, operator and flag is accepted', async () => {
+    const s = features().linux.seccomp;
+    const failures: string[] = [];
+    for (const action of s.actions as string[]) {
+      const err = await creates((c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action }] }; });
+      if (err) failures.push(`${action}: ${err}`);
+    }
+    for (const op of s.operators as string[]) {
+      const err = await creates((c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, valueTwo: 1, op }] }] }; });
+      if (err) failures.push(`${op}: ${err}`);
+    }
+    for (const flag of s.supportedFlags as string[]) {
+      const err = await creates((c) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: [flag], syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] }; });
+      if (err) failures.push(`${flag}: ${err}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});
