@@ -41,6 +41,19 @@ export interface Created {
 
 const SYNC_TIMEOUT_MS = 120_000;
 
+/** systemd socket activation: how many fds (3..) were passed to this process. */
+export function listenFds(): number {
+  if (Number(process.env.LISTEN_PID) !== process.pid) return 0;
+  const n = Number(process.env.LISTEN_FDS);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function withEnv(spec: Spec, entry: string): Spec {
+  const key = entry.slice(0, entry.indexOf('=') + 1);
+  const env = [...(spec.process?.env ?? []).filter((e) => !e.startsWith(key)), entry];
+  return { ...spec, process: { ...spec.process!, env } };
+}
+
 export function ociTimestamp(d = new Date()): string {
   const frac = String(d.getMilliseconds() * 1e6 + Number(process.hrtime.bigint() % 1000000n)).padStart(9, '0').replace(/0+$/, '');
   return d.toISOString().slice(0, 19) + (frac ? '.' + frac : '') + 'Z';
@@ -60,8 +73,11 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     let plan: ContainerPlan;
     try {
       const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
-      plan = buildPlan(spec, {
-        bundle, stubPath: stubPath(), fifoFd, preserveFds: opts.preserveFds ?? 0, noPivot: !!opts.noPivot,
+      // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
+      // the container ahead of --preserve-fds, and it is told how many
+      const listen = listenFds();
+      plan = buildPlan(listen ? withEnv(spec, `LISTEN_FDS=${listen}`) : spec, {
+        bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
         consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
         cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
       });

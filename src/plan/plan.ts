@@ -128,6 +128,11 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   const unshareFlags = twoStage ? flagsOf([...newNs].filter((n) => n !== 'user')) : (newNs.has('cgroup') ? CLONE.NEWCGROUP : 0);
   const setupRootfs = newNs.has('mount') || nsList.some((n) => n.type === 'mount' && n.path);
 
+  if (linux.intelRdt) {
+    throw new ConfigError('linux.intelRdt', fs.existsSync('/sys/fs/resctrl/info')
+      ? 'Intel RDT (resctrl) is not supported by this tsrun version yet'
+      : 'this host has no resctrl filesystem mounted at /sys/fs/resctrl (Intel RDT unavailable)');
+  }
   const mounts = planMounts(spec.mounts, opts.bundle, opts.cgroup);
   const devSetup = needsDevSetup(spec.mounts);
   const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;

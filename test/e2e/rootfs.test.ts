@@ -138,3 +138,39 @@ function b0(): string {
   }
   return bundle0;
 }
+
+describeRoot('rootfs: more mount kinds', () => {
+  useLeakChecks();
+
+  test('an overlay given in config.json assembles the rootfs from layers; writes land in upperdir', () => {
+    const dir = fs.mkdtempSync(path.join(work(), 'ov-'));
+    for (const d of ['lower1', 'lower2', 'upper', 'work']) fs.mkdirSync(path.join(dir, d));
+    fs.writeFileSync(path.join(dir, 'lower1/a'), 'a-from-lower1\n');
+    fs.writeFileSync(path.join(dir, 'lower2/b'), 'b-from-lower2\n');
+    const b = new Bundle((c) => {
+      c.mounts.push({ destination: '/data', type: 'overlay', source: 'overlay',
+        options: [`lowerdir=${dir}/lower1:${dir}/lower2`, `upperdir=${dir}/upper`, `workdir=${dir}/work`] });
+    }).args('sh', '-c', 'cat /data/a /data/b; echo new > /data/c');
+    expect(run(b)).toMatchObject({ code: 0, stdout: 'a-from-lower1\nb-from-lower2\n' });
+    expect(fs.readFileSync(path.join(dir, 'upper/c'), 'utf8')).toBe('new\n');
+  });
+
+  test('linux.intelRdt without resctrl is refused naming the field', () => {
+    const b = new Bundle((c) => { c.linux.intelRdt = { closID: 'x', l3CacheSchema: 'L3:0=ff' }; }).args('true');
+    expect(errMsg(tsrun(['create', '--bundle', b.dir, uniqueId()]).stderr)).toMatch(/^linux\.intelRdt: /);
+  });
+
+  test('LISTEN_FDS: socket-activation fds pass through ahead of --preserve-fds, and the container is told', () => {
+    const b = new Bundle().args('sh', '-c', 'echo $LISTEN_FDS; ls /proc/self/fd | sort -n | tr "\\n" " "');
+    const extra = fs.openSync(path.join(work(), 'listen'), 'w');
+    const out = path.join(work(), `${uniqueId()}.out`);
+    const o = fs.openSync(out, 'w');
+    // LISTEN_PID must be tsrun's own pid: a shell sets it and execs tsrun in place
+    const r = spawnSync('sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=2 exec "$0" "$@"`, TSRUN, '--root', stateRoot('tsrun'), 'run', '--preserve-fds', '1', '--bundle', b.dir, uniqueId()],
+      { stdio: ['ignore', o, 'inherit', extra, extra, extra] });
+    fs.closeSync(o);
+    fs.closeSync(extra);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe('2\n0 1 2 3 4 5 6 ');
+  });
+});
