@@ -149,7 +149,15 @@ export function layoutFrom(mountinfoText: string, procCgroupText: string): Cgrou
 }
 
 /** Read and parse the two proc files (paths overridable for tests). */
+let hostLayout: CgroupLayout | undefined;
+
+/**
+ * The layout from mountinfo and the caller's cgroups. The host's own (default paths) is read
+ * once per process: it does not change under a CLI invocation, and several managers ask.
+ */
 export function detectCgroups(mountinfoPath = '/proc/self/mountinfo', procCgroupPath = '/proc/self/cgroup'): CgroupLayout {
+  const host = mountinfoPath === '/proc/self/mountinfo' && procCgroupPath === '/proc/self/cgroup';
+  if (host && hostLayout) return hostLayout;
   const read = (p: string): string => {
     try {
       return fs.readFileSync(p, 'utf8');
@@ -157,5 +165,7 @@ export function detectCgroups(mountinfoPath = '/proc/self/mountinfo', procCgroup
       throw new TsrunError(`cannot read ${p}: ${(e as Error).message}`);
     }
   };
-  return layoutFrom(read(mountinfoPath), read(procCgroupPath));
+  const layout = layoutFrom(read(mountinfoPath), read(procCgroupPath));
+  if (host) hostLayout = layout;
+  return layout;
 }

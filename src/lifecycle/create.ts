@@ -18,6 +18,7 @@ import { writeIdMaps } from './idmap';
 import { consoleTarget } from './console';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { OCI_VERSION } from '../state/status';
+import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
 
 export interface CreateOptions extends GlobalOptions {
@@ -61,7 +62,9 @@ export function ociTimestamp(d = new Date()): string {
 
 export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
   const bundle = path.resolve(opts.bundle ?? process.cwd());
+  phase('startup');
   const spec = opts.spec ?? loadSpec(bundle);
+  phase('load and validate config.json');
   const consoleT = consoleTarget(!!spec.process?.terminal, opts.consoleSocket, !!opts.foreground);
   const sd = new StateDir(rootOf(opts), id);
   sd.create();
@@ -91,6 +94,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         runHooks('createRuntime', spec.hooks, st);
         runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
       };
+      phase('plan');
       const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks }, cg);
       consoleT.close();
       const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
@@ -129,6 +133,7 @@ export function runChild(
   // CLONE_INTO_CGROUP) where there is one; v1 hierarchies are joined through cgroup.procs.
   cg.create();
   if (plan.setResources) cg.setResources(plan.resources, plan.devices);
+  phase('cgroup create and limits');
   const unified = cg.unifiedDir?.();
   let cgroupFd = -1;
   if (unified) {
@@ -141,11 +146,13 @@ export function runChild(
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);
   }
   const { pid: stage1, syncFd } = spawned;
+  phase('clone');
   const bornInUnified = spawned.intoCgroup === true;
   let init = stage1;
   let stage1Reaped = false;
   try {
     cg.apply(stage1, bornInUnified);
+    phase('cgroup placement');
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
     if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));
     a.syncSend(syncFd, MSG.GO);
@@ -165,6 +172,7 @@ export function runChild(
         a.syncSend(syncFd, MSG.GO);
       }
     }
+    phase('child: namespaces, rootfs, credentials, exec of tsrun-init');
     return init;
   } catch (e) {
     for (const p of new Set([stage1, init])) {

@@ -2,6 +2,7 @@
 // the container's exit status (128+N when killed by signal N).
 import { addon } from '../native/addon';
 import { log } from '../log';
+import { phase } from '../trace';
 import { create, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { start } from './start';
@@ -28,10 +29,13 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
       throw e;
     }
     const relay = consoleMaster !== undefined ? relayTerminal(consoleMaster) : undefined;
+    phase('start');
     const st = await exited;
     relay?.stop();
+    phase('container ran');
     if (!opts.keep) {
       try { await deleteContainer(id, { ...opts, force: true }); } catch (e) { log('warning', (e as Error).message); }
+      phase('delete');
     }
     return st.code ?? 128 + (st.signal ?? 0);
   } finally {
