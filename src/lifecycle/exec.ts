@@ -8,6 +8,7 @@ import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
 import { processFields } from '../plan/plan';
 import { checkLsm } from '../plan/lsm';
+import { checkProcess } from '../plan/process';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
 import { parseJson, lossy } from '../spec/json-int64';
 import { validateProcess } from '../spec/validate';
@@ -92,6 +93,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
     const proc = execProcess(c.state.config.process, o);
+    checkProcess(proc);
     checkLsm(proc);
     if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
@@ -111,7 +113,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     };
     try {
       const cg = o.cgroup?.length ? withSubCgroups(c.cgroup, parseSubCgroups(o.cgroup, c.cgroup.paths)) : c.cgroup;
-      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: undefined }, cg);
+      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj }, cg);
     } finally {
       target.close();
     }

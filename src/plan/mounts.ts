@@ -31,6 +31,9 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;
     if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
+    if (m.uidMappings || m.gidMappings) {
+      throw new ConfigError(`${field}.${m.uidMappings ? 'uidMappings' : 'gidMappings'}`, 'idmapped mounts are not supported by this tsrun version yet');
+    }
     const o = parseMountOptions(m.options, field);
     const bind = o.bind || m.type === 'bind';
     const target = rel(m.destination);

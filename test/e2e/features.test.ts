@@ -77,3 +77,25 @@ describeRoot('features', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describeRoot('not yet supported: refused, never silently ignored', () => {
+  useLeakChecks();
+  const refused = (mutate: (c: any) => void) => {
+    const b = new Bundle(mutate).args('true');
+    const r = tsrun(['create', '--bundle', b.dir, uniqueId()]);
+    expect(r.code).toBe(1);
+    return JSON.parse(`"${/msg="((?:[^"\\]|\\.)*)"/.exec(r.stderr)![1]}"`) as string;
+  };
+
+  test.each([
+    ['idmap mount option', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /^mounts\[\d+\]\.options/],
+    ['tmpcopyup', (c: any) => c.mounts.push({ destination: '/m', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }), /^mounts\[\d+\]\.options\[0\]: /],
+    ['mount uidMappings', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /^mounts\[\d+\]\.uidMappings: /],
+    ['linux.netDevices', (c: any) => { c.linux.netDevices = { dummy0: {} }; }, /^linux\.netDevices: /],
+    ['apparmorProfile in config.json', (c: any) => { c.process.apparmorProfile = 'docker-default'; }, /^process\.apparmorProfile: /],
+    ['selinuxLabel in config.json', (c: any) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; }, /^process\.selinuxLabel: /],
+    ['seccomp WAIT_KILLABLE_RECV', (c: any) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }; }, /^linux\.seccomp\.flags\[0\]: /],
+  ])('%s', (_name, mutate, message) => {
+    expect(refused(mutate)).toMatch(message);
+  });
+});
