@@ -1,0 +1,44 @@
+// Doors of the CVE-2019-5736 class and leaked descriptors: nothing in the container can reach
+// or rewrite the host's node binary or the init stub, before start, after start, or via exec.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Bundle, describeRoot, readPid, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+
+const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+describeRoot('security: the host binary and the init stub', () => {
+  useLeakChecks();
+
+  test('a created container runs a sealed memfd: /proc/1/exe cannot be written from inside; node and the stub stay intact', () => {
+    const node = fs.realpathSync(process.execPath);
+    const stub = path.resolve(__dirname, '../../build/Release/tsrun-init');
+    const before = { node: sha(node), stub: sha(stub) };
+    const b = new Bundle().args('sleep', '100');
+    const id = uniqueId();
+    const pidFile = path.join(b.dir, 'pid');
+    expect(tsrun(['create', '--bundle', b.dir, '--pid-file', pidFile, id]).code).toBe(0);
+    const init = readPid(pidFile);
+    expect(fs.readlinkSync(`/proc/${init}/exe`)).toMatch(/^\/memfd:tsrun-init/);
+    // exec into the created container, as root with the container's capabilities, and attack pid 1's exe
+    const r = tsrun(['exec', '--cap', 'CAP_SYS_PTRACE', '--cap', 'CAP_DAC_OVERRIDE', id, 'sh', '-c',
+      'readlink /proc/1/exe; (echo pwned >> /proc/1/exe) 2>/dev/null && echo WROTE || echo refused; ls -l /proc/self/fd | grep -c node']);
+    expect(r.stdout.trim().split('\n')).toEqual(['/memfd:tsrun-init (deleted)', 'refused', '0']);
+    expect(tsrun(['start', id]).code).toBe(0);
+    expect(fs.readlinkSync(`/proc/${init}/exe`)).toContain('busybox');
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+    expect({ node: sha(node), stub: sha(stub) }).toEqual(before);
+  });
+
+  test('#!/proc/self/exe as the container\'s entrypoint runs inside, never the host\'s binary', () => {
+    const b = new Bundle((c) => { c.root.readonly = false; }).args('/bin/selfexe');
+    fs.writeFileSync(path.join(b.config.root.path, 'bin/selfexe'), '#!/proc/self/exe\n');
+    fs.chmodSync(path.join(b.config.root.path, 'bin/selfexe'), 0o755);
+    const node = fs.realpathSync(process.execPath);
+    const before = sha(node);
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    fs.rmSync(path.join(b.config.root.path, 'bin/selfexe'));
+    expect(r.code).not.toBe(0); // exec of the script loops on itself inside the container and fails
+    expect(sha(node)).toBe(before);
+  });
+});
