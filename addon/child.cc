@@ -54,6 +54,10 @@ const Plan *P;
 // syscall(2) returning -errno on failure.
 #define SC(...) ({ long _r = syscall(__VA_ARGS__); _r < 0 ? -(long)errno : _r; })
 
+constexpr uint64_t makedev_(uint64_t ma, uint64_t mi) {
+  return ((ma & 0xfffff000ULL) << 32) | ((ma & 0xfffULL) << 8) | ((mi & 0xffffff00ULL) << 12) | (mi & 0xffULL);
+}
+
 size_t slen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
 
 void scopy(char *dst, size_t cap, const char *src) {
@@ -134,43 +138,69 @@ long open_in_root(long rootfd, const char *rel, long flags) {
 }
 
 // Resolve `rel` inside the rootfs (symlinks and ".." cannot leave it), creating
-// missing directories (and, when is_file, a missing final file). Returns an O_PATH fd.
+// missing directories (and, when is_file, a missing final file). A dangling symlink on
+// the way is followed within the rootfs and what it names is created there, as runc's
+// securejoin does: an absolute link target is taken relative to the rootfs. Returns an
+// O_PATH fd.
 long mkdir_in_root(long rootfd, const char *rel, bool is_file) {
   long fd = open_in_root(rootfd, rel, O_PATH);
   if (fd != -ENOENT) return fd;
   char buf[4096];
   scopy(buf, sizeof buf, rel);
-  size_t len = slen(buf);
-  long parent = SC(SYS_fcntl, rootfd, F_DUPFD_CLOEXEC, 0);
-  if (parent < 0) return parent;
-  size_t start = 0;
-  while (start < len) {
-    while (start < len && buf[start] == '/') start++;
-    if (start >= len) break;
-    size_t end = start;
-    while (end < len && buf[end] != '/') end++;
-    char saved = buf[end];
-    buf[end] = 0;
-    long next = open_in_root(rootfd, buf, O_PATH);
-    if (next == -ENOENT) {
-      bool last = end >= len;
-      long r;
-      if (last && is_file) {
-        r = SC(SYS_openat, parent, buf + start, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (r >= 0) { SC(SYS_close, r); r = 0; }
-      } else {
-        r = SC(SYS_mkdirat, parent, buf + start, 0755);
+  for (int hops = 0; hops < 40; hops++) {
+    size_t len = slen(buf);
+    long parent = SC(SYS_fcntl, rootfd, F_DUPFD_CLOEXEC, 0);
+    if (parent < 0) return parent;
+    size_t start = 0;
+    bool restarted = false;
+    while (start < len) {
+      while (start < len && buf[start] == '/') start++;
+      if (start >= len) break;
+      size_t end = start;
+      while (end < len && buf[end] != '/') end++;
+      char saved = buf[end];
+      buf[end] = 0;
+      long next = open_in_root(rootfd, buf, O_PATH);
+      if (next == -ENOENT) {
+        bool last = end >= len;
+        long r;
+        if (last && is_file) {
+          r = SC(SYS_openat, parent, buf + start, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+          if (r >= 0) { SC(SYS_close, r); r = 0; }
+        } else {
+          r = SC(SYS_mkdirat, parent, buf + start, 0755);
+        }
+        if (r == -EEXIST) {
+          // a dangling symlink: continue with the path it names, inside the rootfs
+          char target[4096];
+          long n = SC(SYS_readlinkat, parent, buf + start, target, sizeof target - 1);
+          if (n > 0) {
+            target[n] = 0;
+            char rebuilt[4096];
+            size_t k = 0;
+            if (target[0] != '/') { for (size_t q = 0; q < start && k < sizeof rebuilt - 1; q++) rebuilt[k++] = buf[q]; }
+            for (long q = 0; q < n && k < sizeof rebuilt - 1; q++) rebuilt[k++] = target[q];
+            buf[end] = saved;
+            for (size_t q = end; q < len && k < sizeof rebuilt - 1; q++) rebuilt[k++] = buf[q];
+            rebuilt[k] = 0;
+            scopy(buf, sizeof buf, rebuilt);
+            SC(SYS_close, parent);
+            restarted = true;
+            break;
+          }
+        }
+        if (r < 0 && r != -EEXIST) { SC(SYS_close, parent); return r; }
+        next = open_in_root(rootfd, buf, O_PATH);
       }
-      if (r < 0 && r != -EEXIST) { SC(SYS_close, parent); return r; }
-      next = open_in_root(rootfd, buf, O_PATH);
+      SC(SYS_close, parent);
+      if (next < 0) return next;
+      parent = next;
+      buf[end] = saved;
+      start = end;
     }
-    SC(SYS_close, parent);
-    if (next < 0) return next;
-    parent = next;
-    buf[end] = saved;
-    start = end;
+    if (!restarted) return parent;
   }
-  return parent;
+  return -ELOOP;
 }
 
 // Flags a bind remount must keep: the kernel refuses to clear locked ones in a user ns.
@@ -335,6 +365,18 @@ void finish_rootfs() {
     if (fd >= 0) SC(SYS_close, fd);
     check(SC(SYS_mount, p, p, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, 0), STEP_READONLY_PATH, (int32_t)i, p);
   }
+  // Masks are bind mounts of the container's /dev/null: it must be the real null device, not a
+  // symlink or another node planted by the rootfs (CVE-2025-31133 class: a "mask" that binds
+  // /proc/sys/kernel/core_pattern writable). Checked through an O_PATH fd, mounted from it.
+  long nullfd = -1;
+  if (P->n_masked) {
+    nullfd = SC(SYS_openat, AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    check(nullfd, STEP_MASK, -1, "/dev/null");
+    struct stat st;
+    check(SC(SYS_fstat, nullfd, &st), STEP_MASK, -1, "/dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev_(1, 3)) die(STEP_MASK, -EPERM, -1, "/dev/null is not the null device (1:3)");
+  }
+  FdPath nullpath(nullfd < 0 ? 0 : nullfd);
   for (uint32_t i = 0; i < P->n_masked; i++) {
     const char *p = P->masked[i];
     struct stat st;
@@ -342,9 +384,10 @@ void finish_rootfs() {
     if (r == -ENOENT) continue;
     check(r, STEP_MASK, (int32_t)i, p);
     if (S_ISDIR(st.st_mode)) r = SC(SYS_mount, "tmpfs", p, "tmpfs", MS_RDONLY, 0);
-    else r = SC(SYS_mount, "/dev/null", p, 0, MS_BIND, 0);
+    else r = SC(SYS_mount, nullpath.s, p, 0, MS_BIND, 0);
     check(r, STEP_MASK, (int32_t)i, p);
   }
+  if (nullfd >= 0) SC(SYS_close, nullfd);
   if (P->readonly_root) {
     long fd = SC(SYS_openat, AT_FDCWD, "/", O_PATH | O_CLOEXEC);
     unsigned long keep = fd >= 0 ? locked_flags(fd) : 0;

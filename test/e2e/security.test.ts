@@ -42,3 +42,60 @@ describeRoot('security: the host binary and the init stub', () => {
     expect(sha(node)).toBe(before);
   });
 });
+
+import { makeRootfs } from '../helpers/rootfs';
+import { errMsg, uniqueId as uid, work } from '../helpers/harness';
+
+function hostileRootfs(): string {
+  return makeRootfs(fs.mkdtempSync(path.join(work(), 'hostile-')));
+}
+
+describeRoot('security: symlinks in the rootfs', () => {
+  useLeakChecks();
+
+  test('a mount destination through an absolute symlink lands inside the rootfs, never on the host path', () => {
+    const rootfs = hostileRootfs();
+    const sentinel = fs.mkdtempSync(path.join(work(), 'sentinel-'));
+    fs.symlinkSync(sentinel, path.join(rootfs, 'escape'));
+    const b = new Bundle((c) => {
+      c.root.readonly = false;
+      c.mounts.push({ destination: '/escape/inner', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+    }, { rootfs }).args('sh', '-c', 'echo x > /escape/inner/file && echo ok');
+    expect(tsrun(['run', '--bundle', b.dir, uid()]).stdout).toBe('ok\n');
+    expect(fs.readdirSync(sentinel)).toEqual([]); // nothing created or mounted on the host path
+    expect(fs.existsSync(path.join(rootfs, sentinel.slice(1), 'inner'))).toBe(true); // it went here instead
+  });
+
+  test('a symlinked /proc and ../ in destinations stay inside the rootfs', () => {
+    const rootfs = hostileRootfs();
+    const sentinel = fs.mkdtempSync(path.join(work(), 'sentinel-'));
+    fs.rmSync(path.join(rootfs, 'proc'), { recursive: true });
+    fs.symlinkSync(sentinel, path.join(rootfs, 'proc'));
+    const b = new Bundle((c) => {
+      c.root.readonly = false;
+      c.mounts.push({ destination: '/../../../../dotdot', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+    }, { rootfs }).args('sh', '-c', 'test -e /proc/self/status && echo procfs; grep -c " /dotdot " /proc/self/mountinfo');
+    const r = tsrun(['run', '--bundle', b.dir, uid()]);
+    expect(r.stdout).toBe('procfs\n1\n');
+    expect(fs.readdirSync(sentinel)).toEqual([]);
+  });
+
+  test('a /dev/null that is a symlink (CVE-2025-31133 class) is refused before any mask is mounted', () => {
+    const rootfs = hostileRootfs();
+    const devdir = path.join(rootfs, 'hostile-dev');
+    fs.mkdirSync(devdir);
+    fs.symlinkSync('/proc/sys/kernel/core_pattern', path.join(devdir, 'null'));
+    const pattern = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    const b = new Bundle((c) => {
+      // the rootfs's own /dev, bound in: tsrun creates no device nodes then
+      c.mounts = c.mounts.filter((m: any) => !m.destination.startsWith('/dev'));
+      c.mounts.push({ destination: '/dev', type: 'bind', source: devdir, options: ['rbind'] });
+      c.linux.maskedPaths = ['/proc/kcore'];
+      c.linux.readonlyPaths = [];
+    }, { rootfs }).args('sh', '-c', 'echo "|/bin/pwned" > /proc/kcore');
+    const r = tsrun(['create', '--bundle', b.dir, uid()]);
+    expect(r.code).toBe(1);
+    expect(errMsg(r.stderr)).toContain('/dev/null is not the null device');
+    expect(fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(pattern);
+  });
+});
