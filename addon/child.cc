@@ -499,6 +499,31 @@ void setup_console() {
   check(SC(SYS_ioctl, 0, TIOCSCTTY, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
 }
 
+// Before chdir(process.cwd): nothing but stdio, the preserved fds and what we still need may
+// stay open, so a cwd like /proc/self/fd/N cannot reach a host directory through an fd
+// inherited from Node (CVE-2024-21626 class).
+void close_unneeded_fds() {
+  long keep[8];
+  int n = 0;
+  const long cand[] = { P->sync_fd, P->stub_fd, P->fifo_fd, P->seccomp_fd, P->console_socket_fd };
+  for (long fd : cand) if (fd >= 3 + P->preserve_fds) keep[n++] = fd;
+  for (int i = 1; i < n; i++) for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) { long t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
+  long from = 3 + P->preserve_fds;
+  for (int i = 0; i < n; i++) {
+    if (keep[i] > from) SC(SYS_close_range, from, keep[i] - 1, 0);
+    if (keep[i] + 1 > from) from = keep[i] + 1;
+  }
+  SC(SYS_close_range, from, ~0U, 0);
+}
+
+// The kernel prefixes getcwd with "(unreachable)" when the cwd is outside our root.
+void check_cwd_inside() {
+  char buf[4096];
+  long r = SC(SYS_getcwd, buf, sizeof buf);
+  if (r < 0) die(STEP_CHDIR, r, -1, P->cwd);
+  if (buf[0] != '/') die(STEP_CHDIR, -EPERM, -1, "the working directory is outside the container");
+}
+
 // Scheduling, I/O priority, memory policy and the final CPU affinity of the process: set
 // while we still have the capabilities they may need, inherited through both execs.
 void process_attributes() {
@@ -554,6 +579,7 @@ void write_sysctls() {
     struct rlimit64 { uint64_t cur, max; } v = { l.soft, l.hard };
     check(SC(SYS_prlimit64, 0, l.resource, &v, 0), STEP_RLIMIT, l.index, "setrlimit");
   }
+  close_unneeded_fds();
   long cwd_err = SC(SYS_chdir, P->cwd);
   if (cwd_err < 0 && cwd_err != -EACCES && cwd_err != -EPERM) die(STEP_CHDIR, cwd_err, -1, P->cwd);
   if (P->seccomp_in_child && P->seccomp_count) {
@@ -564,6 +590,7 @@ void write_sysctls() {
   }
   set_credentials();
   if (cwd_err < 0) check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);
+  check_cwd_inside();
   if (P->umask >= 0) SC(SYS_umask, P->umask);
   P->stub_argv[P->stub_path_slot] = const_cast<char *>(lookup());
   if (P->no_new_privs) check(SC(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STEP_NNP, -1, "no_new_privs");

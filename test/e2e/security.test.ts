@@ -99,3 +99,30 @@ describeRoot('security: symlinks in the rootfs', () => {
     expect(fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(pattern);
   });
 });
+
+describeRoot('security: leaked descriptors (CVE-2024-21626 class)', () => {
+  useLeakChecks();
+
+  test('process.cwd through /proc/self/fd/N never reaches a host directory', () => {
+    const outside: string[] = [];
+    for (let n = 3; n < 40; n++) {
+      const b = new Bundle((c) => { c.process.cwd = `/proc/self/fd/${n}`; }).args('sh', '-c', 'pwd; ls -a | head -3');
+      const r = tsrun(['run', '--bundle', b.dir, uid()]);
+      if (r.code === 0) outside.push(`fd ${n}: ${r.stdout.trim().replace(/\n/g, ' ')}`);
+    }
+    expect(outside).toEqual([]);
+  });
+
+  test('exec --cwd /proc/self/fd/N is refused the same way', () => {
+    const b = new Bundle().args('sleep', '100');
+    const id = uid();
+    expect(tsrun(['run', '-d', '--bundle', b.dir, id]).code).toBe(0);
+    const reached: string[] = [];
+    for (let n = 3; n < 30; n++) {
+      const r = tsrun(['exec', '--cwd', `/proc/self/fd/${n}`, id, 'pwd']);
+      if (r.code === 0) reached.push(`fd ${n}: ${r.stdout.trim()}`);
+    }
+    expect(reached).toEqual([]);
+    expect(tsrun(['delete', '-f', id]).code).toBe(0);
+  });
+});
