@@ -486,12 +486,12 @@ void setup_console() {
   SC(SYS_close, master);
   SC(SYS_close, P->console_socket_fd);
   if (P->mount_console) {
-    char pts[32];
-    scopy(pts, sizeof pts, "/dev/pts/");
-    put_num(pts + 9, n);
-    long fd = SC(SYS_openat, AT_FDCWD, "/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0666);
+    // bound from the peer fd, not the /dev/pts/N path: a swapped /dev/pts cannot redirect it
+    FdPath peer(slave);
+    long fd = SC(SYS_openat, AT_FDCWD, "/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd >= 0) SC(SYS_close, fd);
-    check(SC(SYS_mount, pts, "/dev/console", 0, MS_BIND, 0), STEP_CONSOLE, -1, "bind /dev/console");
+    check(SC(SYS_mount, peer.s, "/dev/console", 0, MS_BIND, 0), STEP_CONSOLE, -1, "bind /dev/console");
+    (void)n;
   }
   SC(SYS_fchown, slave, P->uid, -1);  // like runc: the process user owns its terminal (errors ignored)
   for (int i = 0; i < 3; i++) check(SC(SYS_dup3, slave, i, 0), STEP_CONSOLE, -1, "pty as stdio");
@@ -543,14 +543,23 @@ void process_attributes() {
 
 // Through the container's own /proc: network keys land in its network namespace.
 void write_sysctls() {
+  if (!P->n_sysctl) return;
+  // through a handle on /proc checked to be procfs, never following links or crossing mounts
+  long procfd = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  check(procfd, STEP_SYSCTL, -1, "/proc");
+  struct statfs sfs;
+  check(SC(SYS_fstatfs, procfd, &sfs), STEP_SYSCTL, -1, "/proc");
+  if (sfs.f_type != 0x9fa0 /* PROC_SUPER_MAGIC */) die(STEP_SYSCTL, -EPERM, -1, "/proc is not procfs");
   for (uint32_t i = 0; i < P->n_sysctl; i++) {
-    long fd = SC(SYS_openat, AT_FDCWD, P->sysctl_paths[i], O_WRONLY | O_CLOEXEC);
+    OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x04 /* NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
+    long fd = SC(SYS_openat2, procfd, P->sysctl_paths[i] + 6 /* past "/proc/" */, &how, sizeof how);
     check(fd, STEP_SYSCTL, (int32_t)i, P->sysctl_paths[i]);
     long n = slen(P->sysctl_values[i]);
     long w = SC(SYS_write, fd, P->sysctl_values[i], n);
     SC(SYS_close, fd);
     if (w != n) die(STEP_SYSCTL, w < 0 ? w : -EIO, (int32_t)i, P->sysctl_paths[i]);
   }
+  SC(SYS_close, procfd);
 }
 
 [[noreturn]] void init_main() {
