@@ -220,6 +220,70 @@ unsigned long locked_flags(long fd) {
 const unsigned long REMOUNT_MASK = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                                    MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME;
 
+// tmpcopyup: copy the tree under `src` (the directory before the tmpfs covered it) into
+// `dst`, keeping modes, owners, symlinks and device nodes. Raw syscalls, bounded depth.
+char copy_buf[65536];
+long copy_tree(long src, long dst, int depth) {
+  if (depth > 32) return -ELOOP;
+  char dents[4096];
+  for (;;) {
+    long n = SC(SYS_getdents64, src, dents, sizeof dents);
+    if (n < 0) return n;
+    if (n == 0) return 0;
+    for (long off = 0; off < n;) {
+      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[1]; } *d =
+          reinterpret_cast<decltype(d)>(dents + off);
+      off += d->reclen;
+      const char *name = d->name;
+      if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) continue;
+      struct stat st;
+      long r = SC(SYS_newfstatat, src, name, &st, AT_SYMLINK_NOFOLLOW);
+      if (r < 0) return r;
+      if (S_ISDIR(st.st_mode)) {
+        r = SC(SYS_mkdirat, dst, name, st.st_mode & 07777);
+        if (r < 0 && r != -EEXIST) return r;
+        long s2 = SC(SYS_openat, src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s2 < 0) return s2;
+        long d2 = SC(SYS_openat, dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d2 < 0) { SC(SYS_close, s2); return d2; }
+        r = copy_tree(s2, d2, depth + 1);
+        SC(SYS_close, s2); SC(SYS_close, d2);
+        if (r < 0) return r;
+      } else if (S_ISREG(st.st_mode)) {
+        long in = SC(SYS_openat, src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0) return in;
+        long out = SC(SYS_openat, dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+        if (out < 0) { SC(SYS_close, in); return out; }
+        for (;;) {
+          long got = SC(SYS_read, in, copy_buf, sizeof copy_buf);
+          if (got <= 0) { r = got; break; }
+          for (long w = 0; w < got;) {
+            long put = SC(SYS_write, out, copy_buf + w, got - w);
+            if (put <= 0) { got = -1; r = put < 0 ? put : -EIO; break; }
+            w += put;
+          }
+          if (got < 0) break;
+        }
+        SC(SYS_close, in); SC(SYS_close, out);
+        if (r < 0) return r;
+      } else if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        long len = SC(SYS_readlinkat, src, name, target, sizeof target - 1);
+        if (len < 0) return len;
+        target[len] = 0;
+        r = SC(SYS_symlinkat, target, dst, name);
+        if (r < 0) return r;
+      } else {
+        r = SC(SYS_mknodat, dst, name, st.st_mode, st.st_rdev);
+        if (r < 0) return r;
+      }
+      r = SC(SYS_fchownat, dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      if (r < 0) return r;
+      if (!S_ISLNK(st.st_mode)) SC(SYS_fchmodat, dst, name, st.st_mode & 07777, 0);
+    }
+  }
+}
+
 void do_mount(long rootfd, const MountOp &m) {
   long fd = mkdir_in_root(rootfd, m.target, m.is_file);
   check(fd, STEP_MOUNT_TARGET, m.index, m.target);
@@ -238,7 +302,26 @@ void do_mount(long rootfd, const MountOp &m) {
     }
   } else {
     FdPath p(fd);
+    long before = -1;
+    if (m.tmpcopyup) {
+      before = open_in_root(rootfd, m.target, O_RDONLY | O_DIRECTORY);
+      check(before, STEP_MOUNT_TARGET, m.index, m.target);
+    }
     long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
+    if (before >= 0) {
+      if (r == 0) {
+        long after = open_in_root(rootfd, m.target, O_RDONLY | O_DIRECTORY);
+        check(after, STEP_MOUNT_TARGET, m.index, m.target);
+        struct stat st;
+        if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
+          SC(SYS_fchmod, after, st.st_mode & 07777);
+          SC(SYS_fchown, after, st.st_uid, st.st_gid);
+        }
+        r = copy_tree(before, after, 0);
+        SC(SYS_close, after);
+      }
+      SC(SYS_close, before);
+    }
     // sysfs cannot be mounted from a user namespace that does not own the network ns: bind the host's.
     if (r == -EPERM && m.fstype && slen(m.fstype) == 5 && m.fstype[0] == 's' && m.fstype[1] == 'y') {
       r = SC(SYS_mount, "/sys", p.s, 0, MS_BIND | MS_REC, 0);

@@ -23,6 +23,7 @@ struct MountOp {
   uint64_t attr_set;      // MOUNT_ATTR_* applied recursively with mount_setattr (rro, rnosuid, ...)
   uint64_t attr_clr;
   uint32_t is_file;       // create a file (not a dir) as the mount point
+  uint32_t tmpcopyup;     // tmpfs: copy what the directory held into the new mount
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
 };
 

@@ -106,6 +106,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.flags = U(m, "flags");
     op.propagation = U(m, "propagation");
     op.is_file = B(m, "isFile");
+    op.tmpcopyup = B(m, "tmpcopyup");
     op.attr_set = U(m, "attrSet");
     op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");

@@ -13,7 +13,7 @@ const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 
 
 export function features(version: string): Record<string, unknown> {
   const namespaces = Object.entries(NAMESPACES).filter(([, n]) => fs.existsSync(`/proc/self/ns/${n.proc}`)).map(([t]) => t).sort();
-  const mountOptions = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'bind', 'rbind'].sort();
+  const mountOptions = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'bind', 'rbind', 'tmpcopyup'].sort();
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,

@@ -7,6 +7,8 @@ export interface NativeMount {
   kind: 0 | 1; flags: number; propagation: number; isFile: boolean; index: number;
   /** mount_setattr(AT_RECURSIVE) bits, for the r* options (rro, rnosuid, ...). */
   attrSet?: number; attrClr?: number;
+  /** tmpfs: copy the directory's previous contents into the new mount. */
+  tmpcopyup?: boolean;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;

@@ -11,6 +11,7 @@ export interface ParsedOptions {
   data: string[];       // fs-specific options passed through
   attrSet: number;      // recursive attributes (mount_setattr AT_RECURSIVE)
   attrClr: number;
+  tmpcopyup: boolean;
 }
 
 // r* options: [bits to set, bits to clear]; the atime ones replace the whole atime field.
@@ -38,12 +39,13 @@ export const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 // Options a later stage implements (mount_setattr, idmapped mounts, tmpcopyup): refused, not ignored.
-const NOT_YET = new Set(['idmap', 'ridmap', 'tmpcopyup']);
+const NOT_YET = new Set(['idmap', 'ridmap']);
 
 export function parseMountOptions(options: string[] | undefined, field: string): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0 };
+  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false };
   (options ?? []).forEach((opt, i) => {
     if (opt === 'bind') out.bind = true;
+    else if (opt === 'tmpcopyup') out.tmpcopyup = true;
     else if (opt === 'rbind') { out.bind = true; out.recursive = true; }
     else if (opt in SET) { out.flags |= SET[opt]; out.clear &= ~SET[opt]; }
     else if (opt in CLEAR) { out.flags &= ~CLEAR[opt]; out.clear |= CLEAR[opt]; }

@@ -41,6 +41,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       out.push(...cgroupMounts(target, o.flags, index, cg, m.type));
       return;
     }
+    if (o.tmpcopyup && (bind || m.type !== 'tmpfs')) throw new ConfigError(`${field}.options`, 'tmpcopyup is only for tmpfs mounts');
     let source = m.source ?? null;
     if (bind) {
       if (!source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
@@ -52,6 +53,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       kind: bind ? 1 : 0,
       flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
       propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
+      tmpcopyup: o.tmpcopyup,
     });
   });
   return out;

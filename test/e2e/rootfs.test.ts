@@ -4,6 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Bundle, describeRoot, errMsg, runDetached, stateRoot, TSRUN, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { makeRootfs } from '../helpers/rootfs';
 
 /** Fields 5 (mount point) and 6 (per-mount options) and the optional fields of one mountinfo line. */
 function mountLine(mountinfo: string, point: string): { opts: string[]; optional: string } | undefined {
@@ -172,5 +173,27 @@ describeRoot('rootfs: more mount kinds', () => {
     fs.closeSync(extra);
     expect(r.status).toBe(0);
     expect(fs.readFileSync(out, 'utf8')).toBe('2\n0 1 2 3 4 5 6 ');
+  });
+});
+
+describeRoot('rootfs: tmpcopyup', () => {
+  useLeakChecks();
+
+  test('a tmpfs with tmpcopyup starts with what the directory held: files, dirs, symlinks, modes, owners', () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'tcu-')));
+    const etc = path.join(rootfs, 'etc');
+    fs.mkdirSync(path.join(etc, 'sub/deeper'), { recursive: true });
+    fs.writeFileSync(path.join(etc, 'sub/deeper/f'), 'deep\n', { mode: 0o604 });
+    fs.chmodSync(path.join(etc, 'sub/deeper/f'), 0o604);
+    fs.chownSync(path.join(etc, 'sub/deeper/f'), 1000, 1000);
+    fs.symlinkSync('sub/deeper/f', path.join(etc, 'link'));
+    fs.chmodSync(etc, 0o751);
+    const b = new Bundle((c) => {
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'size=4m'] });
+    }, { rootfs }).args('sh', '-c', 'grep -c root /etc/passwd; cat /etc/link; stat -c "%a %u:%g" /etc/sub/deeper/f /etc; readlink /etc/link; grep " /etc " /proc/self/mountinfo | cut -d" " -f9; echo new > /etc/new && echo writable');
+    const r = run(b);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1\ndeep\n604 1000:1000\n751 0:0\nsub/deeper/f\ntmpfs\nwritable\n');
+    expect(fs.existsSync(path.join(etc, 'new'))).toBe(false); // the rootfs's /etc is untouched
   });
 });
