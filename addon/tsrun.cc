@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stddef.h>
 #include <deque>
 #include <memory>
 #include <string>
@@ -503,6 +504,57 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// sd_notify relay: a datagram socket bound in the state dir, bind-mounted into the container.
+Napi::Value BindUnixDgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) { SysError(env, "notify socket path too long", ENAMETOOLONG).ThrowAsJavaScriptException(); return env.Null(); }
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  unlink(path.c_str());
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int e = errno; if (fd >= 0) close(fd);
+    SysError(env, "bind " + path, e).ThrowAsJavaScriptException(); return env.Null();
+  }
+  chmod(path.c_str(), 0777);  // any container user may notify
+  return Napi::Number::New(env, fd);
+}
+
+// One datagram as a string, or null after timeoutMs.
+Napi::Value RecvDgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct pollfd pfd = {fd, POLLIN, 0};
+  int r;
+  do { r = poll(&pfd, 1, info[1].As<Napi::Number>().Int32Value()); } while (r < 0 && errno == EINTR);
+  if (r <= 0) return env.Null();
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n < 0) return env.Null();
+  return Napi::String::New(env, buf, n);
+}
+
+Napi::Value SendDgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string data = info[1].As<Napi::String>();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  // a leading "@" names an abstract socket, as systemd writes it
+  size_t len = path.size() < sizeof addr.sun_path ? path.size() : sizeof addr.sun_path - 1;
+  memcpy(addr.sun_path, path.c_str(), len);
+  if (path[0] == '@') addr.sun_path[0] = 0;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ssize_t w = fd < 0 ? -1 : sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, (struct sockaddr *)&addr,
+                                     offsetof(struct sockaddr_un, sun_path) + len);
+  int e = errno;
+  if (fd >= 0) close(fd);
+  if (w < 0) SysError(env, "send to NOTIFY_SOCKET " + path, e).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 Napi::Value SocketPair(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sv[2];
@@ -582,6 +634,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildSeccomp", Napi::Function::New(env, BuildSeccomp));
   exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("bindUnixDgram", Napi::Function::New(env, BindUnixDgram));
+  exports.Set("recvDgram", Napi::Function::New(env, RecvDgram));
+  exports.Set("sendDgram", Napi::Function::New(env, SendDgram));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));

@@ -16,6 +16,7 @@ import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
 import { writeIdMaps } from './idmap';
 import { consoleTarget } from './console';
+import { hostNotifySocket, withNotifySocket } from './notify';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
@@ -63,13 +64,15 @@ export function ociTimestamp(d = new Date()): string {
 export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
   const bundle = path.resolve(opts.bundle ?? process.cwd());
   phase('startup');
-  const spec = opts.spec ?? loadSpec(bundle);
+  let spec = opts.spec ?? loadSpec(bundle);
   phase('load and validate config.json');
   const consoleT = consoleTarget(!!spec.process?.terminal, opts.consoleSocket, !!opts.foreground);
   const sd = new StateDir(rootOf(opts), id);
   sd.create();
   let cg: CgroupManager | undefined;
   try {
+    const notify = hostNotifySocket();
+    if (notify) spec = withNotifySocket(spec, sd.dir);
     cg = cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup });
     addon().mkfifo(sd.fifo, 0o622);
     const fifoFd = addon().openPath(sd.fifo);
@@ -101,7 +104,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
         created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
-        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec,
+        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec, notifySocket: notify,
       };
       if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
       sd.write(state);

@@ -3,12 +3,14 @@ import fs = require('fs');
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
 import { runHooks } from '../hooks/run-hooks';
+import { NotifyRelay } from './notify';
 import { OCI_VERSION } from '../state/status';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
 export async function start(id: string, opts: GlobalOptions = {}): Promise<void> {
   const c = new Container(id, opts);
+  let relay: NotifyRelay | undefined;
   try {
     const status = c.status();
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
@@ -23,6 +25,7 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
       try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* gone */ }
       throw e;
     }
+    relay = c.state.notifySocket ? new NotifyRelay(c.sd.dir) : undefined;
     const n = addon().startFifo(c.sd.fifo, c.state.pid, -1);
     fs.rmSync(c.sd.fifo, { force: true });
     if (n === 0) throw new TsrunError('cannot start a container that has stopped');
@@ -35,4 +38,6 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
   } finally {
     c.sd.unlock();
   }
+  // like runc, start returns once the container said READY=1 (or died), without the lock
+  relay?.relayReady(c.state.notifySocket!, c.state.pid, c.state.pidStartTime);
 }

@@ -69,6 +69,9 @@ export interface Addon {
   startFifo(path: string, pid: number, timeoutMs: number): number;
   flock(fd: number, op: number): boolean;
   connectUnix(path: string): number;
+  bindUnixDgram(path: string): number;
+  recvDgram(fd: number, timeoutMs: number): string | null;
+  sendDgram(path: string, data: string): void;
   socketpair(): [number, number];
   recvFd(fd: number, timeoutMs: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;

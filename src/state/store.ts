@@ -32,6 +32,8 @@ export interface StoredState {
   newNamespaces: string[];
   /** The validated config.json the container was created from (exec takes its defaults from it). */
   config: Spec;
+  /** The caller's NOTIFY_SOCKET at create: `start` relays the container's READY=1 there. */
+  notifySocket?: string;
 }
 
 const ID = /^[\w+\-.]+$/;

@@ -82,3 +82,36 @@ describeRoot('hooks', () => {
     expect(d.stderr).toContain('hooks.poststop[0]');
   });
 });
+
+import { spawnSync as spawnSyncNotify } from 'child_process';
+import { addon } from '../../src/native/addon';
+import { makeRootfs } from '../helpers/rootfs';
+import { stateRoot, TSRUN } from '../helpers/harness';
+
+describeRoot('NOTIFY_SOCKET', () => {
+  useLeakChecks();
+
+  test('the container\'s READY=1 reaches the caller\'s socket with MAINPID; run -d returns after it', () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'notify-')));
+    const cc = spawnSyncNotify('gcc', ['-static', '-O2', '-o', path.join(rootfs, 'bin/sdnotify'), path.join(__dirname, '../helpers/sdnotify.c')], { encoding: 'utf8' });
+    expect(cc.stderr).toBe('');
+    const hostSock = path.join(work(), `${uniqueId()}.sock`);
+    const fd = addon().bindUnixDgram(hostSock);
+    try {
+      const b = new Bundle(() => {}, { rootfs }).args('sh', '-c', 'echo "$NOTIFY_SOCKET" > /dev/shm/env; sleep 0.3; sdnotify "STATUS=warming up"; sdnotify READY=1; sleep 100');
+      const id = uniqueId();
+      const pidFile = path.join(b.dir, 'pid');
+      const t0 = Date.now();
+      const r = spawnSyncNotify(TSRUN, ['--root', stateRoot('tsrun'), 'run', '-d', '--pid-file', pidFile, '--bundle', b.dir, id],
+        { env: { ...process.env, NOTIFY_SOCKET: hostSock }, stdio: 'ignore' }); // no pipes: the container inherits them
+      expect(r.status).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // returned only once the container was ready
+      const pid = readPid(pidFile);
+      expect(addon().recvDgram(fd, 5000)).toBe(`READY=1\nMAINPID=${pid}\n`);
+      expect(fs.readFileSync(`/proc/${pid}/root/dev/shm/env`, 'utf8').trim()).toBe('/run/notify/notify.sock');
+      expect(tsrun(['delete', '-f', id]).code).toBe(0);
+    } finally {
+      addon().close(fd);
+    }
+  });
+});
