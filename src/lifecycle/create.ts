@@ -16,6 +16,7 @@ import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
 import { writeIdMaps } from './idmap';
 import { consoleTarget } from './console';
+import { checkNetDevices, moveNetDevicesIn } from './net-devices';
 import { hostNotifySocket, withNotifySocket } from './notify';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { OCI_VERSION } from '../state/status';
@@ -98,7 +99,14 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
       };
       phase('plan');
+      checkNetDevices(spec);
       const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks }, cg);
+      try {
+        moveNetDevicesIn(spec, pid);
+      } catch (e) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        throw e;
+      }
       consoleT.close();
       const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
       const state: StoredState = {

@@ -3,6 +3,7 @@ import { NotExistError, TsrunError } from '../errors';
 import { log } from '../log';
 import { OCI_VERSION, startTime } from '../state/status';
 import { runHooks } from '../hooks/run-hooks';
+import { moveNetDevicesOut } from './net-devices';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
@@ -28,6 +29,8 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
 /** Kill every process, wait for the init to go, remove cgroups and state. */
 export function destroy(c: Container): void {
   if (c.status() !== 'stopped') {
+    // while its network namespace still exists: hand the moved devices back
+    for (const err of moveNetDevicesOut(c.state.config, c.state.pid)) log('warning', err);
     try { c.cgroup.thaw(); } catch { /* no freezer */ }
     try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* already gone */ }
   }

@@ -128,9 +128,6 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   const unshareFlags = twoStage ? flagsOf([...newNs].filter((n) => n !== 'user')) : (newNs.has('cgroup') ? CLONE.NEWCGROUP : 0);
   const setupRootfs = newNs.has('mount') || nsList.some((n) => n.type === 'mount' && n.path);
 
-  if (linux.netDevices && Object.keys(linux.netDevices).length) {
-    throw new ConfigError('linux.netDevices', 'moving network devices into the container is not supported by this tsrun version yet');
-  }
   if (linux.intelRdt) {
     throw new ConfigError('linux.intelRdt', fs.existsSync('/sys/fs/resctrl/info')
       ? 'Intel RDT (resctrl) is not supported by this tsrun version yet'

@@ -96,7 +96,7 @@ describeRoot('not yet supported: refused, never silently ignored', () => {
     ['idmap mount option', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /^mounts\[\d+\]\.options/],
     ['tmpcopyup on a bind mount', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] }), /^mounts\[\d+\]\.options: tmpcopyup is only for tmpfs/],
     ['mount uidMappings', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /^mounts\[\d+\]\.uidMappings: /],
-    ['linux.netDevices', (c: any) => { c.linux.netDevices = { dummy0: {} }; }, /^linux\.netDevices: /],
+    ['linux.netDevices naming a device the host does not have', (c: any) => { c.linux.netDevices = { 'tsrun-none0': {} }; }, /^linux\.netDevices\["tsrun-none0"\]: no such network device/],
     ['apparmorProfile in config.json', (c: any) => { c.process.apparmorProfile = 'docker-default'; }, /^process\.apparmorProfile: /],
     ['selinuxLabel in config.json', (c: any) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; }, /^process\.selinuxLabel: /],
     ['seccomp WAIT_KILLABLE_RECV', (c: any) => { c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }; }, /^linux\.seccomp\.flags\[0\]: /],

@@ -95,3 +95,23 @@ describeRoot('namespaces', () => {
     expect(tsrun(['run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0, stdout: 'h1\nexample.org\n' });
   });
 });
+
+describeRoot('linux.netDevices', () => {
+  useLeakChecks();
+  const { spawnSync } = require('child_process') as typeof import('child_process');
+  const a = `tsv${process.pid % 100000}a`;
+  const b = `tsv${process.pid % 100000}b`;
+  beforeAll(() => { spawnSync('ip', ['link', 'add', a, 'type', 'veth', 'peer', 'name', b]); });
+  afterAll(() => { spawnSync('ip', ['link', 'del', a]); spawnSync('ip', ['link', 'del', b]); });
+
+  test('a host interface moves into the container under its new name, and back on delete', () => {
+    expect(fs.existsSync(`/sys/class/net/${a}`)).toBe(true);
+    const bundle = new Bundle((c) => { c.linux.netDevices = { [a]: { name: 'eth7' } }; }).args('sleep', '100');
+    const id = uniqueId();
+    runDetached(bundle, id);
+    expect(fs.existsSync(`/sys/class/net/${a}`)).toBe(false); // gone from the host
+    expect(tsrun(['exec', id, 'ls', '/sys/class/net']).stdout.split('\n')).toContain('eth7');
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+    expect(fs.existsSync(`/sys/class/net/${a}`)).toBe(true); // back, under its host name
+  });
+});
