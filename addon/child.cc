@@ -289,7 +289,13 @@ void do_mount(long rootfd, const MountOp &m) {
   check(fd, STEP_MOUNT_TARGET, m.index, m.target);
   if (m.kind == MOUNT_BIND) {
     FdPath p(fd);
-    check(SC(SYS_mount, m.source, p.s, 0, MS_BIND | (m.flags & MS_REC), 0), STEP_MOUNT, m.index, m.source);
+    if (m.tree_fd >= 0) {
+      // the parent idmapped this detached tree; attach it here
+      check(SC(429 /* move_mount */, m.tree_fd, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.source);
+      SC(SYS_close, m.tree_fd);
+    } else {
+      check(SC(SYS_mount, m.source, p.s, 0, MS_BIND | (m.flags & MS_REC), 0), STEP_MOUNT, m.index, m.source);
+    }
     unsigned long rflags = m.flags & REMOUNT_MASK;
     if (rflags) {
       SC(SYS_close, fd);

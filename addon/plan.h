@@ -24,6 +24,7 @@ struct MountOp {
   uint64_t attr_clr;
   uint32_t is_file;       // create a file (not a dir) as the mount point
   uint32_t tmpcopyup;     // tmpfs: copy what the directory held into the new mount
+  int32_t tree_fd;        // idmapped: a detached tree made by the parent, moved into place (-1: none)
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
 };
 

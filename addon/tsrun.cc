@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sched.h>
+#include <linux/sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +110,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.propagation = U(m, "propagation");
     op.is_file = B(m, "isFile");
     op.tmpcopyup = B(m, "tmpcopyup");
+    op.tree_fd = Has(m, "treeFd") ? (int32_t)I(m, "treeFd") : -1;
     op.attr_set = U(m, "attrSet");
     op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");
@@ -504,6 +507,61 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// Idmapped mounts, the parent's half (mount_setattr(MOUNT_ATTR_IDMAP) needs privilege in the
+// initial user namespace): a user namespace holding the mount's mappings, and a detached
+// clone of the source tree idmapped with it. The child only moves that tree into place.
+Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string source = info[0].As<Napi::String>();
+  bool recursive = info[1].ToBoolean();
+  std::string uid_map = info[2].As<Napi::String>();
+  std::string gid_map = info[3].As<Napi::String>();
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) { SysError(env, "pipe", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  // a child that only waits: async-signal-safe calls only
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), 0, 0, 0, 0);
+  if (pid == 0) {
+    char c;
+    syscall(SYS_close, pipefd[1]);  // or the read below never sees EOF
+    syscall(SYS_read, pipefd[0], &c, 1);
+    syscall(SYS_exit_group, 0);
+  }
+  int err = 0, userns = -1, tree = -1;
+  std::string what;
+  if (pid < 0) { err = errno; what = "clone user namespace"; }
+  auto write_file = [&](const std::string &file, const std::string &data) {
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, data.data(), data.size()) != (ssize_t)data.size()) { err = errno ? errno : EIO; what = "write " + file; }
+    if (fd >= 0) close(fd);
+  };
+  if (!err) write_file("/proc/" + std::to_string(pid) + "/uid_map", uid_map);
+  if (!err) write_file("/proc/" + std::to_string(pid) + "/gid_map", gid_map);
+  if (!err) {
+    userns = open(("/proc/" + std::to_string(pid) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+    if (userns < 0) { err = errno; what = "open user namespace"; }
+  }
+  close(pipefd[1]);
+  close(pipefd[0]);
+  if (pid > 0) waitpid((pid_t)pid, nullptr, 0);
+  if (!err) {
+    tree = (int)syscall(428 /* open_tree */, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0) { err = errno; what = "open_tree " + source; }
+  }
+  if (!err) {
+    struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
+    if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+      err = errno; what = "idmap " + source + " (does its filesystem support idmapped mounts?)";
+    }
+  }
+  if (userns >= 0) close(userns);
+  if (err) {
+    if (tree >= 0) close(tree);
+    SysError(env, what, err).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return Napi::Number::New(env, tree);
+}
+
 // sd_notify relay: a datagram socket bound in the state dir, bind-mounted into the container.
 Napi::Value BindUnixDgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -634,6 +692,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildSeccomp", Napi::Function::New(env, BuildSeccomp));
   exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("idmappedTree", Napi::Function::New(env, IdmappedTree));
   exports.Set("bindUnixDgram", Napi::Function::New(env, BindUnixDgram));
   exports.Set("recvDgram", Napi::Function::New(env, RecvDgram));
   exports.Set("sendDgram", Napi::Function::New(env, SendDgram));

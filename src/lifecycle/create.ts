@@ -150,11 +150,23 @@ export function runChild(
   if (unified) {
     try { cgroupFd = fs.openSync(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); } catch { cgroupFd = -1; }
   }
+  // idmapped binds: the trees are made here, in the initial user namespace, and moved by the child
+  const trees: number[] = [];
   let spawned: { pid: number; syncFd: number; intoCgroup?: boolean };
   try {
+    for (const m of plan.native.mounts) {
+      if (!m.idmap || !m.source) continue;
+      try {
+        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.uidMap, m.idmap.gidMap);
+      } catch (e) {
+        throw new TsrunError(`mounts[${m.index}]: ${(e as Error).message}`, { field: `mounts[${m.index}]` });
+      }
+      trees.push(m.treeFd);
+    }
     spawned = a.spawn({ ...plan.native, cgroupFd });
   } finally {
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+    for (const t of trees) a.close(t);
   }
   const { pid: stage1, syncFd } = spawned;
   phase('clone');

@@ -13,7 +13,7 @@ const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 
 
 export function features(version: string): Record<string, unknown> {
   const namespaces = Object.entries(NAMESPACES).filter(([, n]) => fs.existsSync(`/proc/self/ns/${n.proc}`)).map(([t]) => t).sort();
-  const mountOptions = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'bind', 'rbind', 'tmpcopyup'].sort();
+  const mountOptions = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'bind', 'rbind', 'tmpcopyup', 'idmap', 'ridmap'].sort();
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
@@ -35,7 +35,8 @@ export function features(version: string): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // idmapped mounts: mount_setattr(MOUNT_ATTR_IDMAP), Linux 5.12+ and a filesystem that supports it
+      mountExtensions: { idmap: { enabled: fs.existsSync('/proc/self/ns/user') } },
     },
     annotations: { 'org.opencontainers.tsrun.version': version },
   };

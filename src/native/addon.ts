@@ -9,6 +9,9 @@ export interface NativeMount {
   attrSet?: number; attrClr?: number;
   /** tmpfs: copy the directory's previous contents into the new mount. */
   tmpcopyup?: boolean;
+  /** Idmapped bind: the mappings (uid_map/gid_map text); create turns them into a tree fd. */
+  idmap?: { uidMap: string; gidMap: string; recursive: boolean };
+  treeFd?: number;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
@@ -69,6 +72,7 @@ export interface Addon {
   startFifo(path: string, pid: number, timeoutMs: number): number;
   flock(fd: number, op: number): boolean;
   connectUnix(path: string): number;
+  idmappedTree(source: string, recursive: boolean, uidMap: string, gidMap: string): number;
   bindUnixDgram(path: string): number;
   recvDgram(fd: number, timeoutMs: number): string | null;
   sendDgram(path: string, data: string): void;

@@ -12,6 +12,7 @@ export interface ParsedOptions {
   attrSet: number;      // recursive attributes (mount_setattr AT_RECURSIVE)
   attrClr: number;
   tmpcopyup: boolean;
+  idmap: '' | 'idmap' | 'ridmap';
 }
 
 // r* options: [bits to set, bits to clear]; the atime ones replace the whole atime field.
@@ -39,13 +40,14 @@ export const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 // Options a later stage implements (mount_setattr, idmapped mounts, tmpcopyup): refused, not ignored.
-const NOT_YET = new Set(['idmap', 'ridmap']);
+const NOT_YET = new Set<string>();
 
 export function parseMountOptions(options: string[] | undefined, field: string): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false };
+  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false, idmap: '' };
   (options ?? []).forEach((opt, i) => {
     if (opt === 'bind') out.bind = true;
     else if (opt === 'tmpcopyup') out.tmpcopyup = true;
+    else if (opt === 'idmap' || opt === 'ridmap') out.idmap = opt;
     else if (opt === 'rbind') { out.bind = true; out.recursive = true; }
     else if (opt in SET) { out.flags |= SET[opt]; out.clear &= ~SET[opt]; }
     else if (opt in CLEAR) { out.flags &= ~CLEAR[opt]; out.clear |= CLEAR[opt]; }

@@ -1,11 +1,11 @@
 // config.json mounts[] -> the child's mount list (targets relative to the rootfs).
 import fs = require('fs');
 import path = require('path');
-import type { Mount } from '../spec/config-types';
+import type { LinuxIdMapping, Mount } from '../spec/config-types';
 import type { NativeMount } from '../native/addon';
 import { ConfigError } from '../errors';
 import { MS } from '../native/constants';
-import { parseMountOptions } from './mount-options';
+import { parseMountOptions, type ParsedOptions } from './mount-options';
 
 /** How the cgroup hierarchies look from the container: filled in from the cgroup manager. */
 export interface CgroupMountView {
@@ -26,14 +26,27 @@ function mountPoint(source: string | null, bind: boolean): boolean {
   try { return !fs.statSync(source).isDirectory(); } catch { return false; }
 }
 
-export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView): NativeMount[] {
+const mapText = (m: LinuxIdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+
+/**
+ * An idmapped bind mount: the mount's own mappings, or with just idmap/ridmap the container's
+ * user namespace mappings (runc's semantics). Written verbatim as the helper namespace's maps:
+ * a file owned by hostID on disk shows as containerID.
+ */
+function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }) {
+  if (!o.idmap && !m.uidMappings && !m.gidMappings) return undefined;
+  if (!bind) throw new ConfigError(field, 'idmapped mounts must be bind mounts');
+  const uid = m.uidMappings ?? userns?.uid ?? [];
+  const gid = m.gidMappings ?? userns?.gid ?? [];
+  if (!uid.length || !gid.length) throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
+  return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.idmap === 'ridmap' || o.recursive };
+}
+
+export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;
     if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
-    if (m.uidMappings || m.gidMappings) {
-      throw new ConfigError(`${field}.${m.uidMappings ? 'uidMappings' : 'gidMappings'}`, 'idmapped mounts are not supported by this tsrun version yet');
-    }
     const o = parseMountOptions(m.options, field);
     const bind = o.bind || m.type === 'bind';
     const target = rel(m.destination);
@@ -54,6 +67,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
       propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
       tmpcopyup: o.tmpcopyup,
+      idmap: idmapOf(m, o, bind, field, userns),
     });
   });
   return out;

@@ -27,7 +27,7 @@ describeRoot('features', () => {
     const f = features();
     expect(f).toMatchObject({ ociVersionMin: '1.0.0', ociVersionMax: '1.2.0' });
     expect(f.hooks).toHaveLength(6);
-    expect(f.linux.mountExtensions.idmap.enabled).toBe(false);
+    expect(f.linux.mountExtensions.idmap.enabled).toBe(true);
     expect(f.mountOptions).toContain('rro');
   });
 
@@ -35,6 +35,18 @@ describeRoot('features', () => {
     const src = fs.mkdtempSync(path.join(work(), 'feat-src-'));
     const failures: string[] = [];
     for (const opt of features().mountOptions as string[]) {
+      if (opt === 'idmap' || opt === 'ridmap') {
+        const m = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        fs.chmodSync(src, 0o755);
+        const err = await creates((c) => {
+          c.linux.namespaces.push({ type: 'user' });
+          c.linux.uidMappings = m;
+          c.linux.gidMappings = m;
+          c.mounts.push({ destination: '/tmp/mnt', type: 'bind', source: src, options: ['rbind', opt] });
+        });
+        if (err) failures.push(`bind ${opt}: ${err}`);
+        continue;
+      }
       if (opt === 'tmpcopyup') {
         const err = await creates((c) => c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: [opt] }));
         if (err) failures.push(`tmpfs ${opt}: ${err}`);
@@ -95,7 +107,7 @@ describeRoot('not yet supported: refused, never silently ignored', () => {
   test.each([
     ['idmap mount option', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /^mounts\[\d+\]\.options/],
     ['tmpcopyup on a bind mount', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] }), /^mounts\[\d+\]\.options: tmpcopyup is only for tmpfs/],
-    ['mount uidMappings', (c: any) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /^mounts\[\d+\]\.uidMappings: /],
+    ['idmapped tmpfs', (c: any) => c.mounts.push({ destination: '/m', type: 'tmpfs', source: 'tmpfs', options: ['idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /^mounts\[\d+\]/],
     ['linux.netDevices naming a device the host does not have', (c: any) => { c.linux.netDevices = { 'tsrun-none0': {} }; }, /^linux\.netDevices\["tsrun-none0"\]: no such network device/],
     ['apparmorProfile in config.json', (c: any) => { c.process.apparmorProfile = 'docker-default'; }, /^process\.apparmorProfile: /],
     ['selinuxLabel in config.json', (c: any) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; }, /^process\.selinuxLabel: /],

@@ -1,6 +1,7 @@
 // Namespaces: all 8 types created new, joined by path, user namespaces with id maps.
 import * as fs from 'fs';
-import { Bundle, describeRoot, errMsg, runDetached, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+import * as path from 'path';
+import { Bundle, describeRoot, errMsg, runDetached, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 
 const ALL = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time', 'user'];
 const PROC: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', time: 'time', user: 'user' };
@@ -113,5 +114,44 @@ describeRoot('linux.netDevices', () => {
     expect(tsrun(['exec', id, 'ls', '/sys/class/net']).stdout.split('\n')).toContain('eth7');
     expect(tsrun(['delete', '--force', id]).code).toBe(0);
     expect(fs.existsSync(`/sys/class/net/${a}`)).toBe(true); // back, under its host name
+  });
+});
+
+describeRoot('idmapped mounts', () => {
+  useLeakChecks();
+  // mount points under /tmp (1777): inside the user namespace the child cannot create them in
+  // directories owned by the host's (unmapped) root, as with runc
+  const mapping = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const src = () => {
+    const d = fs.mkdtempSync(path.join(work(), 'idmap-'));
+    fs.chmodSync(d, 0o755);
+    fs.writeFileSync(path.join(d, 'root-owned'), 'x');
+    fs.writeFileSync(path.join(d, 'one-owned'), 'x');
+    fs.chownSync(path.join(d, 'one-owned'), 1, 1);
+    return d;
+  };
+  const probe = 'stat -c "%n %u:%g" /tmp/idm/root-owned /tmp/idm/one-owned';
+
+  test('mount uidMappings/gidMappings: host-owned files show as the container\'s ids inside a user namespace', () => {
+    const d = src();
+    const b = new Bundle((c) => {
+      userns(c);
+      c.mounts.push({ destination: '/tmp/idm', type: 'bind', source: d, options: ['bind'], uidMappings: mapping, gidMappings: mapping });
+    }).args('sh', '-c', probe);
+    expect(tsrun(['run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0, stdout: '/tmp/idm/root-owned 0:0\n/tmp/idm/one-owned 1:1\n' });
+    // without the idmap the same files are the overflow ids
+    const plain = new Bundle((c) => { userns(c); c.mounts.push({ destination: '/tmp/idm', type: 'bind', source: d, options: ['bind'] }); }).args('sh', '-c', probe);
+    expect(tsrun(['run', '--bundle', plain.dir, uniqueId()]).stdout).toBe('/tmp/idm/root-owned 65534:65534\n/tmp/idm/one-owned 65534:65534\n');
+  });
+
+  test('the idmap option alone takes the container\'s user namespace mappings; files created inside land as host ids', () => {
+    const d = src();
+    const b = new Bundle((c) => {
+      userns(c);
+      c.mounts.push({ destination: '/tmp/idm', type: 'bind', source: d, options: ['bind', 'idmap'] });
+    }).args('sh', '-c', `${probe}; touch /tmp/idm/made-inside`);
+    expect(tsrun(['run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0, stdout: '/tmp/idm/root-owned 0:0\n/tmp/idm/one-owned 1:1\n' });
+    const st = fs.statSync(path.join(d, 'made-inside'));
+    expect([st.uid, st.gid]).toEqual([0, 0]); // container root through the idmapped mount = host 0 on disk
   });
 });
