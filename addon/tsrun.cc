@@ -491,16 +491,29 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
+// A unix socket address for `path` ("@name": abstract); throws and returns false if too long.
+bool UnixAddr(Napi::Env env, const std::string &path, struct sockaddr_un *addr, socklen_t *len) {
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr->sun_path) {
+    SysError(env, "socket path " + path, ENAMETOOLONG).ThrowAsJavaScriptException();
+    return false;
+  }
+  memcpy(addr->sun_path, path.c_str(), path.size());
+  if (path[0] == '@') addr->sun_path[0] = 0;
+  *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path.size() + (path[0] == '@' ? 0 : 1));
+  return true;
+}
+
 Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) { SysError(env, "console socket path too long", ENAMETOOLONG).ThrowAsJavaScriptException(); return env.Null(); }
-  memcpy(addr.sun_path, path.c_str(), path.size());
+  struct sockaddr_un addr;
+  socklen_t alen;
+  if (!UnixAddr(env, path, &addr, &alen)) return env.Null();
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) { SysError(env, "socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+  if (connect(fd, (struct sockaddr *)&addr, alen) < 0) {
     int e = errno; close(fd);
     SysError(env, "connect " + path, e).ThrowAsJavaScriptException(); return env.Null();
   }
@@ -566,13 +579,12 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
 Napi::Value BindUnixDgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) { SysError(env, "notify socket path too long", ENAMETOOLONG).ThrowAsJavaScriptException(); return env.Null(); }
-  memcpy(addr.sun_path, path.c_str(), path.size());
+  struct sockaddr_un addr;
+  socklen_t alen;
+  if (!UnixAddr(env, path, &addr, &alen)) return env.Null();
   unlink(path.c_str());
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, alen) < 0) {
     int e = errno; if (fd >= 0) close(fd);
     SysError(env, "bind " + path, e).ThrowAsJavaScriptException(); return env.Null();
   }
@@ -598,15 +610,11 @@ Napi::Value SendDgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
   std::string data = info[1].As<Napi::String>();
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  // a leading "@" names an abstract socket, as systemd writes it
-  size_t len = path.size() < sizeof addr.sun_path ? path.size() : sizeof addr.sun_path - 1;
-  memcpy(addr.sun_path, path.c_str(), len);
-  if (path[0] == '@') addr.sun_path[0] = 0;
+  struct sockaddr_un addr;
+  socklen_t alen;
+  if (!UnixAddr(env, path, &addr, &alen)) return env.Null();  // "@name": abstract, as systemd writes it
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ssize_t w = fd < 0 ? -1 : sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, (struct sockaddr *)&addr,
-                                     offsetof(struct sockaddr_un, sun_path) + len);
+  ssize_t w = fd < 0 ? -1 : sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, (struct sockaddr *)&addr, alen);
   int e = errno;
   if (fd >= 0) close(fd);
   if (w < 0) SysError(env, "send to NOTIFY_SOCKET " + path, e).ThrowAsJavaScriptException();
