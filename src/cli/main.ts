@@ -56,7 +56,7 @@ function globals(g: Flags) {
 }
 
 async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promise<number> {
-  const lib = await import('../lib');
+  // each verb loads only its own modules: `state` or `kill` do not initialise create's
   const G = globals(g);
   const createOpts = () => ({
     ...G, bundle: f.bundle as string | undefined, pidFile: f['pid-file'] as string | undefined,
@@ -64,19 +64,19 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number,
   });
   switch (cmd) {
-    case 'create': need(args, 1, COMMANDS.create.usage); await lib.create(args[0], createOpts()); return 0;
+    case 'create': need(args, 1, COMMANDS.create.usage); await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
     case 'run': need(args, 1, COMMANDS.run.usage);
-      return lib.run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep });
-    case 'start': need(args, 1, COMMANDS.start.usage); await lib.start(args[0], G); return 0;
+      return (await import('../lifecycle/run')).run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep });
+    case 'start': need(args, 1, COMMANDS.start.usage); await (await import('../lifecycle/start')).start(args[0], G); return 0;
     case 'state': need(args, 1, COMMANDS.state.usage);
-      writeOut(JSON.stringify(await lib.state(args[0], G), null, '  ')); return 0;
-    case 'kill': need(args, 1, COMMANDS.kill.usage); await lib.kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
-    case 'delete': need(args, 1, COMMANDS.delete.usage); await lib.deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
-    case 'list': writeOut(formatList(await lib.list(G), f.format as string, !!f.quiet)); return 0;
+      writeOut(JSON.stringify(await (await import('../lifecycle/query')).state(args[0], G), null, '  ')); return 0;
+    case 'kill': need(args, 1, COMMANDS.kill.usage); await (await import('../lifecycle/kill')).kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
+    case 'delete': need(args, 1, COMMANDS.delete.usage); await (await import('../lifecycle/delete')).deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
+    case 'list': writeOut(formatList(await (await import('../lifecycle/query')).list(G), f.format as string, !!f.quiet)); return 0;
     case 'exec': {
       try {
         if (args.length < 1) throw new TsrunError(`"exec" requires a minimum of 1 argument\nusage: tsrun ${COMMANDS.exec.usage}`);
-        return await lib.exec(args[0], {
+        return await (await import('../lifecycle/exec')).exec(args[0], {
           ...G, args: args.slice(1), process: f.process as string | undefined, tty: !!f.tty,
           consoleSocket: f['console-socket'] as string | undefined, detach: !!f.detach, pidFile: f['pid-file'] as string | undefined,
           cwd: f.cwd as string | undefined, env: f.env as string[] | undefined, user: f.user as string | undefined,
@@ -92,27 +92,28 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     case 'ps': {
       need(args, 1, COMMANDS.ps.usage);
       if (f.format === 'json') {
-        const p = await lib.pids(args[0], G);
+        const p = await (await import('../lifecycle/pause')).pids(args[0], G);
         writeOut(JSON.stringify(p.length ? p : null) + '\n');
-      } else if (f.format === 'table') writeOut(await lib.psTable(args[0], args.slice(1), G));
+      } else if (f.format === 'table') writeOut(await (await import('../lifecycle/pause')).psTable(args[0], args.slice(1), G));
       else throw new TsrunError('invalid format option');
       return 0;
     }
-    case 'pause': need(args, 1, COMMANDS.pause.usage); await lib.pause(args[0], G); return 0;
-    case 'resume': need(args, 1, COMMANDS.resume.usage); await lib.resume(args[0], G); return 0;
+    case 'pause': need(args, 1, COMMANDS.pause.usage); await (await import('../lifecycle/pause')).pause(args[0], G); return 0;
+    case 'resume': need(args, 1, COMMANDS.resume.usage); await (await import('../lifecycle/pause')).resume(args[0], G); return 0;
     case 'update': {
       need(args, 1, COMMANDS.update.usage);
       if (f['l3-cache-schema'] || f['mem-bw-schema']) throw new TsrunError('intelRdt is not supported by this tsrun version');
-      await lib.update(args[0], { ...G, resourcesFile: f.resources as string | undefined, resources: resourcesFromFlags(f, lib.parseSize) });
+      const { update, parseSize } = await import('../lifecycle/update');
+      await update(args[0], { ...G, resourcesFile: f.resources as string | undefined, resources: resourcesFromFlags(f, parseSize) });
       return 0;
     }
     case 'events': {
       need(args, 1, COMMANDS.events.usage);
       if (f.stats) {
-        writeOut(stringifyJson(await lib.stats(args[0], G)) + '\n');
+        writeOut(stringifyJson(await (await import('../lifecycle/events')).stats(args[0], G)) + '\n');
         return 0;
       }
-      await lib.streamEvents(args[0], durationMs(f.interval as string), (e) => writeOut(stringifyJson(e) + '\n'), G);
+      await (await import('../lifecycle/events')).streamEvents(args[0], durationMs(f.interval as string), (e) => writeOut(stringifyJson(e) + '\n'), G);
       return 0;
     }
     case 'features': {
