@@ -197,3 +197,28 @@ describeRoot('rootfs: tmpcopyup', () => {
     expect(fs.existsSync(path.join(etc, 'new'))).toBe(false); // the rootfs's /etc is untouched
   });
 });
+
+describeRoot('rootfs: binds of sockets, recursive attributes', () => {
+  useLeakChecks();
+
+  test('a unix socket can be bind-mounted into the container', () => {
+    const { addon } = require('../../src/native/addon') as typeof import('../../src/native/addon');
+    const sock = path.join(work(), `${uniqueId()}.sock`);
+    const fd = addon().bindUnixDgram(sock);
+    try {
+      const b = new Bundle((c) => { c.mounts.push({ destination: '/run/host.sock', type: 'bind', source: sock, options: ['bind'] }); })
+        .args('sh', '-c', 'test -S /run/host.sock && echo socket');
+      expect(run(b)).toMatchObject({ code: 0, stdout: 'socket\n' });
+    } finally {
+      addon().close(fd);
+    }
+  });
+
+  test('rnosuid, rnoexec and rnodev reach the submounts of an rbind (mount_setattr AT_RECURSIVE)', () => {
+    // the host's /dev has submounts (/dev/pts, /dev/shm) that are not noexec
+    const b = new Bundle((c) => { c.mounts.push({ destination: '/hostdev', type: 'bind', source: '/dev', options: ['rbind', 'rnosuid', 'rnoexec', 'rnodev'] }); })
+      .args('sh', '-c', 'grep " /hostdev/shm " /proc/self/mountinfo | cut -d" " -f6');
+    const opts = run(b).stdout.trim().split(',');
+    expect(opts).toEqual(expect.arrayContaining(['nosuid', 'nodev', 'noexec']));
+  });
+});
