@@ -26,6 +26,22 @@ function mountPoint(source: string | null, bind: boolean): boolean {
   try { return !fs.statSync(source).isDirectory(); } catch { return false; }
 }
 
+// Files under /proc that may be mounted over (lxcfs-style emulation), as runc allows; anything
+// else over /proc could hide or redirect what the runtime and the kernel rely on.
+const PROC_OVERMOUNT_OK = new Set(['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps',
+  '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/pressure/cpu', '/proc/pressure/io', '/proc/pressure/memory',
+  '/proc/net/dev', '/proc/sys/kernel/ns_last_pid']);
+
+function checkProcMount(m: Mount, dest: string, field: string): void {
+  if (dest === '/proc') {
+    if (m.type !== 'proc') throw new ConfigError(`${field}.type`, `only procfs may be mounted on /proc (got ${JSON.stringify(m.type ?? 'bind')})`);
+    return;
+  }
+  if (dest.startsWith('/proc/') && !PROC_OVERMOUNT_OK.has(dest)) {
+    throw new ConfigError(`${field}.destination`, `${dest}: mounting over /proc is only allowed for ${[...PROC_OVERMOUNT_OK].join(', ')}`);
+  }
+}
+
 const mapText = (m: LinuxIdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
 
 /**
@@ -50,6 +66,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
     const o = parseMountOptions(m.options, field);
     const bind = o.bind || m.type === 'bind';
     const target = rel(m.destination);
+    checkProcMount(m, '/' + target, field);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       out.push(...cgroupMounts(target, o.flags, index, cg, m.type));
       return;

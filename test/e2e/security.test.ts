@@ -126,3 +126,19 @@ describeRoot('security: leaked descriptors (CVE-2024-21626 class)', () => {
     expect(tsrun(['delete', '-f', id]).code).toBe(0);
   });
 });
+
+describeRoot('security: /proc', () => {
+  useLeakChecks();
+  const created = (mutate: (c: any) => void) => tsrun(['create', '--bundle', new Bundle(mutate).args('true').dir, uid()]);
+
+  test('only procfs may be mounted on /proc; over /proc files only the allowlist (runc\'s), e.g. lxcfs-style meminfo', () => {
+    const tmpfsOnProc = created((c) => { c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'tmpfs', source: 'tmpfs' } : m)); });
+    expect(errMsg(tmpfsOnProc.stderr)).toMatch(/^mounts\[\d+\]\.type: only procfs may be mounted on \/proc/);
+    const overSysrq = created((c) => c.mounts.push({ destination: '/proc/sysrq-trigger', type: 'bind', source: '/dev/null', options: ['bind'] }));
+    expect(errMsg(overSysrq.stderr)).toMatch(/^mounts\[\d+\]\.destination: \/proc\/sysrq-trigger: mounting over \/proc is only allowed for/);
+    const meminfo = path.join(work(), `${uid()}-meminfo`);
+    fs.writeFileSync(meminfo, 'MemTotal: 1 kB\n');
+    const b = new Bundle((c) => c.mounts.push({ destination: '/proc/meminfo', type: 'bind', source: meminfo, options: ['bind', 'ro'] })).args('cat', '/proc/meminfo');
+    expect(tsrun(['run', '--bundle', b.dir, uid()])).toMatchObject({ code: 0, stdout: 'MemTotal: 1 kB\n' });
+  });
+});
