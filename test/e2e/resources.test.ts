@@ -82,7 +82,7 @@ describeRoot('resources (cgroup v1 on this host)', () => {
       .args('sh', '-c', 'timeout 1 sh -c "while :; do :; done"; read u < /sys/fs/cgroup/cpuacct/cpuacct.usage; echo $u');
     const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
     const cpuSeconds = Number(r.stdout.trim()) / 1e9;
-    expect(cpuSeconds).toBeGreaterThan(0.1);
+    expect(cpuSeconds).toBeGreaterThan(0.02); // it did run (under load it may get less than its 20%)
     expect(cpuSeconds).toBeLessThan(0.4); // unthrottled this would be ~1 s
   });
 
@@ -135,7 +135,7 @@ describeRoot('events', () => {
         for (const l of lines) events.push(JSON.parse(l));
         if (events.some((e) => e.type === 'oom')) resolve();
       });
-      setTimeout(resolve, 8000);
+      setTimeout(resolve, 15000);
     });
     child.kill();
     expect(events.filter((e) => e.type === 'stats').length).toBeGreaterThan(1);
