@@ -53,8 +53,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
     return doc as Process;
   }
   if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');
-  const p: Process = JSON.parse(JSON.stringify(base ?? { cwd: '/' }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-  if (base?.rlimits) p.rlimits = base.rlimits;
+  const p: Process = structuredClone(base ?? { cwd: '/' }); // keeps int64 rlimits as bigint
   p.args = o.args;
   p.terminal = !!o.tty;
   if (o.cwd) p.cwd = o.cwd;
