@@ -50,6 +50,7 @@ namespace tsrun {
 namespace {
 
 const Plan *P;
+long g_lsm_procfd = -1;   // verified /proc handle for tsrun-init's LSM write (prepare_lsm)
 
 // syscall(2) returning -errno on failure.
 #define SC(...) ({ long _r = syscall(__VA_ARGS__); _r < 0 ? -(long)errno : _r; })
@@ -94,6 +95,27 @@ void check(long r, uint32_t step, int32_t index, const char *detail) {
 }
 
 // Wait for the parent's go. EOF means the parent gave up: exit quietly.
+// A record with one fd attached (SCM_RIGHTS): the seccomp notify fd for the parent.
+void send_fd_msg(uint32_t type, long fd) {
+  Msg m;
+  char *p = reinterpret_cast<char *>(&m);
+  for (size_t i = 0; i < sizeof m; i++) p[i] = 0;
+  m.type = type; m.index = -1;
+  struct iovec iov = { &m, sizeof m };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  for (size_t i = 0; i < sizeof ctl; i++) reinterpret_cast<char *>(&ctl)[i] = 0;
+  struct msghdr msg = {};
+  msg.msg_iov = &iov; msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf; msg.msg_controllen = sizeof ctl.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+  int ifd = (int)fd;
+  char *data = reinterpret_cast<char *>(CMSG_DATA(c));
+  for (size_t i = 0; i < sizeof ifd; i++) data[i] = reinterpret_cast<char *>(&ifd)[i];
+  long r = SC(SYS_sendmsg, P->sync_fd, &msg, 0x4000 /* MSG_NOSIGNAL */);
+  if (r < 0) SC(SYS_exit_group, 1);
+}
+
 void await_go() {
   Msg m;
   for (;;) {
@@ -536,8 +558,11 @@ void prepare_fds() {
   long fifo = -1, sec = -1;
   if (P->fifo_fd >= 0) { fifo = SC(SYS_fcntl, P->fifo_fd, F_DUPFD, base); check(fifo, STEP_FDS, -1, "exec fifo"); }
   if (P->seccomp_fd >= 0) { sec = SC(SYS_fcntl, P->seccomp_fd, F_DUPFD, base); check(sec, STEP_FDS, -1, "seccomp"); }
+  long lsm = -1;
+  if (g_lsm_procfd >= 0) { lsm = SC(SYS_fcntl, g_lsm_procfd, F_DUPFD, base); check(lsm, STEP_FDS, -1, "procfs handle"); }
   put_num(P->stub_argv[1], fifo);
   put_num(P->stub_argv[2], sec);
+  put_num(P->stub_argv[4], lsm);
 }
 
 
@@ -594,7 +619,7 @@ void setup_console() {
 void close_unneeded_fds() {
   long keep[8];
   int n = 0;
-  const long cand[] = { P->sync_fd, P->stub_fd, P->fifo_fd, P->seccomp_fd, P->console_socket_fd };
+  const long cand[] = { P->sync_fd, P->stub_fd, P->fifo_fd, P->seccomp_fd, P->console_socket_fd, g_lsm_procfd };
   for (long fd : cand) if (fd >= 3 + P->preserve_fds) keep[n++] = fd;
   for (int i = 1; i < n; i++) for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) { long t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
   long from = 3 + P->preserve_fds;
@@ -630,15 +655,34 @@ void process_attributes() {
   if (P->set_cpus_final) check(SC(SYS_sched_setaffinity, 0, sizeof P->cpus_final, P->cpus_final), STEP_AFFINITY, -1, "execCPUAffinity.final");
 }
 
+// An O_PATH handle on the container's /proc, checked to be procfs: every write to /proc goes
+// through it, never following links or crossing mounts (CVE-2025-52881 class).
+long open_procfs(uint32_t step) {
+  long procfd = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  check(procfd, step, -1, "/proc");
+  struct statfs sfs;
+  check(SC(SYS_fstatfs, procfd, &sfs), step, -1, "/proc");
+  if (sfs.f_type != 0x9fa0 /* PROC_SUPER_MAGIC */) die(step, -EPERM, -1, "/proc is not procfs");
+  return procfd;
+}
+
+// process.apparmorProfile / selinuxLabel: the label is written by tsrun-init itself, right
+// before the user's execve (the kernel only lets a process write its own attr files, and the
+// transition happens at that exec, not at the stub's). It gets a verified procfs handle; here
+// the attr file is opened once through that handle so a missing or unwritable one fails create.
+void prepare_lsm() {
+  if (!P->lsm_attr) return;
+  g_lsm_procfd = open_procfs(STEP_LSM);
+  OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
+  long fd = SC(SYS_openat2, g_lsm_procfd, P->lsm_attr, &how, sizeof how);
+  check(fd, STEP_LSM, -1, P->lsm_attr);
+  SC(SYS_close, fd);
+}
+
 // Through the container's own /proc: network keys land in its network namespace.
 void write_sysctls() {
   if (!P->n_sysctl) return;
-  // through a handle on /proc checked to be procfs, never following links or crossing mounts
-  long procfd = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  check(procfd, STEP_SYSCTL, -1, "/proc");
-  struct statfs sfs;
-  check(SC(SYS_fstatfs, procfd, &sfs), STEP_SYSCTL, -1, "/proc");
-  if (sfs.f_type != 0x9fa0 /* PROC_SUPER_MAGIC */) die(STEP_SYSCTL, -EPERM, -1, "/proc is not procfs");
+  long procfd = open_procfs(STEP_SYSCTL);
   for (uint32_t i = 0; i < P->n_sysctl; i++) {
     OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x04 /* NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
     long fd = SC(SYS_openat2, procfd, P->sysctl_paths[i] + 6 /* past "/proc/" */, &how, sizeof how);
@@ -670,6 +714,7 @@ void write_sysctls() {
     write_sysctls();  // before /proc/sys becomes read-only (runc's order)
     if (P->setup_rootfs) finish_rootfs();
   }
+  prepare_lsm();
   if (P->personality >= 0) check(SC(SYS_personality, (unsigned long)P->personality), STEP_PERSONALITY, -1, "personality");
   process_attributes();
   for (uint32_t i = 0; i < P->n_rlimits; i++) {
@@ -684,7 +729,14 @@ void write_sysctls() {
     // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we have it
     // (runc's order). It then also covers the rest of this setup and tsrun-init.
     struct { unsigned short len; const void *filter; } prog = { (unsigned short)P->seccomp_count, P->seccomp_prog };
-    check(SC(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, P->seccomp_flags, &prog), STEP_SECCOMP, -1, "seccomp");
+    long r = SC(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, P->seccomp_flags, &prog);
+    check(r, STEP_SECCOMP, -1, "seccomp");
+    if (P->seccomp_notify) {
+      // NEW_LISTENER: r is the notify fd. The parent hands it to linux.seccomp.listenerPath.
+      send_fd_msg(MSG_SECCOMP, r);
+      SC(SYS_close, r);
+      await_go();
+    }
   }
   set_credentials();
   if (cwd_err < 0) check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);

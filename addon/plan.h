@@ -92,6 +92,8 @@ struct Plan {
   uint32_t seccomp_count;
   uint32_t seccomp_in_child;        // load before dropping privileges (no no_new_privs: needs CAP_SYS_ADMIN)
   uint32_t seccomp_flags;           // SECCOMP_FILTER_FLAG_*
+  uint32_t seccomp_notify;          // SCMP_ACT_NOTIFY: load with NEW_LISTENER, send the fd to the parent (MSG_SECCOMP)
+  const char *lsm_attr;             // AppArmor/SELinux: /proc-relative attr file tsrun-init writes (nullptr: none)
   const char **sysctl_paths;        // /proc/sys/... of linux.sysctl, written after pivot_root
   const char **sysctl_values; uint32_t n_sysctl;
   int64_t personality;              // linux.personality as personality(2) takes it (-1: leave)
@@ -113,6 +115,7 @@ enum MsgType : uint32_t {
   MSG_PID = 2,        // child -> parent: the container init is msg.pid
   MSG_HOOKS = 3,      // child -> parent: rootfs ready, run hooks, then ACK
   MSG_ERROR = 4,      // child -> parent: step failed, errno, detail
+  MSG_SECCOMP = 5,    // child -> parent: the seccomp notify fd (SCM_RIGHTS); parent hands it to the listener, then ACK
   MSG_GO = 100,       // parent -> child: proceed
 };
 
@@ -123,7 +126,7 @@ enum Step : uint32_t {
   STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
   STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
   STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP, STEP_SYSCTL, STEP_PERSONALITY,
-  STEP_SCHEDULER, STEP_IOPRIO, STEP_AFFINITY, STEP_MEMPOLICY, STEP_TIME_OFFSETS,
+  STEP_SCHEDULER, STEP_IOPRIO, STEP_AFFINITY, STEP_MEMPOLICY, STEP_TIME_OFFSETS, STEP_LSM,
 };
 
 struct Msg {

@@ -169,11 +169,15 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   Napi::Array cand = A(o, "pathCandidates");
   for (uint32_t i = 0; i < cand.Length(); i++) st.candidates.push_back(st.str(cand.Get(i).As<Napi::String>()));
   p.path_candidates = st.candidates.data(); p.n_candidates = st.candidates.size();
-  // tsrun-init FIFO_FD SECCOMP_FD FLAGS PATH ARG0...
+  // tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0...
   st.stub_argv.push_back(st.mut("tsrun-init"));
   st.stub_argv.push_back(st.mut(std::string(16, '\0')));
   st.stub_argv.push_back(st.mut(std::string(16, '\0')));
   st.stub_argv.push_back(st.mut(std::to_string(U(o, "seccompFlags"))));
+  st.stub_argv.push_back(st.mut(std::string(16, '\0')));
+  p.lsm_attr = OptStr(st, o, "lsmAttr");
+  st.stub_argv.push_back(st.mut(p.lsm_attr ? p.lsm_attr : ""));
+  st.stub_argv.push_back(st.mut(Has(o, "lsmValue") ? S(o, "lsmValue") : std::string()));
   p.stub_path_slot = st.stub_argv.size();
   st.stub_argv.push_back(nullptr);
   Napi::Array args = A(o, "args");
@@ -243,6 +247,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     p.seccomp_count = (uint32_t)(st.seccomp.size() / 8);
     p.seccomp_in_child = B(o, "seccompInChild");
     p.seccomp_flags = (uint32_t)U(o, "seccompFlags");
+    p.seccomp_notify = B(o, "seccompNotify");
   }
 }
 
@@ -347,12 +352,25 @@ Napi::Value SyncRecv(const Napi::CallbackInfo &info) {
   if (!PollIn(env, fd, info[1].As<Napi::Number>().Int32Value(), "waiting for the container's init")) return env.Null();
   Msg m;
   ssize_t n;
-  do { n = recv(fd, &m, sizeof m, 0); } while (n < 0 && errno == EINTR);
+  // a record may carry one fd (MSG_SECCOMP): received close-on-exec
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  struct iovec iov = { &m, sizeof m };
+  struct msghdr mh = {};
+  mh.msg_iov = &iov; mh.msg_iovlen = 1;
+  int passed = -1;
+  do {
+    mh.msg_control = ctl.buf; mh.msg_controllen = sizeof ctl.buf;
+    n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
   if (n < 0) { SysError(env, "recv sync socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
-  if (n == 0) return env.Null();
-  if (n != sizeof m) { SysError(env, "short sync record", EPROTO).ThrowAsJavaScriptException(); return env.Null(); }
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int)))
+      memcpy(&passed, CMSG_DATA(c), sizeof passed);
+  if (n == 0) { if (passed >= 0) close(passed); return env.Null(); }
+  if (n != sizeof m) { if (passed >= 0) close(passed); SysError(env, "short sync record", EPROTO).ThrowAsJavaScriptException(); return env.Null(); }
   m.detail[sizeof m.detail - 1] = 0;
   Napi::Object o = Napi::Object::New(env);
+  if (passed >= 0) o.Set("fd", passed);
   o.Set("type", m.type); o.Set("step", m.step); o.Set("errno", m.err); o.Set("pid", m.pid); o.Set("index", m.index);
   o.Set("detail", Napi::String::New(env, m.detail));
   return o;
@@ -518,6 +536,32 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
     SysError(env, "connect " + path, e).ThrowAsJavaScriptException(); return env.Null();
   }
   return Napi::Number::New(env, fd);
+}
+
+// sendFds(sock, data, fds): one sendmsg of data with fds as SCM_RIGHTS (the seccomp notify
+// listener protocol: the container process state JSON and the notify fd in one message).
+Napi::Value SendFds(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  std::string data = info[1].As<Napi::String>();
+  Napi::Array arr = info[2].As<Napi::Array>();
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < arr.Length(); i++) fds.push_back(arr.Get(i).As<Napi::Number>().Int32Value());
+  std::vector<char> ctl(CMSG_SPACE(sizeof(int) * fds.size()));
+  struct iovec iov = { const_cast<char *>(data.data()), data.size() };
+  struct msghdr mh = {};
+  mh.msg_iov = &iov; mh.msg_iovlen = 1;
+  if (!fds.empty()) {
+    mh.msg_control = ctl.data(); mh.msg_controllen = ctl.size();
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t n;
+  do { n = sendmsg(sock, &mh, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+  if (n < 0) { SysError(env, "sendmsg", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  if ((size_t)n != data.size()) { SysError(env, "sendmsg: short write", EIO).ThrowAsJavaScriptException(); return env.Null(); }
+  return env.Undefined();
 }
 
 // Idmapped mounts, the parent's half (mount_setattr(MOUNT_ATTR_IDMAP) needs privilege in the
@@ -700,6 +744,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildSeccomp", Napi::Function::New(env, BuildSeccomp));
   exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("sendFds", Napi::Function::New(env, SendFds));
   exports.Set("idmappedTree", Napi::Function::New(env, IdmappedTree));
   exports.Set("bindUnixDgram", Napi::Function::New(env, BindUnixDgram));
   exports.Set("recvDgram", Napi::Function::New(env, RecvDgram));

@@ -8,11 +8,14 @@
  *
  * No libc: raw syscalls only, nothing is allocated.
  *
- *   argv: tsrun-init FIFO_FD SECCOMP_FD FLAGS PATH ARG0 [ARG...]
+ *   argv: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0 [ARG...]
  *     FIFO_FD     O_PATH fd of the state dir's exec.fifo, or -1 (exec: no wait)
  *     SECCOMP_FD  fd holding "u32 count + count*8 bytes" of BPF, or -1
  *     FLAGS       decimal bits: 1 = load the filter with SECCOMP_FILTER_FLAG_TSYNC,
  *                 2 = FLAG_LOG, 4 = FLAG_SPEC_ALLOW (see addon/plan.h)
+ *     PROC_FD     O_PATH fd of the container's /proc, checked to be procfs, or -1
+ *     LSM_ATTR    attr file below it to write ("thread-self/attr/apparmor/exec"), or ""
+ *     LSM_VALUE   what to write there ("exec PROFILE", or an SELinux label)
  *     PATH        the resolved executable; ARG0... its argv
  *
  * Exit codes: 126 when the exec.fifo handshake fails, 127 when exec fails.
@@ -29,6 +32,8 @@ typedef long ssize_t;
 #define NR_openat 257
 #define NR_execve 59
 #define NR_seccomp 317
+#define NR_fstatfs 138
+#define NR_openat2 437
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
   long ret;
   register long r10 __asm__("r10") = d;
@@ -48,6 +53,8 @@ __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-
 #define NR_openat 56
 #define NR_execve 221
 #define NR_seccomp 277
+#define NR_fstatfs 44
+#define NR_openat2 437
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
@@ -145,16 +152,38 @@ static void load_seccomp(long fd, long flags) {
   if (r < 0) die(126, "seccomp", 0, r);
 }
 
+/* The LSM label for the user's program: written by this process (the kernel only accepts a
+ * process's own attr writes, from the image that opened the file), through the procfs handle
+ * the runtime verified, never following magic links or crossing a mount. The transition
+ * happens at the execve below. */
+static void apply_lsm(long procfd, const char *attr, const char *value) {
+  struct { unsigned long flags, mode, resolve; } how = { O_WRONLY | O_CLOEXEC, 0, 0x08 | 0x02 | 0x01 };
+  long fd = sys6(NR_openat2, procfd, (long)attr, (long)&how, sizeof how, 0, 0);
+  if (fd < 0) die(126, "open", attr, fd);
+  struct { long type; char rest[112]; } sfs;
+  long r = sys6(NR_fstatfs, fd, (long)&sfs, 0, 0, 0, 0);
+  if (r < 0) die(126, "fstatfs", attr, r);
+  if (sfs.type != 0x9fa0) die(126, "not procfs:", attr, -1);
+  size_t n = 0;
+  while (value[n]) n++;
+  long w = sys6(NR_write, fd, (long)value, (long)n, 0, 0, 0);
+  if (w != (long)n) die(126, "write LSM label to", attr, w < 0 ? w : -5);
+  sys6(NR_close, fd, 0, 0, 0, 0, 0);
+  sys6(NR_close, procfd, 0, 0, 0, 0, 0);
+}
+
 void init_main(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
-  if (argc < 6) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PATH ARG0...", 0, -22);
+  if (argc < 9) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0...", 0, -22);
   long fifo_fd = parse_int(argv[1]);
   long seccomp_fd = parse_int(argv[2]);
   long flags = parse_int(argv[3]);
+  long proc_fd = parse_int(argv[4]);
   if (fifo_fd >= 0) await_start(fifo_fd);
+  if (proc_fd >= 0 && argv[5][0]) apply_lsm(proc_fd, argv[5], argv[6]);
   if (seccomp_fd >= 0) load_seccomp(seccomp_fd, flags);
-  long r = sys6(NR_execve, (long)argv[4], (long)(argv + 5), (long)envp, 0, 0, 0);
-  die(127, "exec", argv[4], r);
+  long r = sys6(NR_execve, (long)argv[7], (long)(argv + 8), (long)envp, 0, 0, 0);
+  die(127, "exec", argv[7], r);
 }

@@ -19,6 +19,7 @@ import { consoleTarget } from './console';
 import { checkNetDevices, moveNetDevicesIn } from './net-devices';
 import { hostNotifySocket, withNotifySocket } from './notify';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
+import { sendToListener, type ContainerState } from './seccomp-listener';
 import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
@@ -100,7 +101,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       };
       phase('plan');
       checkNetDevices(spec);
-      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks }, cg);
+      const seccompState = (initPid: number): ContainerState =>
+        ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
+      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState }, cg);
       try {
         moveNetDevicesIn(spec, pid);
       } catch (e) {
@@ -135,7 +138,11 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
 /** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
 export function runChild(
   plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>
-    & { setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void },
+    & {
+      setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void;
+      /** The container state the seccomp listener is sent (create: "creating"; exec: the container's). */
+      seccompState?: (pid: number) => ContainerState;
+    },
   cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined },
 ): number {
   const a = addon();
@@ -190,6 +197,15 @@ export function runChild(
         init = msg.pid;
         a.waitpid(stage1);
         stage1Reaped = true;
+      } else if (msg.type === MSG.SECCOMP) {
+        const listener = plan.native.seccompListener;
+        if (msg.fd === undefined || !listener || !plan.seccompState) {
+          if (msg.fd !== undefined) a.close(msg.fd);
+          throw new TsrunError('seccomp: the child sent a notify fd nobody asked for');
+        }
+        const pid = msg.pid > 0 ? msg.pid : init;
+        sendToListener(listener, msg.fd, plan.seccompState(init), pid);
+        a.syncSend(syncFd, MSG.GO);
       } else if (msg.type === MSG.HOOKS) {
         plan.onHooks?.(init);
         a.syncSend(syncFd, MSG.GO);

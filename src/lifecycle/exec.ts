@@ -8,6 +8,7 @@ import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
 import { processFields } from '../plan/plan';
 import { checkLsm } from '../plan/lsm';
+import { OCI_VERSION } from '../state/status';
 import { checkProcess } from '../plan/process';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
 import { parseJson, lossy } from '../spec/json-int64';
@@ -112,7 +113,9 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     };
     try {
       const cg = o.cgroup?.length ? withSubCgroups(c.cgroup, parseSubCgroups(o.cgroup, c.cgroup.paths)) : c.cgroup;
-      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj }, cg);
+      const st = c.state;
+      const seccompState = () => ({ ociVersion: OCI_VERSION, id: st.id, status: String(status), pid: st.pid, bundle: st.bundle, annotations: st.annotations });
+      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj, seccompState }, cg);
     } finally {
       target.close();
     }

@@ -5,6 +5,7 @@ import { NAMESPACES } from '../native/constants';
 import { capNames, lastCap } from '../plan/capabilities';
 import { CLEAR, PROPAGATION, RECURSIVE, SET } from '../plan/mount-options';
 import { ACTIONS, FLAGS, OPS } from '../plan/seccomp';
+import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
 import { SPEC_VERSION } from '../state/status';
 
 const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32',
@@ -31,9 +32,9 @@ export function features(version: string): Record<string, unknown> {
         knownFlags: Object.keys(FLAGS).sort(),
         supportedFlags: Object.keys(FLAGS).sort(),
       },
-      // profiles and labels are not applied by this build yet: refused, so not claimed
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // applied by tsrun-init through a verified procfs handle; claimed where the host has the LSM
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
       // idmapped mounts: mount_setattr(MOUNT_ATTR_IDMAP), Linux 5.12+ and a filesystem that supports it
       mountExtensions: { idmap: { enabled: fs.existsSync('/proc/self/ns/user') } },

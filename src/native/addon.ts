@@ -40,6 +40,12 @@ export interface NativePlan {
   consoleSocketFd: number; consoleWidth: number; consoleHeight: number;
   /** The BPF filter (struct sock_filter[]), loaded by the child (seccompInChild) or by tsrun-init. */
   seccompProgram?: Buffer; seccompInChild?: boolean;
+  /** SCMP_ACT_NOTIFY in the filter: the child loads it with NEW_LISTENER and sends the fd (MSG.SECCOMP). */
+  seccompNotify?: boolean;
+  /** Where create/exec send the notify fd (read by runChild, not by the addon). */
+  seccompListener?: { path: string; metadata?: string };
+  /** AppArmor/SELinux: the attr file below /proc tsrun-init writes lsmValue to, right before execve. */
+  lsmAttr?: string; lsmValue?: string;
   /** linux.sysctl as /proc/sys paths, written in the container after pivot_root. */
   sysctls?: { path: string; value: string; key: string }[];
   /** personality(2) value for linux.personality (absent: leave). */
@@ -57,7 +63,7 @@ export interface NativePlan {
   mountConsole?: boolean;
 }
 
-export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string }
+export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string; fd?: number }
 export interface WaitStatus { pid: number; code: number | null; signal: number | null }
 
 export interface Addon {
@@ -72,6 +78,8 @@ export interface Addon {
   startFifo(path: string, pid: number, timeoutMs: number): number;
   flock(fd: number, op: number): boolean;
   connectUnix(path: string): number;
+  /** One sendmsg of data with fds attached (SCM_RIGHTS). */
+  sendFds(sock: number, data: string, fds: number[]): void;
   idmappedTree(source: string, recursive: boolean, uidMap: string, gidMap: string): number;
   bindUnixDgram(path: string): number;
   recvDgram(fd: number, timeoutMs: number): string | null;

@@ -56,7 +56,7 @@ export const STEPS = [
   'create device', 'create symlink', 'pivot_root', 'mask path', 'make path read-only', 'make rootfs read-only',
   'setrlimit', 'exec', 'chdir', 'setgroups', 'setgid', 'setuid', 'capabilities', 'no_new_privs', 'file descriptors',
   'exec init', 'console', 'set recursive mount attributes', 'join session keyring', 'load seccomp filter',
-  'sysctl', 'personality', 'scheduler', 'ioPriority', 'execCPUAffinity', 'memoryPolicy', 'timeOffsets',
+  'sysctl', 'personality', 'scheduler', 'ioPriority', 'execCPUAffinity', 'memoryPolicy', 'timeOffsets', 'LSM label',
 ] as const;
 
-export const MSG = { USERNS: 1, PID: 2, HOOKS: 3, ERROR: 4, GO: 100 } as const;
+export const MSG = { USERNS: 1, PID: 2, HOOKS: 3, ERROR: 4, SECCOMP: 5, GO: 100 } as const;

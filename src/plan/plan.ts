@@ -15,7 +15,7 @@ import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
 import { checkProcess, pathCandidates, withHome } from './process';
 import { planRlimits } from './rlimits';
-import { checkLsm } from './lsm';
+import { labelMounts, planLsm } from './lsm';
 
 export interface PlanOptions {
   bundle: string;
@@ -56,14 +56,14 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
 export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid' | 'gid' | 'groups' | 'setGroups' | 'caps'
   | 'noNewPrivs' | 'pathCandidates' | 'args' | 'env' | 'stubPath' | 'seccompFd' | 'seccompFlags' | 'preserveFds'
   | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap' | 'seccompProgram' | 'seccompInChild'
-  | 'scheduler' | 'ioprio' | 'cpusInitial' | 'cpusFinal'>;
+  | 'scheduler' | 'ioprio' | 'cpusInitial' | 'cpusFinal' | 'seccompNotify' | 'seccompListener' | 'lsmAttr' | 'lsmValue'>;
 
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
 export function processFields(
   proc: Process, rootfs: string,
   opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
 ): ProcessFields {
-  checkLsm(proc);
+  const lsm = planLsm(proc);
   const user = proc.user ?? { uid: 0, gid: 0 };
   const env = withHome(proc.env ?? [], rootfs, user.uid);
   const args = proc.args!;
@@ -83,7 +83,11 @@ export function processFields(
     // no_new_privs: tsrun-init loads the filter after the start handshake; otherwise the child
     // loads it before dropping capabilities (the kernel wants CAP_SYS_ADMIN then), as runc does
     seccompFd: -1, seccompFlags: seccomp?.flags ?? 0,
-    seccompProgram: seccomp?.program, seccompInChild: !!seccomp && proc.noNewPrivileges !== true,
+    // SCMP_ACT_NOTIFY: the child loads it too (with NEW_LISTENER), so the fd reaches the listener during create
+    seccompProgram: seccomp?.program, seccompInChild: !!seccomp && (proc.noNewPrivileges !== true || seccomp.notify),
+    seccompNotify: seccomp?.notify ?? false,
+    seccompListener: seccomp?.notify ? { path: seccomp.listenerPath!, metadata: seccomp.listenerMetadata } : undefined,
+    ...lsm,
     preserveFds: opts.preserveFds,
     consoleFd: opts.consoleFd,
     consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,
@@ -133,7 +137,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
       ? 'Intel RDT (resctrl) is not supported by this tsrun version yet'
       : 'this host has no resctrl filesystem mounted at /sys/fs/resctrl (Intel RDT unavailable)');
   }
-  const mounts = planMounts(spec.mounts, opts.bundle, opts.cgroup, newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : undefined);
+  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup, newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : undefined), spec);
   const devSetup = needsDevSetup(spec.mounts);
   const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;
   if (linux.rootfsPropagation && prop === undefined) {

@@ -8,19 +8,28 @@ const EPERM = 1;
 export const ACTIONS: Record<string, (errno: number) => number> = {
   SCMP_ACT_KILL: () => 0x00000000, SCMP_ACT_KILL_THREAD: () => 0x00000000, SCMP_ACT_KILL_PROCESS: () => 0x80000000,
   SCMP_ACT_TRAP: () => 0x00030000, SCMP_ACT_ERRNO: (e) => 0x00050000 | (e & 0xffff), SCMP_ACT_TRACE: (e) => 0x7ff00000 | (e & 0xffff),
-  SCMP_ACT_ALLOW: () => 0x7fff0000, SCMP_ACT_LOG: () => 0x7ffc0000,
+  SCMP_ACT_ALLOW: () => 0x7fff0000, SCMP_ACT_LOG: () => 0x7ffc0000, SCMP_ACT_NOTIFY: () => 0x7fc00000,
 };
+const NOTIFY = 0x7fc00000;
 export const OPS: Record<string, number> = {
   SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
 };
 export const FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
+const NEW_LISTENER = 8, TSYNC_ESRCH = 16, WAIT_KILLABLE_RECV = 32;
 
-export interface SeccompPlan { program: Buffer; flags: number }
+/**
+ * The filter and how to load it. With SCMP_ACT_NOTIFY anywhere (notify), the child loads it
+ * with SECCOMP_FILTER_FLAG_NEW_LISTENER and create/exec hand the fd to listenerPath.
+ */
+export interface SeccompPlan { program: Buffer; flags: number; notify: boolean; listenerPath?: string; listenerMetadata?: string }
+
+/** Syscalls the child itself makes after loading the filter and before anyone listens. */
+const NOTIFY_FORBIDDEN = new Set(['sendmsg']);
 
 function action(name: string, errnoRet: number | undefined, field: string): number {
-  if (name === 'SCMP_ACT_NOTIFY') throw new ConfigError(field, 'SCMP_ACT_NOTIFY is not supported by this tsrun version yet');
   const f = ACTIONS[name];
   if (!f) throw new ConfigError(field, `unknown seccomp action "${name}"`);
   return f(errnoRet ?? EPERM);
@@ -40,6 +49,11 @@ export function seccompDescriptor(s: LinuxSeccomp) {
   });
   const rules = (s.syscalls ?? []).map((sc, i) => {
     const field = `linux.seccomp.syscalls[${i}]`;
+    if (sc.action === 'SCMP_ACT_NOTIFY') {
+      // runc refuses NOTIFY on write, the syscall its init reports with; ours is sendmsg
+      const bad = sc.names.find((n) => NOTIFY_FORBIDDEN.has(n));
+      if (bad) throw new ConfigError(`${field}.names`, `SCMP_ACT_NOTIFY cannot be used for the ${bad} syscall (tsrun's init hands the notify fd over with it)`);
+    }
     return {
       field,
       names: sc.names,
@@ -56,7 +70,17 @@ export function seccompDescriptor(s: LinuxSeccomp) {
 
 export function planSeccomp(s: LinuxSeccomp | undefined): SeccompPlan | undefined {
   if (!s) return undefined;
-  if (s.listenerPath) throw new ConfigError('linux.seccomp.listenerPath', 'seccomp notify listeners are not supported by this tsrun version yet');
   const d = seccompDescriptor(s);
-  return { program: addon().buildSeccomp(d), flags: d.flags };
+  const notify = d.defaultAction === NOTIFY || d.rules.some((r) => r.action === NOTIFY && r.names.length > 0);
+  let flags = d.flags;
+  if (notify) {
+    flags |= NEW_LISTENER;
+    // the kernel refuses TSYNC with a listener unless told to report a failed sync as ESRCH
+    if (flags & FLAGS.SECCOMP_FILTER_FLAG_TSYNC) flags |= TSYNC_ESRCH;
+  } else {
+    // only meaningful for a listener (the kernel refuses it without one): nothing to wait for
+    flags &= ~WAIT_KILLABLE_RECV;
+  }
+  const program = addon().buildSeccomp(d);
+  return { program, flags, notify, listenerPath: s.listenerPath, listenerMetadata: s.listenerMetadata };
 }

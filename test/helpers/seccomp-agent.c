@@ -1,0 +1,94 @@
+/*
+ * seccomp-agent SOCKET LOG: a seccomp notify listener for tests (linux.seccomp.listenerPath).
+ *
+ * Accepts connections on SOCKET; each brings one message: the container process state JSON
+ * with the notify fd attached (SCM_RIGHTS). The JSON goes to LOG as one line ("state <json>"),
+ * then a child process answers that fd's notifications: mkdir/mkdirat fail with ENOMSG (so a
+ * container sees the listener's answer, not the kernel's), everything else continues. Each
+ * notification is logged as "notify <pid> <syscall nr>". SIGTERM ends it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void logline(const char *path, const char *line) {
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) return;
+  (void)!write(fd, line, strlen(line));
+  close(fd);
+}
+
+static void serve(int nfd, const char *log) {
+  struct seccomp_notif req;
+  struct seccomp_notif_resp resp;
+  for (;;) {
+    memset(&req, 0, sizeof req);
+    if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+      if (errno == EINTR) continue;
+      _exit(0);  /* every process using the filter is gone */
+    }
+    char line[128];
+    snprintf(line, sizeof line, "notify %d %d\n", req.pid, req.data.nr);
+    logline(log, line);
+    memset(&resp, 0, sizeof resp);
+    resp.id = req.id;
+    if (req.data.nr == SYS_mkdirat
+#ifdef SYS_mkdir
+        || req.data.nr == SYS_mkdir
+#endif
+    ) {
+      resp.error = -ENOMSG;
+    } else {
+      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    }
+    ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) { fprintf(stderr, "usage: seccomp-agent SOCKET LOG\n"); return 2; }
+  signal(SIGCHLD, SIG_IGN);
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+  unlink(argv[1]);
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 16) < 0) { perror("bind"); return 1; }
+  logline(argv[2], "ready\n");
+  for (;;) {
+    int c = accept(s, 0, 0);
+    if (c < 0) { if (errno == EINTR) continue; return 1; }
+    char buf[8192];
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * 4)]; } ctl;
+    struct iovec iov = { buf, sizeof buf - 1 };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+    ssize_t n = recvmsg(c, &mh, 0);
+    close(c);
+    if (n <= 0) continue;
+    buf[n] = 0;
+    int nfd = -1, nfds = 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+      if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+        nfds = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        memcpy(&nfd, CMSG_DATA(h), sizeof nfd);
+      }
+    char head[64];
+    snprintf(head, sizeof head, "fds %d\n", nfds);
+    logline(argv[2], head);
+    logline(argv[2], "state ");
+    logline(argv[2], buf);
+    logline(argv[2], "\n");
+    if (nfd < 0) continue;
+    if (fork() == 0) { close(s); serve(nfd, argv[2]); }
+    close(nfd);
+  }
+}
