@@ -149,8 +149,14 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = globalsEnd < 0 ? undefined : argv[globalsEnd];
     const rest = globalsEnd < 0 ? [] : argv.slice(globalsEnd + 1);
     if (!cmd || g.help || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
-      const { printHelp } = await import('./help');
+      // a bundle of its own (dist/tsrun-help.js, with yargs), required only here
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const { printHelp } = require('./help') as typeof import('./help');
       printHelp(cmd === 'help' ? rest[0] : cmd);
+      return 0;
+    }
+    if (cmd === '__warmup' && process.env.TSRUN_CODE_CACHE_OUT) {
+      await (await import('./warmup')).warmup(rest[0] === 'full');
       return 0;
     }
     const spec = COMMANDS[cmd];

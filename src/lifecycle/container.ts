@@ -1,5 +1,6 @@
 // An existing container: its state dir, stored state, cgroups and live status.
-import { cgroupManager, type CgroupManager } from '../cgroups';
+import type { CgroupManager } from '../cgroups';
+import { frozenFromPaths } from '../cgroups/frozen';
 import { StateDir, type StoredState } from '../state/store';
 import { liveStatus, type Status } from '../state/status';
 import { GlobalOptions, rootOf } from './options';
@@ -17,6 +18,9 @@ export class Container {
 
   get cgroup(): CgroupManager {
     if (!this.cgCache) {
+      // loaded on first use: `state` and `list` never need the manager (see status())
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const { cgroupManager } = require('../cgroups') as typeof import('../cgroups');
       this.cgCache = cgroupManager({
         path: this.state.cgroupsPath, containerId: this.state.id, paths: this.state.cgroupPaths,
         created: this.state.cgroupCreated,
@@ -27,7 +31,7 @@ export class Container {
 
   status(): Status {
     return liveStatus(this.state, this.sd.dir, () => {
-      try { return this.cgroup.isFrozen(); } catch { return false; }
+      try { return frozenFromPaths(this.state.cgroupPaths) ?? this.cgroup.isFrozen(); } catch { return false; }
     });
   }
 }

@@ -9,8 +9,8 @@
 // Stats: the first group of *_recursive files that exists and has entries wins, in runc's
 // order: BFQ debug, BFQ, CFQ, throttle recursive, throttle (non-recursive).
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { TsrunError } from '../../../errors';
 import type { LinuxResources, LinuxThrottleDevice } from '../../../spec/config-types';
 import { readCgOptional } from '../../fsutil';

@@ -7,7 +7,7 @@
 // before the quota was lowered), cpu.idle, rt_period_us, rt_runtime_us.
 // Stats: cpu.stat throttling (nr_periods, nr_throttled, throttled_time).
 
-import * as path from 'path';
+import path = require('path');
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
 import { readCgOptional } from '../../fsutil';

@@ -5,7 +5,7 @@
 //   percpu_kernel / percpu_user   cpuacct.usage_all (optional file; header line skipped)
 //   kernel / user                 cpuacct.stat "user N system M" in USER_HZ ticks -> ns
 
-import * as path from 'path';
+import path = require('path');
 import { TsrunError } from '../../../errors';
 import { isDir, readCg, readCgOptional } from '../../fsutil';
 import { lines, num, parseUint, putList, putNZ, readUint, type V1ResourceController } from './resource-util';

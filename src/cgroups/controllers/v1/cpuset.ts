@@ -5,7 +5,7 @@
 // Resources (runc libcontainer/cgroups/fs/cpuset.go): linux.resources.cpu.cpus -> cpuset.cpus,
 // then .mems -> cpuset.mems. Stats: types.CPUSet (cpus/mems as lists, the flag files as numbers).
 
-import * as path from 'path';
+import path = require('path');
 import { TsrunError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
 import { readCgOptional, writeCg } from '../../fsutil';

@@ -18,7 +18,7 @@
 //   devices.allow "b *:* m", "c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
 //                 "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 10:200 rwm", "c 136:* rwm"
 
-import * as fs from 'fs';
+import fs = require('fs');
 import { ConfigError, TsrunError } from '../../../errors';
 import type { LinuxDeviceCgroup, LinuxResources } from '../../../spec/config-types';
 import { isCgroupFs, readCg } from '../../fsutil';

@@ -4,7 +4,7 @@
 // cgroup has files for (the kernel creates them for every size the host supports, which is what
 // runc reads from /sys/kernel/mm/hugepages).
 
-import * as fs from 'fs';
+import fs = require('fs');
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
 import { codeOf, isDir, toSyscallError } from '../../fsutil';

@@ -10,8 +10,8 @@
 // - kernel / kernelTCP: ignored with runc 1.1's warning. useHierarchy: ignored (runc has no
 //   such setting).
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
 import { readCg, readCgOptional } from '../../fsutil';

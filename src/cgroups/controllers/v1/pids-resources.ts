@@ -4,7 +4,7 @@
 //                               = 0 -> nothing written (runc 1.1 treats 0 as "unset")
 // Stats: types.Pids {current, limit} ("max" reads as 0 = no limit).
 
-import * as path from 'path';
+import path = require('path');
 import type { LinuxResources } from '../../../spec/config-types';
 import { isDir, readCg } from '../../fsutil';
 import { RES, opt, parseUint, putNZ, readUint, writeField, type V1ResourceController } from './resource-util';

@@ -2,8 +2,8 @@
 // spec's int64/uint64 fields (number | bigint), field-naming writes, and runc's
 // fscommon-style readers used by the stats functions.
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { ConfigError, SyscallError, TsrunError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
 import { readCg, writeCg } from '../../fsutil';

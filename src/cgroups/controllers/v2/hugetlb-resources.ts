@@ -3,7 +3,7 @@
 // Stats: hugetlb.<size>.current and the "max" count of hugetlb.<size>.events for every page
 // size the kernel supports (/sys/kernel/mm/hugepages).
 
-import * as fs from 'fs';
+import fs = require('fs');
 import { ConfigError } from '../../../errors';
 import { codeOf } from '../../fsutil';
 import type { LinuxResources } from '../../../spec/config-types';

@@ -8,8 +8,8 @@
 //                    io.max each (rate 0 skipped, as runc does)
 // blockIO.leafWeight and weightDevice[].leafWeight have no v2 equivalent and are ignored.
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { ConfigError } from '../../../errors';
 import type { Int64, LinuxResources, LinuxThrottleDevice } from '../../../spec/config-types';
 import { codeOf } from '../../fsutil';

@@ -2,8 +2,8 @@
 // that are `number | bigint`, cgroupfs writes that never create files, runc-compatible parsers
 // for the kernel's flat-keyed files, and errors that name the config field.
 
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { ConfigError, SyscallError, TsrunError } from '../../../errors';
 import type { Int64 } from '../../../spec/config-types';
 import { codeOf, errnoOf, readCgOptional } from '../../fsutil';
