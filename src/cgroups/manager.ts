@@ -157,7 +157,11 @@ class FsCgroupManager implements CgroupManager {
     return this.opts.timeoutMs ?? 5000;
   }
 
+  /** create() ran in this process: apply() need not walk the hierarchies again. */
+  private madeHere = false;
+
   create(): void {
+    this.madeHere = true;
     for (const h of this.hierarchies) {
       for (const d of mkdirUnder(h.mountPoint, h.dir)) if (!this.createdDirs.includes(d)) this.createdDirs.push(d);
       const chain = chainBelow(h.mountPoint, h.dir);
@@ -168,7 +172,8 @@ class FsCgroupManager implements CgroupManager {
 
   apply(pid: number, bornInUnified = false): void {
     if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
-    this.create();
+    // joining existing cgroups (exec) makes nothing: create() would rewrite cpuset and wait on cgroup_mutex
+    if (!this.madeHere && !this.hierarchies.every((h) => fs.existsSync(h.dir))) this.create();
     for (const h of this.hierarchies) {
       if (bornInUnified && h.keys.length === 1 && h.keys[0] === '') continue;
       for (let attempt = 0; ; attempt++) {

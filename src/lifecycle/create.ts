@@ -142,6 +142,8 @@ export function runChild(
       setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void;
       /** The container state the seccomp listener is sent (create: "creating"; exec: the container's). */
       seccompState?: (pid: number) => ContainerState;
+      /** The cgroups exist (exec): place the process only. */
+      existingCgroup?: boolean;
     },
   cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined },
 ): number {
@@ -149,7 +151,8 @@ export function runChild(
   // Limits first, then the process: cpuset and realtime settings must be in place before a
   // task may join (runc's order). Born in the container's cgroup2 cgroup (clone3
   // CLONE_INTO_CGROUP) where there is one; v1 hierarchies are joined through cgroup.procs.
-  cg.create();
+  // exec joins the container's cgroups, which exist: nothing to make (and no cgroup_mutex to wait for)
+  if (!plan.existingCgroup) cg.create();
   if (plan.setResources) cg.setResources(plan.resources, plan.devices);
   phase('cgroup create and limits');
   const unified = cg.unifiedDir?.();
