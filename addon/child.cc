@@ -156,7 +156,22 @@ struct OpenHow { uint64_t flags, mode, resolve; };
 long open_in_root(long rootfd, const char *rel, long flags) {
   OpenHow how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
   if (!rel[0]) rel = ".";
-  return SC(SYS_openat2, rootfd, rel, &how, sizeof how);
+  // EAGAIN: a rename raced the resolution of ".." (the kernel cannot vouch for the walk);
+  // retry rather than let a racer in a shared volume make create fail
+  long r = -EAGAIN;
+  for (int i = 0; i < 128 && r == -EAGAIN; i++) r = SC(SYS_openat2, rootfd, rel, &how, sizeof how);
+  return r;
+}
+
+// A mount target must not have resolved into procfs unless the config asked for /proc or an
+// allowlisted /proc file: a symlink like /dev/pts -> /proc/sys cannot put a mount over /proc.
+long refuse_procfs_target(long fd, uint32_t proc_ok) {
+  if (proc_ok) return fd;
+  struct statfs sfs;
+  long r = SC(SYS_fstatfs, fd, &sfs);
+  if (r < 0) { SC(SYS_close, fd); return r; }
+  if (sfs.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */) { SC(SYS_close, fd); return -EXDEV; }
+  return fd;
 }
 
 // Resolve `rel` inside the rootfs (symlinks and ".." cannot leave it), creating
@@ -308,26 +323,40 @@ long copy_tree(long src, long dst, int depth) {
 
 void do_mount(long rootfd, const MountOp &m) {
   long fd = mkdir_in_root(rootfd, m.target, m.is_file);
+  if (fd >= 0) fd = refuse_procfs_target(fd, m.proc_ok);
+  if (fd == -EXDEV) die(STEP_MOUNT_TARGET, -EXDEV, m.index, "the destination resolves into /proc");
   check(fd, STEP_MOUNT_TARGET, m.index, m.target);
   if (m.kind == MOUNT_BIND) {
-    FdPath p(fd);
-    if (m.tree_fd >= 0) {
-      // the parent idmapped this detached tree; attach it here
-      check(SC(429 /* move_mount */, m.tree_fd, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.source);
-      SC(SYS_close, m.tree_fd);
-    } else {
-      check(SC(SYS_mount, m.source, p.s, 0, MS_BIND | (m.flags & MS_REC), 0), STEP_MOUNT, m.index, m.source);
+    // Never looked up again by path once attached: the source is cloned as a detached tree
+    // (open_tree), moved onto the resolved fd, and every later step (remount flags, r*
+    // attributes, propagation) goes through that tree's fd. A racer swapping the path for a
+    // symlink meanwhile cannot redirect the read-only remount to another mount
+    // (CVE-2021-30465 class).
+    long tree = m.tree_fd;  // idmapped: the parent made this detached tree
+    if (tree < 0) {
+      tree = SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
+      check(tree, STEP_MOUNT, m.index, m.source);
     }
+    check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.source);
+    SC(SYS_close, fd);
+    fd = tree;
     unsigned long rflags = m.flags & REMOUNT_MASK;
     if (rflags) {
-      SC(SYS_close, fd);
-      fd = open_in_root(rootfd, m.target, O_PATH);
-      check(fd, STEP_MOUNT_TARGET, m.index, m.target);
       FdPath q(fd);
       unsigned long keep = locked_flags(fd);
       if (rflags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) keep &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
       check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | rflags | keep, 0), STEP_MOUNT_REMOUNT, m.index, m.target);
     }
+    if (m.attr_set || m.attr_clr) {
+      struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
+      check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
+    }
+    if (m.propagation) {
+      FdPath p(fd);
+      check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
+    }
+    SC(SYS_close, fd);
+    return;
   } else {
     FdPath p(fd);
     long before = -1;
@@ -393,6 +422,8 @@ long parent_in_root(long rootfd, const char *rel, char *dir, const char **base) 
 void make_device(long rootfd, const DeviceOp &d) {
   if (d.host_path) {
     long fd = mkdir_in_root(rootfd, d.path, true);
+    if (fd >= 0) fd = refuse_procfs_target(fd, 0);
+    if (fd == -EXDEV) die(STEP_DEVICE, -EXDEV, d.index, "the device path resolves into /proc");
     check(fd, STEP_DEVICE, d.index, d.path);
     FdPath p(fd);
     check(SC(SYS_mount, d.host_path, p.s, 0, MS_BIND, 0), STEP_DEVICE, d.index, d.host_path);
@@ -571,8 +602,14 @@ void prepare_fds() {
 // stdio and the controlling terminal, and (create) is bound over /dev/console.
 void setup_console() {
   if (P->console_socket_fd < 0) return;
-  long master = SC(SYS_openat, AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  // no magic links: a /dev/ptmx -> /proc/self/fd/N planted in the container cannot hand us a
+  // pty of the host's devpts; and it must be the pty multiplexer (char 5:2)
+  OpenHow how = { (uint64_t)(O_RDWR | O_NOCTTY | O_CLOEXEC), 0, 0x02 /* RESOLVE_NO_MAGICLINKS */ };
+  long master = SC(SYS_openat2, AT_FDCWD, "/dev/ptmx", &how, sizeof how);
   check(master, STEP_CONSOLE, -1, "open /dev/ptmx");
+  struct stat mst;
+  check(SC(SYS_fstat, master, &mst), STEP_CONSOLE, -1, "stat /dev/ptmx");
+  if (!S_ISCHR(mst.st_mode) || mst.st_rdev != makedev_(5, 2)) die(STEP_CONSOLE, -EPERM, -1, "/dev/ptmx is not the pty multiplexer (char 5:2)");
   int unlock = 0;
   check(SC(SYS_ioctl, master, TIOCSPTLCK, &unlock), STEP_CONSOLE, -1, "unlock pty");
   unsigned int n = 0;
@@ -601,10 +638,32 @@ void setup_console() {
   SC(SYS_close, P->console_socket_fd);
   if (P->mount_console) {
     // bound from the peer fd, not the /dev/pts/N path: a swapped /dev/pts cannot redirect it
+    // ... and onto a verified /dev/console by fd: no symlink anywhere on the way (a
+    // /dev/console -> /proc/sys/kernel/core_pattern would put the pty over a procfs file,
+    // CVE-2025-52565 class), a regular file or char device, not on procfs or sysfs
     FdPath peer(slave);
-    long fd = SC(SYS_openat, AT_FDCWD, "/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd >= 0) SC(SYS_close, fd);
-    check(SC(SYS_mount, peer.s, "/dev/console", 0, MS_BIND, 0), STEP_CONSOLE, -1, "bind /dev/console");
+    OpenHow nolinks = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, 0x04 /* RESOLVE_NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ };
+    long con = SC(SYS_openat2, AT_FDCWD, "/dev/console", &nolinks, sizeof nolinks);
+    if (con == -ENOENT) {
+      OpenHow dirhow = { (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC), 0, 0x04 | 0x02 };
+      long dev = SC(SYS_openat2, AT_FDCWD, "/dev", &dirhow, sizeof dirhow);
+      check(dev, STEP_CONSOLE, -1, "/dev");
+      long c = SC(SYS_openat, dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0666);
+      if (c >= 0) SC(SYS_close, c);
+      con = SC(SYS_openat, dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      SC(SYS_close, dev);
+    }
+    if (con == -ELOOP) die(STEP_CONSOLE, -ELOOP, -1, "/dev/console (or /dev) is a symlink: refusing to bind the console over what it names");
+    check(con, STEP_CONSOLE, -1, "/dev/console");
+    struct stat cst;
+    struct statfs cfs;
+    check(SC(SYS_fstat, con, &cst), STEP_CONSOLE, -1, "/dev/console");
+    check(SC(SYS_fstatfs, con, &cfs), STEP_CONSOLE, -1, "/dev/console");
+    if (!(S_ISREG(cst.st_mode) || S_ISCHR(cst.st_mode)) || cfs.f_type == 0x9fa0 /* procfs */ || cfs.f_type == 0x62656572 /* sysfs */)
+      die(STEP_CONSOLE, -EPERM, -1, "/dev/console is not a regular file or character device outside /proc and /sys");
+    FdPath target(con);
+    check(SC(SYS_mount, peer.s, target.s, 0, MS_BIND, 0), STEP_CONSOLE, -1, "bind /dev/console");
+    SC(SYS_close, con);
     (void)n;
   }
   SC(SYS_fchown, slave, P->uid, -1);  // like runc: the process user owns its terminal (errors ignored)

@@ -25,6 +25,7 @@ struct MountOp {
   uint32_t is_file;       // create a file (not a dir) as the mount point
   uint32_t tmpcopyup;     // tmpfs: copy what the directory held into the new mount
   int32_t tree_fd;        // idmapped: a detached tree made by the parent, moved into place (-1: none)
+  uint32_t proc_ok;       // the destination is /proc or an allowlisted /proc file: may resolve into procfs
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
 };
 

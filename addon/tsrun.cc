@@ -111,6 +111,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.is_file = B(m, "isFile");
     op.tmpcopyup = B(m, "tmpcopyup");
     op.tree_fd = Has(m, "treeFd") ? (int32_t)I(m, "treeFd") : -1;
+    op.proc_ok = B(m, "procOk");
     op.attr_set = U(m, "attrSet");
     op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");

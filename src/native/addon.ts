@@ -12,6 +12,8 @@ export interface NativeMount {
   /** Idmapped bind: the mappings (uid_map/gid_map text); create turns them into a tree fd. */
   idmap?: { uidMap: string; gidMap: string; recursive: boolean };
   treeFd?: number;
+  /** The destination is /proc or an allowlisted /proc file: the child lets it resolve into procfs. */
+  procOk?: boolean;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;

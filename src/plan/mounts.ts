@@ -68,7 +68,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
     const target = rel(m.destination);
     checkProcMount(m, '/' + target, field);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      out.push(...cgroupMounts(target, o.flags, index, cg, m.type));
+      out.push(...cgroupMounts(target, o.flags, index, cg, m.type, !!userns));
       return;
     }
     if (o.tmpcopyup && (bind || m.type !== 'tmpfs')) throw new ConfigError(`${field}.options`, 'tmpcopyup is only for tmpfs mounts');
@@ -84,6 +84,8 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
       propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
       tmpcopyup: o.tmpcopyup,
+      // only these may resolve into procfs in the child (a symlinked destination may not)
+      procOk: '/' + target === '/proc' || PROC_OVERMOUNT_OK.has('/' + target),
       idmap: idmapOf(m, o, bind, field, userns),
     });
   });
@@ -92,20 +94,30 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
 
 // A "cgroup" mount: like runc, a tmpfs with every v1 hierarchy bound in (or mounted, with a
 // cgroup namespace), and on a v2 host the cgroup2 filesystem (or the container's cgroup bound).
-function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMountView, type: string): NativeMount[] {
+//
+// A user-namespaced container without its own cgroup namespace gets the host's hierarchies
+// bound in: those are always read-only, whatever the options ask (rw included), and so is the
+// tmpfs holding them (remounted read-only once the hierarchies are in). Root in a user
+// namespace must not be able to create or write cgroups through them, even where the host's
+// cgroup files happen to be owned by a mapped id.
+function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMountView, type: string, userns: boolean): NativeMount[] {
   const base = { data: null, propagation: 0, isFile: false, index };
+  const forceRo = userns && !cg.cgroupns;
+  const bindFlags = (forceRo ? flags | MS.RDONLY : flags) | MS.REC;
   if (cg.v2 !== undefined || type === 'cgroup2') {
-    if (cg.cgroupns || cg.v2 === undefined) return [{ ...base, source: 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags }];
-    return [{ ...base, source: cg.v2, target, fstype: null, kind: 1, flags: flags | MS.REC }];
+    if (cg.cgroupns || cg.v2 === undefined) return [{ ...base, source: 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags: forceRo ? flags | MS.RDONLY : flags }];
+    return [{ ...base, source: cg.v2, target, fstype: null, kind: 1, flags: bindFlags }];
   }
+  const tmpfsFlags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const out: NativeMount[] = [{
-    ...base, source: 'tmpfs', target, fstype: 'tmpfs', data: 'mode=755', kind: 0,
-    flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    ...base, source: 'tmpfs', target, fstype: 'tmpfs', data: 'mode=755', kind: 0, flags: tmpfsFlags,
   }];
   for (const h of cg.v1) {
     const t = `${target}/${h.dir}`;
     if (cg.cgroupns) out.push({ ...base, source: 'cgroup', target: t, fstype: 'cgroup', data: h.subsystems, kind: 0, flags });
-    else out.push({ ...base, source: h.hostPath, target: t, fstype: null, kind: 1, flags: flags | MS.REC });
+    else out.push({ ...base, source: h.hostPath, target: t, fstype: null, kind: 1, flags: bindFlags });
   }
+  // the tmpfs itself, read-only now that its mount points exist (a bind remount of that mount)
+  if (forceRo) out.push({ ...base, source: null, target, fstype: null, kind: 0, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | tmpfsFlags });
   return out;
 }
