@@ -95,25 +95,30 @@ void check(long r, uint32_t step, int32_t index, const char *detail) {
 }
 
 // Wait for the parent's go. EOF means the parent gave up: exit quietly.
-// A record with one fd attached (SCM_RIGHTS): the seccomp notify fd for the parent.
-void send_fd_msg(uint32_t type, long fd) {
-  Msg m;
-  char *p = reinterpret_cast<char *>(&m);
-  for (size_t i = 0; i < sizeof m; i++) p[i] = 0;
-  m.type = type; m.index = -1;
-  struct iovec iov = { &m, sizeof m };
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+// One sendmsg of buf with fd attached (SCM_RIGHTS): the seccomp notify fd to the parent, the
+// pty master to the console socket.
+long send_with_fd(long sock, const void *buf, size_t len, long fd) {
+  struct iovec iov = { const_cast<void *>(buf), len };
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } ctl;
   for (size_t i = 0; i < sizeof ctl; i++) reinterpret_cast<char *>(&ctl)[i] = 0;
   struct msghdr msg = {};
   msg.msg_iov = &iov; msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf; msg.msg_controllen = sizeof ctl.buf;
+  msg.msg_control = ctl.b; msg.msg_controllen = sizeof ctl.b;
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
   int ifd = (int)fd;
   char *data = reinterpret_cast<char *>(CMSG_DATA(c));
   for (size_t i = 0; i < sizeof ifd; i++) data[i] = reinterpret_cast<char *>(&ifd)[i];
-  long r = SC(SYS_sendmsg, P->sync_fd, &msg, 0x4000 /* MSG_NOSIGNAL */);
-  if (r < 0) SC(SYS_exit_group, 1);
+  return SC(SYS_sendmsg, sock, &msg, 0x4000 /* MSG_NOSIGNAL */);
+}
+
+// A record with one fd attached: the seccomp notify fd for the parent.
+void send_fd_msg(uint32_t type, long fd) {
+  Msg m;
+  char *p = reinterpret_cast<char *>(&m);
+  for (size_t i = 0; i < sizeof m; i++) p[i] = 0;
+  m.type = type; m.index = -1;
+  if (send_with_fd(P->sync_fd, &m, sizeof m, fd) < 0) SC(SYS_exit_group, 1);
 }
 
 void await_go() {
@@ -622,18 +627,7 @@ void setup_console() {
   long slave = SC(SYS_ioctl, master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   check(slave, STEP_CONSOLE, -1, "open pty slave");
   const char name[] = "/dev/ptmx";
-  struct iovec iov = { const_cast<char *>(name), sizeof name - 1 };
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
-  for (size_t i = 0; i < sizeof ctl; i++) reinterpret_cast<char *>(&ctl)[i] = 0;
-  struct msghdr msg = {};
-  msg.msg_iov = &iov; msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf; msg.msg_controllen = sizeof ctl.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
-  int mfd = (int)master;
-  char *data = reinterpret_cast<char *>(CMSG_DATA(c));
-  for (size_t i = 0; i < sizeof mfd; i++) data[i] = reinterpret_cast<char *>(&mfd)[i];
-  check(SC(SYS_sendmsg, P->console_socket_fd, &msg, 0), STEP_CONSOLE, -1, "send pty master to the console socket");
+  check(send_with_fd(P->console_socket_fd, name, sizeof name - 1, master), STEP_CONSOLE, -1, "send pty master to the console socket");
   SC(SYS_close, master);
   SC(SYS_close, P->console_socket_fd);
   if (P->mount_console) {

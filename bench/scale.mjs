@@ -7,42 +7,23 @@
 //   - the tsrun process itself during a foreground `run` (RSS and PSS)
 // Installs nothing; needs root, runc, busybox-static (crun optional, through
 // ../shared/bench/crun-hybrid.sh on cgroup-hybrid hosts). Exits 1 when the memory target is missed.
-import { spawn, spawnSync, execFileSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
+import { makeBundles, runtimes } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
 const COUNT = Number(process.argv[process.argv.indexOf('-n') + 1]) || 100;
 delete process.env.NODE_EXTRA_CA_CERTS; // adds ~30 ms to every Node start; no runtime user sets it
 
-const which = (c) => { for (const d of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin']) if (fs.existsSync(`${d}/${c}`)) return `${d}/${c}`; return null; };
 const TSRUN = path.join(top, 'bin/tsrun');
-const RUNC = which('runc');
-const hybridCrun = path.resolve(top, '../shared/bench/crun-hybrid.sh');
-const CRUN = which('crun') ? (fs.existsSync(hybridCrun) ? hybridCrun : which('crun')) : null;
+const { runc: RUNC, crun: CRUN } = runtimes(top);
 if (!RUNC) { console.error('runc is required'); process.exit(2); }
 const rts = { tsrun: TSRUN, runc: RUNC, ...(CRUN ? { crun: CRUN } : {}) };
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-scale-'));
-fs.chmodSync(work, 0o755);
-const bundle = path.join(work, 'bundle');
-const rootfs = path.join(bundle, 'rootfs');
-for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp', 'etc']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
-fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
-for (const a of ['sh', 'true', 'sleep']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
-execFileSync(TSRUN, ['spec', '--bundle', bundle]);
-const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-config.process.terminal = false;
-config.process.args = ['/bin/true'];
-config.root.path = rootfs;
-fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
-const sleepBundle = path.join(work, 'sleep');
-fs.mkdirSync(sleepBundle);
-fs.writeFileSync(path.join(sleepBundle, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, args: ['/bin/sleep', '1'] } }));
+const { work, bundle, sleepBundle } = makeBundles(TSRUN, 'tsrun-scale-', 1);
 
 const quiet = { stdio: ['ignore', 'ignore', 'ignore'] };
 const root = (rt) => path.join(work, `root-${rt}`);

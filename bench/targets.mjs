@@ -3,12 +3,12 @@
 // one run on this machine. Installs nothing; needs root, runc, busybox-static (crun optional,
 // run through ../shared/bench/crun-hybrid.sh on cgroup-hybrid hosts). Prints a table and the
 // ratios; exits 1 when a target is missed.
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { createRequire } from 'module';
 import { fileURLToPath } from 'url';
+import { makeBundles, runtimes } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
@@ -16,30 +16,11 @@ const require = createRequire(import.meta.url);
 const RUNS = Number(process.argv[process.argv.indexOf('-n') + 1]) || 20;
 delete process.env.NODE_EXTRA_CA_CERTS; // adds ~30 ms to every Node start; no runtime user sets it
 
-const which = (c) => { for (const d of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin']) if (fs.existsSync(`${d}/${c}`)) return `${d}/${c}`; return null; };
 const TSRUN = path.join(top, 'bin/tsrun');
-const RUNC = which('runc');
-const hybridCrun = path.resolve(top, '../shared/bench/crun-hybrid.sh');
-const CRUN = which('crun') ? (fs.existsSync(hybridCrun) ? hybridCrun : which('crun')) : null;
+const { runc: RUNC, crun: CRUN } = runtimes(top);
 if (!RUNC) { console.error('runc is required'); process.exit(2); }
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-'));
-fs.chmodSync(work, 0o755);
-const bundle = path.join(work, 'bundle');
-const rootfs = path.join(bundle, 'rootfs');
-for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp', 'etc']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
-fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
-for (const a of ['sh', 'true', 'sleep']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
-execFileSync(TSRUN, ['spec', '--bundle', bundle]);
-const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-config.process.terminal = false;
-config.process.args = ['/bin/true'];
-config.root.path = rootfs;
-fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
-const sleepBundle = path.join(work, 'sleep');
-fs.mkdirSync(sleepBundle);
-fs.writeFileSync(path.join(sleepBundle, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, args: ['/bin/sleep', '3600'] } }));
+const { work, bundle, sleepBundle } = makeBundles(TSRUN, 'tsrun-bench-', 3600);
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };

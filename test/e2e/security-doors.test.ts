@@ -8,7 +8,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Bundle, describeRoot, errMsg, readPid, Result, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
+  Bundle, describeRoot, errMsg, readPid, Result, rt, sleepMs, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
 import { consoleSocket, ConsoleSocket } from '../helpers/console';
 import { makeRootfs } from '../helpers/rootfs';
@@ -166,18 +166,7 @@ const ownDevBundle = (rootfs: string) => new Bundle((c) => {
 
 /** tsrun with extra fds (3, 4, ...) inherited, as a caller may leave them open. */
 function tsrunWithFds(args: string[], fds: number[]): Result {
-  const base = path.join(work(), uid('out'));
-  const out = fs.openSync(`${base}.out`, 'w+');
-  const err = fs.openSync(`${base}.err`, 'w+');
-  try {
-    const r = spawnSync(TSRUN, ['--root', stateRoot('tsrun'), ...args], { timeout: 20_000, stdio: ['ignore', out, err, ...fds] });
-    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
-  } finally {
-    fs.closeSync(out);
-    fs.closeSync(err);
-    fs.rmSync(`${base}.out`, { force: true });
-    fs.rmSync(`${base}.err`, { force: true });
-  }
+  return rt('tsrun', args, { timeout: 20_000, fds });
 }
 
 /** The pty master sent to the console socket, if one arrives (within `ms`). */

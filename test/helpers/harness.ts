@@ -82,13 +82,15 @@ export function binary(rt: Runtime): string {
  * Run a runtime command. stdout/stderr go to files, not pipes: a created container inherits
  * the runtime's stdio (as with runc), so a pipe would stay open until the container exits.
  */
-export function rt(runtime: Runtime, args: string[], opts: SpawnSyncOptions & { root?: boolean } = {}): Result {
+export function rt(runtime: Runtime, args: string[], opts: SpawnSyncOptions & { root?: boolean; fds?: number[] } = {}): Result {
   const full = opts.root === false ? args : ['--root', stateRoot(runtime), ...args];
   const base = path.join(work(), `out-${process.pid}-${++counter}`);
   const out = fs.openSync(`${base}.out`, 'w+');
   const err = fs.openSync(`${base}.err`, 'w+');
   try {
-    const r = spawnSync(binary(runtime), full, { timeout: 60_000, stdio: ['ignore', out, err], ...opts });
+    const { fds, ...rest } = opts;
+    // fds: inherited as 3, 4, ... (what a caller may leave open)
+    const r = spawnSync(binary(runtime), full, { timeout: 60_000, stdio: ['ignore', out, err, ...(fds ?? [])], ...rest });
     return { code: r.status, signal: r.signal, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
   } finally {
     fs.closeSync(out);
