@@ -326,6 +326,52 @@ long copy_tree(long src, long dst, int depth) {
   }
 }
 
+// A filesystem mount made detached: fsopen + fsconfig (source, each comma-separated data
+// option, the superblock flags) + fsmount with the mount flags. Returns the mount fd.
+char fs_opts[4096];
+long mount_detached(const MountOp &m) {
+  long fsfd = SC(430 /* fsopen */, m.fstype ? m.fstype : "", 1 /* FSOPEN_CLOEXEC */);
+  if (fsfd < 0) return fsfd;
+  long r = 0;
+  if (m.source) r = SC(431 /* fsconfig */, fsfd, 1 /* SET_STRING */, "source", m.source, 0);
+  if (r >= 0 && m.data) {
+    scopy(fs_opts, sizeof fs_opts, m.data);
+    char *o = fs_opts;
+    while (r >= 0 && *o) {
+      char *end = o;
+      while (*end && *end != ',') end++;
+      char last = *end;
+      *end = 0;
+      char *eq = o;
+      while (*eq && *eq != '=') eq++;
+      if (*o) {
+        if (*eq) { *eq = 0; r = SC(431, fsfd, 1 /* SET_STRING */, o, eq + 1, 0); *eq = '='; }
+        else r = SC(431, fsfd, 0 /* SET_FLAG */, o, 0, 0);
+      }
+      *end = last;
+      o = last ? end + 1 : end;
+    }
+  }
+  const struct { uint64_t ms; const char *key; } sb[] = {
+    { MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" }, { MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+  };
+  for (const auto &f : sb) if (r >= 0 && (m.flags & f.ms)) r = SC(431, fsfd, 0 /* SET_FLAG */, f.key, 0, 0);
+  if (r >= 0) r = SC(431, fsfd, 6 /* FSCONFIG_CMD_CREATE */, 0, 0, 0);
+  if (r < 0) { SC(SYS_close, fsfd); return r; }
+  uint64_t attr = 0;
+  if (m.flags & MS_RDONLY) attr |= 0x1;
+  if (m.flags & MS_NOSUID) attr |= 0x2;
+  if (m.flags & MS_NODEV) attr |= 0x4;
+  if (m.flags & MS_NOEXEC) attr |= 0x8;
+  if (m.flags & MS_NOATIME) attr |= 0x10;
+  else if (m.flags & MS_STRICTATIME) attr |= 0x20;
+  if (m.flags & MS_NODIRATIME) attr |= 0x80;
+  if (m.flags & MS_NOSYMFOLLOW) attr |= 0x200000;
+  long mnt = SC(432 /* fsmount */, fsfd, 1 /* FSMOUNT_CLOEXEC */, attr);
+  SC(SYS_close, fsfd);
+  return mnt;
+}
+
 void do_mount(long rootfd, const MountOp &m) {
   long fd = mkdir_in_root(rootfd, m.target, m.is_file);
   if (fd >= 0) fd = refuse_procfs_target(fd, m.proc_ok);
@@ -362,54 +408,58 @@ void do_mount(long rootfd, const MountOp &m) {
     }
     SC(SYS_close, fd);
     return;
-  } else {
-    FdPath p(fd);
-    long before = -1;
+  } else if ((m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
+    // steps after the mount itself: made detached (fsopen/fsmount), worked on by its fd and
+    // attached by move_mount, so none of them looks the destination up again
+    long mnt = mount_detached(m);
+    check(mnt, STEP_MOUNT, m.index, m.target);
     if (m.tmpcopyup) {
-      before = open_in_root(rootfd, m.target, O_RDONLY | O_DIRECTORY);
+      long before = SC(SYS_openat, fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       check(before, STEP_MOUNT_TARGET, m.index, m.target);
-    }
-    long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
-    if (before >= 0) {
-      if (r == 0) {
-        long after = open_in_root(rootfd, m.target, O_RDONLY | O_DIRECTORY);
-        check(after, STEP_MOUNT_TARGET, m.index, m.target);
-        struct stat st;
-        if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
-          SC(SYS_fchmod, after, st.st_mode & 07777);
-          SC(SYS_fchown, after, st.st_uid, st.st_gid);
-        }
-        r = copy_tree(before, after, 0);
-        SC(SYS_close, after);
+      long after = SC(SYS_openat, mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      check(after, STEP_MOUNT, m.index, m.target);
+      struct stat st;
+      if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
+        SC(SYS_fchmod, after, st.st_mode & 07777);
+        SC(SYS_fchown, after, st.st_uid, st.st_gid);
       }
+      long r = copy_tree(before, after, 0);
+      SC(SYS_close, after);
       SC(SYS_close, before);
+      check(r, STEP_MOUNT, m.index, m.target);
     }
-    // sysfs cannot be mounted from a user namespace that does not own the network ns: bind the host's.
+    check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
+    SC(SYS_close, fd);
+    fd = mnt;
+    if (m.attr_set || m.attr_clr) {
+      struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
+      check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
+    }
+    if (m.propagation) {
+      FdPath p(fd);
+      check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
+    }
+    SC(SYS_close, fd);
+    return;
+  } else {
+    // nothing follows the mount itself: mount(2) onto the resolved fd, flags and data as given
+    FdPath p(fd);
+    long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
+    // sysfs cannot be mounted from a user namespace that does not own the network ns: bind the
+    // host's, as a tree made read-only by its fd before it is attached
     if (r == -EPERM && m.fstype && slen(m.fstype) == 5 && m.fstype[0] == 's' && m.fstype[1] == 'y') {
-      r = SC(SYS_mount, "/sys", p.s, 0, MS_BIND | MS_REC, 0);
-      if (r == 0 && (m.flags & MS_RDONLY)) {
-        SC(SYS_close, fd);
-        fd = open_in_root(rootfd, m.target, O_PATH);
-        check(fd, STEP_MOUNT_TARGET, m.index, m.target);
-        FdPath q(fd);
-        r = SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), 0);
+      long tree = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
+      r = tree;
+      if (tree >= 0) {
+        if (m.flags & MS_RDONLY) {
+          struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
+          r = SC(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+        }
+        if (r >= 0) r = SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40);
+        SC(SYS_close, tree);
       }
     }
     check(r, STEP_MOUNT, m.index, m.target);
-  }
-  if (m.attr_set || m.attr_clr) {
-    SC(SYS_close, fd);
-    fd = open_in_root(rootfd, m.target, O_PATH);
-    check(fd, STEP_MOUNT_TARGET, m.index, m.target);
-    struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
-    check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
-  }
-  if (m.propagation) {
-    SC(SYS_close, fd);
-    fd = open_in_root(rootfd, m.target, O_PATH);
-    check(fd, STEP_MOUNT_TARGET, m.index, m.target);
-    FdPath p(fd);
-    check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
   }
   SC(SYS_close, fd);
 }
