@@ -372,6 +372,20 @@ long mount_detached(const MountOp &m) {
   return mnt;
 }
 
+// The steps after a mount is attached, made on its own fd (never the destination path): r*
+// attributes recursively, then propagation. Closes fd.
+void finish_attached(long fd, const MountOp &m) {
+  if (m.attr_set || m.attr_clr) {
+    struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
+    check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
+  }
+  if (m.propagation) {
+    FdPath p(fd);
+    check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
+  }
+  SC(SYS_close, fd);
+}
+
 void do_mount(long rootfd, const MountOp &m) {
   long fd = mkdir_in_root(rootfd, m.target, m.is_file);
   if (fd >= 0) fd = refuse_procfs_target(fd, m.proc_ok);
@@ -398,15 +412,7 @@ void do_mount(long rootfd, const MountOp &m) {
       if (rflags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) keep &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
       check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | rflags | keep, 0), STEP_MOUNT_REMOUNT, m.index, m.target);
     }
-    if (m.attr_set || m.attr_clr) {
-      struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
-      check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
-    }
-    if (m.propagation) {
-      FdPath p(fd);
-      check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
-    }
-    SC(SYS_close, fd);
+    finish_attached(fd, m);
     return;
   } else if ((m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
     // steps after the mount itself: made detached (fsopen/fsmount), worked on by its fd and
@@ -431,15 +437,7 @@ void do_mount(long rootfd, const MountOp &m) {
     check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
     SC(SYS_close, fd);
     fd = mnt;
-    if (m.attr_set || m.attr_clr) {
-      struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
-      check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
-    }
-    if (m.propagation) {
-      FdPath p(fd);
-      check(SC(SYS_mount, 0, p.s, 0, m.propagation, 0), STEP_MOUNT_PROPAGATION, m.index, m.target);
-    }
-    SC(SYS_close, fd);
+    finish_attached(fd, m);
     return;
   } else {
     // nothing follows the mount itself: mount(2) onto the resolved fd, flags and data as given

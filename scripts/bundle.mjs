@@ -22,11 +22,9 @@ await build({ ...common, entryPoints: ['src/lib.ts'], outfile: 'dist/lib.js' });
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as vm from 'vm';
-import { createRequire } from 'module';
 const source = fs.readFileSync('dist/tsrun.js', 'latin1');
 if (/[^\x00-\x7f]/.test(source)) throw new Error('dist/tsrun.js is not ASCII: bin/tsrun reads it as latin1');
 const script = new vm.Script(source, { filename: new URL('../dist/tsrun.js', import.meta.url).pathname });
-void createRequire;
 fs.writeFileSync('dist/tsrun.cache', script.createCachedData());
 // Two: tsrun.cache for create/run/exec, tsrun-light.cache (smaller, faster to load) for the rest.
 fs.copyFileSync('dist/tsrun.cache', 'dist/tsrun-light.cache');

@@ -25,10 +25,10 @@ export async function warmup(full: boolean): Promise<void> {
     const bundle = path.join(dir, 'bundle');
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
     fs.writeFileSync(path.join(bundle, 'config.json'), defaultSpec().replace('"terminal": true', '"terminal": false'));
-    if (full) for (const [cmd, argv] of [['run', ['-d', '--bundle', bundle, '--pid-file', 'p', 'id']], ['exec', ['-e', 'A=1', 'id', 'true']], ['kill', ['id', 'KILL']], ['delete', ['-f', 'id']]] as const) {
-      parseArgv([...argv], COMMANDS[cmd].flags, { stopAfterPositionals: COMMANDS[cmd].stopAfterPositionals });
-    }
     if (full) {
+      for (const [cmd, argv] of [['run', ['-d', '--bundle', bundle, '--pid-file', 'p', 'id']], ['exec', ['-e', 'A=1', 'id', 'true']], ['kill', ['id', 'KILL']], ['delete', ['-f', 'id']]] as const) {
+        parseArgv([...argv], COMMANDS[cmd].flags, { stopAfterPositionals: COMMANDS[cmd].stopAfterPositionals });
+      }
       const spec = loadSpec(bundle);
       const cg = cgroupManager({ path: '', containerId: 'tsrun-warmup', systemdCgroup: false });
       buildPlan(spec, {

@@ -93,17 +93,18 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       // prestart and createRuntime (runtime namespace), then createContainer (the container's
       // namespaces): after the namespaces exist, before pivot_root, while the child waits
       plan.native.hooksSync = hasHooks(spec.hooks, 'prestart', 'createRuntime', 'createContainer');
+      // what hooks (stdin) and a seccomp listener are told while the container is being created
+      const creatingState = (initPid: number): ContainerState =>
+        ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
       const onHooks = (initPid: number) => {
-        const st = { ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations };
+        const st = creatingState(initPid);
         runHooks('prestart', spec.hooks, st);
         runHooks('createRuntime', spec.hooks, st);
         runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
       };
       phase('plan');
       checkNetDevices(spec);
-      const seccompState = (initPid: number): ContainerState =>
-        ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
-      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState }, cg);
+      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState }, cg);
       try {
         moveNetDevicesIn(spec, pid);
       } catch (e) {
@@ -206,8 +207,8 @@ export function runChild(
           if (msg.fd !== undefined) a.close(msg.fd);
           throw new TsrunError('seccomp: the child sent a notify fd nobody asked for');
         }
-        const pid = msg.pid > 0 ? msg.pid : init;
-        sendToListener(listener, msg.fd, plan.seccompState(init), pid);
+        // the filter is loaded by the process that becomes the container's (or exec's) process
+        sendToListener(listener, msg.fd, plan.seccompState(init), init);
         a.syncSend(syncFd, MSG.GO);
       } else if (msg.type === MSG.HOOKS) {
         plan.onHooks?.(init);

@@ -10,7 +10,7 @@ export const ACTIONS: Record<string, (errno: number) => number> = {
   SCMP_ACT_TRAP: () => 0x00030000, SCMP_ACT_ERRNO: (e) => 0x00050000 | (e & 0xffff), SCMP_ACT_TRACE: (e) => 0x7ff00000 | (e & 0xffff),
   SCMP_ACT_ALLOW: () => 0x7fff0000, SCMP_ACT_LOG: () => 0x7ffc0000, SCMP_ACT_NOTIFY: () => 0x7fc00000,
 };
-const NOTIFY = 0x7fc00000;
+const NOTIFY = ACTIONS.SCMP_ACT_NOTIFY(0);
 export const OPS: Record<string, number> = {
   SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
 };
@@ -18,7 +18,8 @@ export const FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
-const NEW_LISTENER = 8, TSYNC_ESRCH = 16, WAIT_KILLABLE_RECV = 32;
+// the kernel's flags that config.json does not name
+const NEW_LISTENER = 8, TSYNC_ESRCH = 16;
 
 /**
  * The filter and how to load it. With SCMP_ACT_NOTIFY anywhere (notify), the child loads it
@@ -79,7 +80,7 @@ export function planSeccomp(s: LinuxSeccomp | undefined): SeccompPlan | undefine
     if (flags & FLAGS.SECCOMP_FILTER_FLAG_TSYNC) flags |= TSYNC_ESRCH;
   } else {
     // only meaningful for a listener (the kernel refuses it without one): nothing to wait for
-    flags &= ~WAIT_KILLABLE_RECV;
+    flags &= ~FLAGS.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
   const program = addon().buildSeccomp(d);
   return { program, flags, notify, listenerPath: s.listenerPath, listenerMetadata: s.listenerMetadata };
