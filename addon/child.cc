@@ -50,7 +50,16 @@ namespace tsrun {
 namespace {
 
 const Plan *P;
+Plan *W;                  // the same plan: the child's own copy, whose fd numbers it may move
 long g_lsm_procfd = -1;   // verified /proc handle for tsrun-init's LSM write (prepare_lsm)
+// The mounts made on /proc and /sys, held by fd from the moment they exist: masks and read-only
+// paths are applied through them, never by looking "/proc/..." up again (a shared volume may
+// have renamed the directory away and left a symlink, CVE-2019-19921 class).
+long g_proc_mnt = -1, g_sys_mnt = -1;
+// A procfs of the container's pid namespace that this child mounted itself (g_proc_mnt, or a
+// detached one): magic-link paths ("thread-self/fd/N") are resolved relative to it, with it as
+// the working directory, after pivot_root.
+long g_procfd = -1;
 
 // syscall(2) returning -errno on failure.
 #define SC(...) ({ long _r = syscall(__VA_ARGS__); _r < 0 ? -(long)errno : _r; })
@@ -157,6 +166,22 @@ struct FdPath {
 };
 
 struct OpenHow { uint64_t flags, mode, resolve; };
+
+// "thread-self/fd/N": the fd as a path relative to a verified procfs (the working directory is
+// set to g_procfd before use). After pivot_root, "/proc/self/fd/N" would be looked up in a
+// /proc the image controls.
+struct ProcRel {
+  char s[40];
+  explicit ProcRel(long fd) {
+    const char *pre = "thread-self/fd/";
+    size_t i = 0;
+    for (; pre[i]; i++) s[i] = pre[i];
+    char tmp[12]; int n = 0;
+    do { tmp[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd);
+    while (n) s[i++] = tmp[--n];
+    s[i] = 0;
+  }
+};
 
 long open_in_root(long rootfd, const char *rel, long flags) {
   OpenHow how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
@@ -386,8 +411,61 @@ void finish_attached(long fd, const MountOp &m) {
   SC(SYS_close, fd);
 }
 
+bool streq(const char *a, const char *b) { while (*a && *a == *b) { a++; b++; } return *a == *b; }
+
+// proc and sysfs go on an ordinary directory: a symlink there is refused (runc's rule), and the
+// mount is then made on the directory fd we resolved, never on what a path names later.
+long fs_target(long rootfd, const MountOp &m) {
+  char dir[4096];
+  const char *base;
+  long parent = 0;
+  {
+    scopy(dir, sizeof dir, m.target);
+    size_t n = slen(dir);
+    while (n && dir[n - 1] != '/') n--;
+    base = m.target + n;
+    if (n) dir[n - 1] = 0; else dir[0] = 0;
+    parent = mkdir_in_root(rootfd, dir, false);
+  }
+  if (parent < 0) return parent;
+  long fd = SC(SYS_openat, parent, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd == -ENOENT) {
+    long r = SC(SYS_mkdirat, parent, base, 0755);
+    if (r < 0 && r != -EEXIST) { SC(SYS_close, parent); return r; }
+    fd = SC(SYS_openat, parent, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }
+  SC(SYS_close, parent);
+  if (fd < 0) return fd;
+  struct stat st;
+  long r = SC(SYS_fstat, fd, &st);
+  if (r < 0) { SC(SYS_close, fd); return r; }
+  if (!S_ISDIR(st.st_mode)) {
+    SC(SYS_close, fd);
+    char msg[96];
+    scopy(msg, sizeof msg, "filesystem \"");
+    size_t k = slen(msg);
+    scopy(msg + k, sizeof msg - k, m.fstype);
+    k = slen(msg);
+    scopy(msg + k, sizeof msg - k, "\" must be mounted on ordinary directory");
+    die(STEP_MOUNT_TARGET, -ENOTDIR, m.index, msg);
+  }
+  return fd;
+}
+
+bool is_fs(const MountOp &m, const char *type) { return m.kind == MOUNT_FS && m.fstype && streq(m.fstype, type); }
+
+// Keeps a handle on the mount now attached at /proc or /sys (fd is that mount's root).
+void keep_special(const MountOp &m, long fd) {
+  long *slot = streq(m.target, "proc") ? &g_proc_mnt : streq(m.target, "sys") ? &g_sys_mnt : nullptr;
+  if (!slot) return;
+  if (*slot >= 0) SC(SYS_close, *slot);
+  *slot = SC(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+  check(*slot, STEP_MOUNT, m.index, m.target);
+}
+
 void do_mount(long rootfd, const MountOp &m) {
-  long fd = mkdir_in_root(rootfd, m.target, m.is_file);
+  bool special_fs = is_fs(m, "proc") || is_fs(m, "sysfs");
+  long fd = special_fs ? fs_target(rootfd, m) : mkdir_in_root(rootfd, m.target, m.is_file);
   if (fd >= 0) fd = refuse_procfs_target(fd, m.proc_ok);
   if (fd == -EXDEV) die(STEP_MOUNT_TARGET, -EXDEV, m.index, "the destination resolves into /proc");
   check(fd, STEP_MOUNT_TARGET, m.index, m.target);
@@ -412,12 +490,23 @@ void do_mount(long rootfd, const MountOp &m) {
       if (rflags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) keep &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
       check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | rflags | keep, 0), STEP_MOUNT_REMOUNT, m.index, m.target);
     }
+    keep_special(m, fd);
     finish_attached(fd, m);
     return;
-  } else if ((m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
+  } else if ((special_fs || m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
     // steps after the mount itself: made detached (fsopen/fsmount), worked on by its fd and
     // attached by move_mount, so none of them looks the destination up again
     long mnt = mount_detached(m);
+    // sysfs cannot be made from a user namespace that does not own the network ns: the host's,
+    // as a tree made read-only by its fd before it is attached
+    if (mnt == -EPERM && is_fs(m, "sysfs")) {
+      mnt = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
+      if (mnt >= 0 && (m.flags & MS_RDONLY)) {
+        struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
+        long r = SC(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof attr);
+        if (r < 0) { SC(SYS_close, mnt); mnt = r; }
+      }
+    }
     check(mnt, STEP_MOUNT, m.index, m.target);
     if (m.tmpcopyup) {
       long before = SC(SYS_openat, fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -437,26 +526,13 @@ void do_mount(long rootfd, const MountOp &m) {
     check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
     SC(SYS_close, fd);
     fd = mnt;
+    keep_special(m, fd);
     finish_attached(fd, m);
     return;
   } else {
     // nothing follows the mount itself: mount(2) onto the resolved fd, flags and data as given
     FdPath p(fd);
     long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
-    // sysfs cannot be mounted from a user namespace that does not own the network ns: bind the
-    // host's, as a tree made read-only by its fd before it is attached
-    if (r == -EPERM && m.fstype && slen(m.fstype) == 5 && m.fstype[0] == 's' && m.fstype[1] == 'y') {
-      long tree = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
-      r = tree;
-      if (tree >= 0) {
-        if (m.flags & MS_RDONLY) {
-          struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
-          r = SC(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
-        }
-        if (r >= 0) r = SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40);
-        SC(SYS_close, tree);
-      }
-    }
     check(r, STEP_MOUNT, m.index, m.target);
   }
   SC(SYS_close, fd);
@@ -517,8 +593,25 @@ void setup_rootfs() {
   for (uint32_t i = 0; i < P->n_mounts; i++) do_mount(rootfd, P->mounts[i]);
   for (uint32_t i = 0; i < P->n_devices; i++) make_device(rootfd, P->devices[i]);
   for (uint32_t i = 0; i < P->n_symlinks; i++) make_symlink(rootfd, P->symlinks[i]);
+  // process.cwd is created when missing (runc and crun do), before the rootfs turns read-only
+  if (P->cwd && P->cwd[0] == '/' && P->cwd[1]) {
+    long cwd = mkdir_in_root(rootfd, P->cwd + 1, false);
+    check(cwd, STEP_CHDIR, -1, P->cwd);
+    SC(SYS_close, cwd);
+  }
   SC(SYS_umask, 022);
   SC(SYS_close, rootfd);
+  // tsrun's own procfs handle: the one mounted on /proc, or else a detached procfs of this pid
+  // namespace that the container never sees (made here, while a procfs is still visible in
+  // this mount namespace, as a user namespace requires)
+  if (g_proc_mnt >= 0) {
+    g_procfd = g_proc_mnt;
+  } else {
+    MountOp proc = {};
+    proc.fstype = "proc"; proc.source = "proc"; proc.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC; proc.index = -1;
+    long fd = mount_detached(proc);
+    if (fd >= 0) g_procfd = fd;
+  }
 }
 
 void enter_root() {
@@ -548,47 +641,89 @@ void enter_root() {
   SC(SYS_close, newroot);
 }
 
+// The working directory becomes tsrun's procfs, so that ProcRel paths resolve inside it. Without
+// one (no /proc in the config and no fsopen), "/proc" of the container is the best there is.
+void cwd_to_procfs(uint32_t step) {
+  long r = g_procfd >= 0 ? SC(SYS_fchdir, g_procfd) : SC(SYS_chdir, "/proc");
+  check(r, step, -1, "/proc");
+}
+
+// A masked or read-only path, resolved through the mount it lives on: under /proc and /sys
+// relative to the mount we made there (no magic links, never leaving it), elsewhere inside the
+// root. Returns an O_PATH fd, or -errno (-ENOENT: nothing to cover).
+long resolve_covered(long rootfd, const char *p) {
+  long base = rootfd;
+  const char *rel = p + 1;
+  uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const struct { const char *prefix; size_t n; long fd; } mnts[] = { { "/proc", 5, g_proc_mnt }, { "/sys", 4, g_sys_mnt } };
+  for (const auto &mt : mnts) {
+    bool under = true;
+    for (size_t i = 0; i < mt.n; i++) if (p[i] != mt.prefix[i]) under = false;
+    if (under && mt.fd >= 0 && (p[mt.n] == '/' || p[mt.n] == 0)) {
+      base = mt.fd;
+      rel = p[mt.n] ? p + mt.n + 1 : "";
+      resolve = 0x08 /* RESOLVE_BENEATH */ | RESOLVE_NO_MAGICLINKS;
+      break;
+    }
+  }
+  while (*rel == '/') rel++;
+  OpenHow how = { (uint64_t)(O_PATH | O_CLOEXEC), 0, resolve };
+  long r = -EAGAIN;
+  for (int i = 0; i < 128 && r == -EAGAIN; i++) r = SC(SYS_openat2, base, rel[0] ? rel : ".", &how, sizeof how);
+  return r;
+}
+
 void finish_rootfs() {
-  // runc's order: read-only paths first, then masked ones.
+  long rootfd = SC(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  check(rootfd, STEP_READONLY_PATH, -1, "/");
+  cwd_to_procfs(STEP_READONLY_PATH);
+  // runc's order: read-only paths first, then masked ones. Each is bound onto itself and made
+  // read-only through the new mount's own fd.
   for (uint32_t i = 0; i < P->n_readonly; i++) {
     const char *p = P->readonly[i];
-    long r = SC(SYS_mount, p, p, 0, MS_BIND | MS_REC, 0);
-    if (r == -ENOENT) continue;
-    check(r, STEP_READONLY_PATH, (int32_t)i, p);
-    long fd = SC(SYS_openat, AT_FDCWD, p, O_PATH | O_CLOEXEC);
-    unsigned long keep = fd >= 0 ? locked_flags(fd) : 0;
-    if (fd >= 0) SC(SYS_close, fd);
-    check(SC(SYS_mount, p, p, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, 0), STEP_READONLY_PATH, (int32_t)i, p);
+    long fd = resolve_covered(rootfd, p);
+    if (fd == -ENOENT) continue;
+    check(fd, STEP_READONLY_PATH, (int32_t)i, p);
+    long tree = SC(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    check(tree, STEP_READONLY_PATH, (int32_t)i, p);
+    check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
+    SC(SYS_close, fd);
+    ProcRel q(tree);
+    unsigned long keep = locked_flags(tree);
+    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, 0), STEP_READONLY_PATH, (int32_t)i, p);
+    SC(SYS_close, tree);
   }
   // Masks are bind mounts of the container's /dev/null: it must be the real null device, not a
   // symlink or another node planted by the rootfs (CVE-2025-31133 class: a "mask" that binds
   // /proc/sys/kernel/core_pattern writable). Checked through an O_PATH fd, mounted from it.
   long nullfd = -1;
   if (P->n_masked) {
-    nullfd = SC(SYS_openat, AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    OpenHow how = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    nullfd = SC(SYS_openat2, rootfd, "dev/null", &how, sizeof how);
     check(nullfd, STEP_MASK, -1, "/dev/null");
     struct stat st;
     check(SC(SYS_fstat, nullfd, &st), STEP_MASK, -1, "/dev/null");
     if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev_(1, 3)) die(STEP_MASK, -EPERM, -1, "/dev/null is not the null device (1:3)");
   }
-  FdPath nullpath(nullfd < 0 ? 0 : nullfd);
+  ProcRel nullpath(nullfd < 0 ? 0 : nullfd);
   for (uint32_t i = 0; i < P->n_masked; i++) {
     const char *p = P->masked[i];
+    long fd = resolve_covered(rootfd, p);
+    if (fd == -ENOENT) continue;
+    check(fd, STEP_MASK, (int32_t)i, p);
     struct stat st;
-    long r = SC(SYS_newfstatat, AT_FDCWD, p, &st, 0);
-    if (r == -ENOENT) continue;
+    check(SC(SYS_fstat, fd, &st), STEP_MASK, (int32_t)i, p);
+    ProcRel target(fd);
+    long r = S_ISDIR(st.st_mode) ? SC(SYS_mount, "tmpfs", target.s, "tmpfs", MS_RDONLY, 0) : SC(SYS_mount, nullpath.s, target.s, 0, MS_BIND, 0);
     check(r, STEP_MASK, (int32_t)i, p);
-    if (S_ISDIR(st.st_mode)) r = SC(SYS_mount, "tmpfs", p, "tmpfs", MS_RDONLY, 0);
-    else r = SC(SYS_mount, nullpath.s, p, 0, MS_BIND, 0);
-    check(r, STEP_MASK, (int32_t)i, p);
+    SC(SYS_close, fd);
   }
   if (nullfd >= 0) SC(SYS_close, nullfd);
   if (P->readonly_root) {
-    long fd = SC(SYS_openat, AT_FDCWD, "/", O_PATH | O_CLOEXEC);
-    unsigned long keep = fd >= 0 ? locked_flags(fd) : 0;
-    if (fd >= 0) SC(SYS_close, fd);
+    unsigned long keep = locked_flags(rootfd);
     check(SC(SYS_mount, 0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, 0), STEP_READONLY_ROOT, -1, "/");
   }
+  SC(SYS_close, rootfd);
 }
 
 const char *lookup() {
@@ -631,22 +766,25 @@ void set_credentials() {
 }
 
 
-// fds 0-2 and the preserved ones stay; everything else is closed by exec, except
-// what tsrun-init itself needs, moved above the preserved range.
+// fds 0-2 and the preserved ones reach the container; everything else was closed at entry
+// (close_inherited) or is close-on-exec. What tsrun-init needs is moved above the preserved
+// range. No close_range here: the container's seccomp filter may already be loaded, and an
+// allow-list older than Linux 5.9 does not name it.
 void prepare_fds() {
   long base = 3 + P->preserve_fds;
   // Node marks its stdio close-on-exec at startup: the container must get 0-2 all the same.
-  for (long fd = 0; fd < base; fd++) SC(SYS_fcntl, fd, F_SETFD, 0);
-  long r = SC(SYS_close_range, base, ~0U, CLOSE_RANGE_CLOEXEC);
-  if (r < 0) die(STEP_FDS, r, -1, "close_range");
-  long fifo = -1, sec = -1;
-  if (P->fifo_fd >= 0) { fifo = SC(SYS_fcntl, P->fifo_fd, F_DUPFD, base); check(fifo, STEP_FDS, -1, "exec fifo"); }
-  if (P->seccomp_fd >= 0) { sec = SC(SYS_fcntl, P->seccomp_fd, F_DUPFD, base); check(sec, STEP_FDS, -1, "seccomp"); }
-  long lsm = -1;
-  if (g_lsm_procfd >= 0) { lsm = SC(SYS_fcntl, g_lsm_procfd, F_DUPFD, base); check(lsm, STEP_FDS, -1, "procfs handle"); }
-  put_num(P->stub_argv[1], fifo);
-  put_num(P->stub_argv[2], sec);
-  put_num(P->stub_argv[4], lsm);
+  for (long fd = 0; fd < base; fd++) check(SC(SYS_fcntl, fd, F_SETFD, 0), STEP_FDS, -1, "preserved fd");
+  auto above = [&](long fd, const char *what) -> long {
+    if (fd < 0) return -1;
+    long r = SC(SYS_fcntl, fd, F_DUPFD, base);
+    check(r, STEP_FDS, -1, what);
+    return r;
+  };
+  put_num(P->stub_argv[ARG_FIFO_FD], above(P->fifo_fd, "exec fifo"));
+  put_num(P->stub_argv[ARG_SECCOMP_FD], above(P->seccomp_fd, "seccomp"));
+  put_num(P->stub_argv[ARG_PROC_FD], above(P->fifo_fd >= 0 ? g_procfd : g_lsm_procfd, "procfs handle"));
+  put_num(P->stub_argv[ARG_SYNC_FD], above(P->fork_in_stub ? P->sync_fd : -1, "sync socket"));
+  put_num(P->stub_argv[ARG_HOOKS_FD], above(P->hooks_fd, "startContainer hooks"));
 }
 
 
@@ -683,7 +821,8 @@ void setup_console() {
     // ... and onto a verified /dev/console by fd: no symlink anywhere on the way (a
     // /dev/console -> /proc/sys/kernel/core_pattern would put the pty over a procfs file,
     // CVE-2025-52565 class), a regular file or char device, not on procfs or sysfs
-    FdPath peer(slave);
+    ProcRel peer(slave);
+    cwd_to_procfs(STEP_CONSOLE);
     OpenHow nolinks = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, 0x04 /* RESOLVE_NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ };
     long con = SC(SYS_openat2, AT_FDCWD, "/dev/console", &nolinks, sizeof nolinks);
     if (con == -ENOENT) {
@@ -703,7 +842,7 @@ void setup_console() {
     check(SC(SYS_fstatfs, con, &cfs), STEP_CONSOLE, -1, "/dev/console");
     if (!(S_ISREG(cst.st_mode) || S_ISCHR(cst.st_mode)) || cfs.f_type == 0x9fa0 /* procfs */ || cfs.f_type == 0x62656572 /* sysfs */)
       die(STEP_CONSOLE, -EPERM, -1, "/dev/console is not a regular file or character device outside /proc and /sys");
-    FdPath target(con);
+    ProcRel target(con);
     check(SC(SYS_mount, peer.s, target.s, 0, MS_BIND, 0), STEP_CONSOLE, -1, "bind /dev/console");
     SC(SYS_close, con);
     (void)n;
@@ -711,30 +850,81 @@ void setup_console() {
   SC(SYS_fchown, slave, P->uid, -1);  // like runc: the process user owns its terminal (errors ignored)
   for (int i = 0; i < 3; i++) check(SC(SYS_dup3, slave, i, 0), STEP_CONSOLE, -1, "pty as stdio");
   SC(SYS_close, slave);
-  check(SC(SYS_ioctl, 0, TIOCSCTTY, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
+  // exec: the process tsrun-init forks into the pid namespace takes the terminal (STUB_CTTY)
+  if (!P->fork_in_stub) check(SC(SYS_ioctl, 0, TIOCSCTTY, 0), STEP_CONSOLE, -1, "TIOCSCTTY");
 }
 
-// Before chdir(process.cwd): nothing but stdio, the preserved fds and what we still need may
-// stay open, so a cwd like /proc/self/fd/N cannot reach a host directory through an fd
-// inherited from Node (CVE-2024-21626 class).
-void close_unneeded_fds() {
-  long keep[8];
+// First act of the child: it holds nothing of the runtime's but what it was handed. The fds it
+// needs are moved above the preserved range (a caller's --preserve-fds range must never hold
+// one of ours), then every other fd from the runtime (the parent's end of the sync socket,
+// the state dir's lock, libuv's epoll and eventfds, cgroup files) is closed, before any
+// namespace is joined: nothing the container could reach through /proc/PID/fd.
+void close_inherited() {
+  long base = 3 + P->preserve_fds;
+  int32_t *mine[] = { &W->sync_fd, &W->stub_fd, &W->fifo_fd, &W->seccomp_fd, &W->console_socket_fd, &W->hooks_fd };
+  long keep[72];
   int n = 0;
-  const long cand[] = { P->sync_fd, P->stub_fd, P->fifo_fd, P->seccomp_fd, P->console_socket_fd, g_lsm_procfd };
-  for (long fd : cand) if (fd >= 3 + P->preserve_fds) keep[n++] = fd;
+  auto hold = [&](int32_t *fd) {
+    if (*fd < 0) return;
+    if (*fd < base) {
+      long moved = SC(SYS_fcntl, *fd, F_DUPFD_CLOEXEC, base);
+      if (moved < 0) SC(SYS_exit_group, 1);
+      *fd = (int32_t)moved;
+    }
+    if (n >= 72) SC(SYS_exit_group, 1);
+    keep[n++] = *fd;
+  };
+  for (int32_t *fd : mine) hold(fd);
+  for (uint32_t i = 0; i < P->n_mounts; i++) hold(&W->mounts[i].tree_fd);
   for (int i = 1; i < n; i++) for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) { long t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
-  long from = 3 + P->preserve_fds;
-  for (int i = 0; i < n; i++) {
-    if (keep[i] > from) SC(SYS_close_range, from, keep[i] - 1, 0);
+  long from = base;
+  bool ok = true;
+  for (int i = 0; i < n && ok; i++) {
+    if (keep[i] > from) ok = SC(SYS_close_range, from, keep[i] - 1, 0) >= 0;
     if (keep[i] + 1 > from) from = keep[i] + 1;
   }
-  SC(SYS_close_range, from, ~0U, 0);
+  if (ok) ok = SC(SYS_close_range, from, ~0U, 0) >= 0;
+  if (ok) return;
+  // no close_range (Linux < 5.9): the fds this process has, from the host's /proc
+  long dir = SC(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) SC(SYS_exit_group, 1);
+  char dents[4096];
+  for (;;) {
+    long got = SC(SYS_getdents64, dir, dents, sizeof dents);
+    if (got <= 0) break;
+    for (long off = 0; off < got;) {
+      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[1]; } *d =
+          reinterpret_cast<decltype(d)>(dents + off);
+      off += d->reclen;
+      long fd = 0;
+      const char *c = d->name;
+      if (*c < '0' || *c > '9') continue;
+      for (; *c >= '0' && *c <= '9'; c++) fd = fd * 10 + (*c - '0');
+      bool kept = fd < base || fd == dir;
+      for (int i = 0; i < n; i++) if (keep[i] == fd) kept = true;
+      if (!kept) SC(SYS_close, fd);
+    }
+  }
+  SC(SYS_close, dir);
 }
 
-// The kernel prefixes getcwd with "(unreachable)" when the cwd is outside our root.
-void check_cwd_inside() {
+// The child dies with its parent: the kernel's signal for the thread that cloned us, and a
+// check that it has not died already. Redone after every credential change (which clears it).
+void die_with_parent() {
+  SC(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  long pp = SC(SYS_getppid);
+  // 0: the first process of a new pid namespace, whose parent lives outside it
+  if (pp != 0 && pp != P->parent_pid) SC(SYS_exit_group, 1);
+}
+
+// The kernel prefixes getcwd with "(unreachable)" when the cwd is outside our root
+// (CVE-2024-21626 class). Checked before the seccomp filter is loaded; only a cwd that needs the
+// container user's credentials is checked after it, where a filter that denies getcwd is not an
+// error of the cwd (no fd of the runtime is open any more to lead outside).
+void check_cwd_inside(bool filtered) {
   char buf[4096];
   long r = SC(SYS_getcwd, buf, sizeof buf);
+  if (r < 0 && filtered && r != -ENOENT) return;
   if (r < 0) die(STEP_CHDIR, r, -1, P->cwd);
   if (buf[0] != '/') die(STEP_CHDIR, -EPERM, -1, "the working directory is outside the container");
 }
@@ -759,6 +949,7 @@ void process_attributes() {
 // An O_PATH handle on the container's /proc, checked to be procfs: every write to /proc goes
 // through it, never following links or crossing mounts (CVE-2025-52881 class).
 long open_procfs(uint32_t step) {
+  if (g_procfd >= 0) return SC(SYS_fcntl, g_procfd, F_DUPFD_CLOEXEC, 0);
   long procfd = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   check(procfd, step, -1, "/proc");
   struct statfs sfs;
@@ -774,6 +965,10 @@ long open_procfs(uint32_t step) {
 void prepare_lsm() {
   if (!P->lsm_attr) return;
   g_lsm_procfd = open_procfs(STEP_LSM);
+  check(g_lsm_procfd, STEP_LSM, -1, "/proc");
+  // exec: this process is outside the container's pid namespace, where thread-self of its
+  // procfs does not resolve; tsrun-init, forked into it, opens the attr file
+  if (P->fork_in_stub) return;
   OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
   long fd = SC(SYS_openat2, g_lsm_procfd, P->lsm_attr, &how, sizeof how);
   check(fd, STEP_LSM, -1, P->lsm_attr);
@@ -797,7 +992,8 @@ void write_sysctls() {
 }
 
 [[noreturn]] void init_main() {
-  if (P->setsid || P->console_socket_fd >= 0) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
+  // exec: the session belongs to the process tsrun-init forks into the pid namespace
+  if (!P->fork_in_stub && (P->setsid || P->console_socket_fd >= 0)) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
   if (P->new_keyring) {
     // KEYCTL_JOIN_SESSION_KEYRING with no name: a fresh anonymous session keyring, so the
     // container cannot see the host's keys. Kernels without keyrings (ENOSYS) go on without.
@@ -823,9 +1019,9 @@ void write_sysctls() {
     struct rlimit64 { uint64_t cur, max; } v = { l.soft, l.hard };
     check(SC(SYS_prlimit64, 0, l.resource, &v, 0), STEP_RLIMIT, l.index, "setrlimit");
   }
-  close_unneeded_fds();
   long cwd_err = SC(SYS_chdir, P->cwd);
   if (cwd_err < 0 && cwd_err != -EACCES && cwd_err != -EPERM) die(STEP_CHDIR, cwd_err, -1, P->cwd);
+  if (cwd_err == 0) check_cwd_inside(false);
   if (P->seccomp_in_child && P->seccomp_count) {
     // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we have it
     // (runc's order). It then also covers the rest of this setup and tsrun-init.
@@ -840,12 +1036,17 @@ void write_sysctls() {
     }
   }
   set_credentials();
-  if (cwd_err < 0) check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);
-  check_cwd_inside();
+  die_with_parent();
+  if (cwd_err < 0) {
+    check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);
+    check_cwd_inside(P->seccomp_in_child && P->seccomp_count);
+  }
   if (P->umask >= 0) SC(SYS_umask, P->umask);
   P->stub_argv[P->stub_path_slot] = const_cast<char *>(lookup());
   if (P->no_new_privs) check(SC(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STEP_NNP, -1, "no_new_privs");
   prepare_fds();
+  // a created container outlives the create command that made it
+  SC(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
   long r = SC(SYS_execveat, P->stub_fd, "", P->stub_argv, P->envp, AT_EMPTY_PATH);
   die(STEP_EXEC_INIT, r, -1, "tsrun-init");
 }
@@ -854,6 +1055,9 @@ void write_sysctls() {
 
 [[noreturn]] void child_main(const Plan *plan) {
   P = plan;
+  W = const_cast<Plan *>(plan);  // this process's private copy of the parent's memory
+  close_inherited();
+  die_with_parent();
   if (P->set_cpus_initial) SC(SYS_sched_setaffinity, 0, sizeof P->cpus_initial, P->cpus_initial);
   // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
   // /proc/PID/exe (the host's node) or /proc/PID/mem. exec resets it.
@@ -895,6 +1099,8 @@ void write_sysctls() {
       SC(SYS_close, fd);
       if (w != n) die(STEP_TIME_OFFSETS, w < 0 ? w : -EIO, -1, "/proc/self/timens_offsets");
     }
+    // exec: this process stays outside the pid namespace it joined; tsrun-init forks into it
+    if (P->fork_in_stub) init_main();
     long pid = SC(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
     check(pid, STEP_CLONE, -1, "clone");
     if (pid > 0) {

@@ -77,6 +77,10 @@ struct Plan {
   uint32_t stub_path_slot;
   char **envp;
   int32_t stub_fd;                  // sealed memfd holding tsrun-init
+  int32_t parent_pid;               // tsrun's pid: the child exits when it is no longer its parent
+  uint32_t fork_in_stub;            // exec: this process never enters the container's pid namespace;
+                                    // tsrun-init (sealed memfd) forks into it (see init.c SYNC_FD)
+  int32_t hooks_fd;                 // startContainer hooks for tsrun-init (-1: none)
   int32_t fifo_fd;                  // O_PATH exec.fifo (-1 for exec)
   int32_t seccomp_fd;               // -1 for none
   int32_t preserve_fds;             // fds 3..3+n-1 stay open
@@ -129,6 +133,15 @@ enum Step : uint32_t {
   STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP, STEP_SYSCTL, STEP_PERSONALITY,
   STEP_SCHEDULER, STEP_IOPRIO, STEP_AFFINITY, STEP_MEMPOLICY, STEP_TIME_OFFSETS, STEP_LSM,
 };
+
+// tsrun-init's argv, in this order (init.c reads the same slots):
+//   tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0 [ARG...]
+enum StubArg : uint32_t {
+  ARG_FIFO_FD = 1, ARG_SECCOMP_FD, ARG_FLAGS, ARG_PROC_FD, ARG_LSM_ATTR, ARG_LSM_VALUE, ARG_SYNC_FD, ARG_HOOKS_FD, ARG_PATH,
+};
+// FLAGS bits beyond the seccomp filter flags (1 TSYNC, 2 LOG, 4 SPEC_ALLOW)
+constexpr uint32_t STUB_SETSID = 1u << 20;   // after the fork into the pid namespace: setsid
+constexpr uint32_t STUB_CTTY = 1u << 21;     // ... and make fd 0 (a pty) the controlling terminal
 
 struct Msg {
   uint32_t type;

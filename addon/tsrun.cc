@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -170,16 +171,21 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   Napi::Array cand = A(o, "pathCandidates");
   for (uint32_t i = 0; i < cand.Length(); i++) st.candidates.push_back(st.str(cand.Get(i).As<Napi::String>()));
   p.path_candidates = st.candidates.data(); p.n_candidates = st.candidates.size();
-  // tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0...
-  st.stub_argv.push_back(st.mut("tsrun-init"));
-  st.stub_argv.push_back(st.mut(std::string(16, '\0')));
-  st.stub_argv.push_back(st.mut(std::string(16, '\0')));
-  st.stub_argv.push_back(st.mut(std::to_string(U(o, "seccompFlags"))));
-  st.stub_argv.push_back(st.mut(std::string(16, '\0')));
+  p.fork_in_stub = B(o, "forkInStub");
+  p.setsid = B(o, "setsid");
+  p.console_socket_fd = (int32_t)I(o, "consoleSocketFd");
+  // tsrun-init's argv in plan.h's StubArg order; the fd slots are filled by the child
+  uint64_t stub_flags = U(o, "seccompFlags");
+  if (p.fork_in_stub && (p.setsid || p.console_socket_fd >= 0)) stub_flags |= STUB_SETSID;
+  if (p.fork_in_stub && p.console_socket_fd >= 0) stub_flags |= STUB_CTTY;
   p.lsm_attr = OptStr(st, o, "lsmAttr");
-  st.stub_argv.push_back(st.mut(p.lsm_attr ? p.lsm_attr : ""));
-  st.stub_argv.push_back(st.mut(Has(o, "lsmValue") ? S(o, "lsmValue") : std::string()));
-  p.stub_path_slot = st.stub_argv.size();
+  st.stub_argv.assign(ARG_PATH, nullptr);
+  st.stub_argv[0] = st.mut("tsrun-init");
+  for (uint32_t slot : {ARG_FIFO_FD, ARG_SECCOMP_FD, ARG_PROC_FD, ARG_SYNC_FD, ARG_HOOKS_FD}) st.stub_argv[slot] = st.mut(std::string(16, '\0'));
+  st.stub_argv[ARG_FLAGS] = st.mut(std::to_string(stub_flags));
+  st.stub_argv[ARG_LSM_ATTR] = st.mut(p.lsm_attr ? p.lsm_attr : "");
+  st.stub_argv[ARG_LSM_VALUE] = st.mut(Has(o, "lsmValue") ? S(o, "lsmValue") : std::string());
+  p.stub_path_slot = ARG_PATH;
   st.stub_argv.push_back(nullptr);
   Napi::Array args = A(o, "args");
   for (uint32_t i = 0; i < args.Length(); i++) st.stub_argv.push_back(st.mut(args.Get(i).As<Napi::String>()));
@@ -192,12 +198,12 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.fifo_fd = (int32_t)I(o, "fifoFd");
   p.seccomp_fd = (int32_t)I(o, "seccompFd");
   p.preserve_fds = (int32_t)I(o, "preserveFds");
-  p.setsid = B(o, "setsid");
   p.console_fd = (int32_t)I(o, "consoleFd");
   p.last_cap = (int32_t)I(o, "lastCap");
   p.new_keyring = B(o, "newKeyring");
   p.enter_rootfs = B(o, "enterRootfs");
-  p.console_socket_fd = (int32_t)I(o, "consoleSocketFd");
+  p.hooks_fd = -1;
+  p.parent_pid = (int32_t)getpid();
   p.console_width = (uint16_t)U(o, "consoleWidth");
   p.console_height = (uint16_t)U(o, "consoleHeight");
   p.mount_console = B(o, "mountConsole");
@@ -312,6 +318,11 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   int cgfd = Has(o, "cgroupFd") ? (int)I(o, "cgroupFd") : -1;
   long pid = -1;
   bool into_cgroup = false;
+  // Every signal blocked across the clone: a handler of Node's must never run in the child
+  // before it has reset them all to default (crun's order); the child unblocks.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
   if (cgfd >= 0) {
     struct {
       uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
@@ -326,6 +337,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   if (pid < 0) pid = syscall(SYS_clone, (unsigned long)(st->plan.clone_flags | SIGCHLD), 0, 0, 0, 0);
   if (pid == 0) child_main(&st->plan);
   int e = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   close(sv[1]);
   close(stub);
   if (secfd >= 0) close(secfd);

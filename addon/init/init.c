@@ -8,14 +8,25 @@
  *
  * No libc: raw syscalls only, nothing is allocated.
  *
- *   argv: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0 [ARG...]
+ *   argv (the slots of addon/plan.h's StubArg):
+ *   tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0 [ARG...]
  *     FIFO_FD     O_PATH fd of the state dir's exec.fifo, or -1 (exec: no wait)
  *     SECCOMP_FD  fd holding "u32 count + count*8 bytes" of BPF, or -1
  *     FLAGS       decimal bits: 1 = load the filter with SECCOMP_FILTER_FLAG_TSYNC,
- *                 2 = FLAG_LOG, 4 = FLAG_SPEC_ALLOW (see addon/plan.h)
- *     PROC_FD     O_PATH fd of the container's /proc, checked to be procfs, or -1
+ *                 2 = FLAG_LOG, 4 = FLAG_SPEC_ALLOW; 1<<20 = setsid after the fork below,
+ *                 1<<21 = and make fd 0 the controlling terminal
+ *     PROC_FD     O_PATH fd of a procfs of the container's pid namespace that the runtime
+ *                 mounted and verified, or -1. The fifo and the LSM attr file are reached only
+ *                 through it: never through the path /proc, which the image (or another
+ *                 container sharing its volume) may have swapped for a symlink.
  *     LSM_ATTR    attr file below it to write ("thread-self/attr/apparmor/exec"), or ""
  *     LSM_VALUE   what to write there ("exec PROFILE", or an SELinux label)
+ *     SYNC_FD     exec: the runtime's sync socket, or -1. The caller has joined every
+ *                 namespace but pid (setns to a pid namespace only moves children), so no copy
+ *                 of the runtime ever lives in the container's pid namespace: this stub forks
+ *                 into it (CLONE_PARENT: the runtime reaps the child), reports the child's pid
+ *                 as an MSG_PID record and exits.
+ *     HOOKS_FD    startContainer hooks, or -1
  *     PATH        the resolved executable; ARG0... its argv
  *
  * Exit codes: 126 when the exec.fifo handshake fails, 127 when exec fails.
@@ -34,6 +45,11 @@ typedef long ssize_t;
 #define NR_seccomp 317
 #define NR_fstatfs 138
 #define NR_openat2 437
+#define NR_clone 56
+#define NR_setsid 112
+#define NR_ioctl 16
+#define NR_fstat 5
+#define NR_sendto 44
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
   long ret;
   register long r10 __asm__("r10") = d;
@@ -55,6 +71,11 @@ __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-
 #define NR_seccomp 277
 #define NR_fstatfs 44
 #define NR_openat2 437
+#define NR_clone 220
+#define NR_setsid 157
+#define NR_ioctl 29
+#define NR_fstat 80
+#define NR_sendto 206
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
@@ -76,7 +97,19 @@ __asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp
 #define O_WRONLY 1
 #define O_CLOEXEC 02000000
 #define SECCOMP_SET_MODE_FILTER 1
+#define O_NOFOLLOW 0400000
 #define MAX_BPF 4096
+#define CLONE_PARENT 0x00008000
+#define TIOCSCTTY 0x540E
+#define S_IFMT 0170000
+#define S_IFIFO 0010000
+#define STUB_SETSID (1L << 20)
+#define STUB_CTTY (1L << 21)
+/* the sync records of addon/plan.h (struct Msg, MsgType, Step): 256 bytes */
+#define MSG_PID 2
+#define MSG_ERROR 4
+#define STEP_CLONE 8
+struct msg { unsigned int type, step; int err, pid, index; char detail[236]; };
 
 struct sock_filter { unsigned short code; unsigned char jt, jf; unsigned int k; };
 struct sock_fprog { unsigned short len; struct sock_filter *filter; };
@@ -113,14 +146,26 @@ static void die(int code, const char *what, const char *path, long err) {
   for (;;) {}
 }
 
-/* Block until `tsrun start` opens the fifo for reading, then tell it we are going. */
-static void await_start(long fifo_fd) {
+/* Block until `tsrun start` opens the fifo for reading, then tell it we are going. The fifo is
+ * reopened for writing through the verified procfs handle: a path lookup of /proc/self/fd/N
+ * could land on a regular file the image planted, and the process would run before start. */
+static void await_start(long fifo_fd, long proc_fd) {
   char path[40]; size_t p = 0;
-  put_str(path, &p, sizeof path, "/proc/self/fd/");
+  put_str(path, &p, sizeof path, "thread-self/fd/");
   put_int(path, &p, fifo_fd);
   path[p] = 0;
-  long fd = sys6(NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC, 0, 0, 0);
+  if (proc_fd < 0) die(126, "open exec fifo: no procfs handle", path, -9);
+  long fd = sys6(NR_openat, proc_fd, (long)path, O_WRONLY | O_CLOEXEC, 0, 0, 0);
   if (fd < 0) die(126, "open exec fifo", path, fd);
+  struct { unsigned long dev, ino, nlink; unsigned int mode; char rest[128]; } st;
+#if defined(__aarch64__)
+  struct { unsigned long dev, ino; unsigned int mode; char rest[128]; } st64;
+  long sr = sys6(NR_fstat, fd, (long)&st64, 0, 0, 0, 0);
+  st.mode = st64.mode;
+#else
+  long sr = sys6(NR_fstat, fd, (long)&st, 0, 0, 0, 0);
+#endif
+  if (sr == 0 && (st.mode & S_IFMT) != S_IFIFO) die(126, "exec fifo is not a fifo:", path, -22);
   long w = sys6(NR_write, fd, (long)"0", 1, 0, 0, 0);
   if (w != 1) die(126, "write exec fifo", path, w < 0 ? w : -5);
   sys6(NR_close, fd, 0, 0, 0, 0, 0);
@@ -157,33 +202,67 @@ static void load_seccomp(long fd, long flags) {
  * the runtime verified, never following magic links or crossing a mount. The transition
  * happens at the execve below. */
 static void apply_lsm(long procfd, const char *attr, const char *value) {
-  struct { unsigned long flags, mode, resolve; } how = { O_WRONLY | O_CLOEXEC, 0, 0x08 | 0x02 | 0x01 };
-  long fd = sys6(NR_openat2, procfd, (long)attr, (long)&how, sizeof how, 0, 0);
+  /* openat, not openat2: a seccomp filter loaded by the runtime may predate openat2; the
+   * handle is a procfs the runtime verified and nothing is mounted under attr/ */
+  long fd = sys6(NR_openat, procfd, (long)attr, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0, 0, 0);
   if (fd < 0) die(126, "open", attr, fd);
   struct { long type; char rest[112]; } sfs;
   long r = sys6(NR_fstatfs, fd, (long)&sfs, 0, 0, 0, 0);
-  if (r < 0) die(126, "fstatfs", attr, r);
-  if (sfs.type != 0x9fa0) die(126, "not procfs:", attr, -1);
+  if (r == 0 && sfs.type != 0x9fa0) die(126, "not procfs:", attr, -1);
   size_t n = 0;
   while (value[n]) n++;
   long w = sys6(NR_write, fd, (long)value, (long)n, 0, 0, 0);
   if (w != (long)n) die(126, "write LSM label to", attr, w < 0 ? w : -5);
   sys6(NR_close, fd, 0, 0, 0, 0, 0);
-  sys6(NR_close, procfd, 0, 0, 0, 0, 0);
+}
+
+static void send_record(long sync_fd, unsigned int type, unsigned int step, long err, long pid) {
+  struct msg m;
+  char *b = (char *)&m;
+  for (size_t i = 0; i < sizeof m; i++) b[i] = 0;
+  m.type = type; m.step = step; m.err = (int)-err; m.pid = (int)pid; m.index = -1;
+  sys6(NR_sendto, sync_fd, (long)&m, sizeof m, 0x4000 /* MSG_NOSIGNAL */, 0, 0);
+}
+
+/* exec: fork into the pid namespace the caller joined; the parent half reports and exits. */
+static void fork_into_pidns(long sync_fd, long flags) {
+  long pid = sys6(NR_clone, CLONE_PARENT, 0, 0, 0, 0, 0);
+  if (pid < 0) {
+    send_record(sync_fd, MSG_ERROR, STEP_CLONE, pid, 0);
+    sys6(NR_exit_group, 1, 0, 0, 0, 0, 0);
+  }
+  if (pid > 0) {
+    send_record(sync_fd, MSG_PID, 0, 0, pid);
+    sys6(NR_exit_group, 0, 0, 0, 0, 0, 0);
+  }
+  sys6(NR_close, sync_fd, 0, 0, 0, 0, 0);
+  /* the session and terminal belong to the process that stays: a session leader that exits
+   * would hang up its terminal's foreground group */
+  if (flags & STUB_SETSID) {
+    long r = sys6(NR_setsid, 0, 0, 0, 0, 0, 0);
+    if (r < 0) die(126, "setsid", 0, r);
+  }
+  if (flags & STUB_CTTY) {
+    long r = sys6(NR_ioctl, 0, TIOCSCTTY, 0, 0, 0, 0);
+    if (r < 0) die(126, "TIOCSCTTY", 0, r);
+  }
 }
 
 void init_main(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
-  if (argc < 9) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0...", 0, -22);
+  if (argc < 11) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0...", 0, -22);
   long fifo_fd = parse_int(argv[1]);
   long seccomp_fd = parse_int(argv[2]);
   long flags = parse_int(argv[3]);
   long proc_fd = parse_int(argv[4]);
-  if (fifo_fd >= 0) await_start(fifo_fd);
+  long sync_fd = parse_int(argv[7]);
+  if (sync_fd >= 0) fork_into_pidns(sync_fd, flags);
+  if (fifo_fd >= 0) await_start(fifo_fd, proc_fd);
   if (proc_fd >= 0 && argv[5][0]) apply_lsm(proc_fd, argv[5], argv[6]);
+  if (proc_fd >= 0) sys6(NR_close, proc_fd, 0, 0, 0, 0, 0);
   if (seccomp_fd >= 0) load_seccomp(seccomp_fd, flags);
-  long r = sys6(NR_execve, (long)argv[7], (long)(argv + 8), (long)envp, 0, 0, 0);
-  die(127, "exec", argv[7], r);
+  long r = sys6(NR_execve, (long)argv[9], (long)(argv + 10), (long)envp, 0, 0, 0);
+  die(127, "exec", argv[9], r);
 }

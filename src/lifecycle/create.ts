@@ -23,6 +23,7 @@ import { sendToListener, type ContainerState } from './seccomp-listener';
 import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
+import { checkPreservedFds } from './preserved-fds';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -68,6 +69,8 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   phase('startup');
   let spec = opts.spec ?? loadSpec(bundle);
   phase('load and validate config.json');
+  // before anything of ours is opened: no fd of tsrun's may sit in the range
+  checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
   const consoleT = consoleTarget(!!spec.process?.terminal, opts.consoleSocket, !!opts.foreground);
   const sd = new StateDir(rootOf(opts), id);
   sd.create();

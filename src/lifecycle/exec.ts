@@ -21,6 +21,7 @@ import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
 import { forwardSignals } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
+import { checkPreservedFds } from './preserved-fds';
 
 export interface ExecOptions extends GlobalOptions {
   /** process.json path ("-" is not supported: runc takes a file). */
@@ -80,6 +81,8 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
 export async function exec(id: string, o: ExecOptions): Promise<number> {
   // The lock is held only to read a consistent state: an exec into a frozen container
   // (--ignore-paused) blocks until resume, which must be able to take the lock.
+  // before anything of ours is opened: no fd of tsrun's may sit in the range
+  checkPreservedFds(0, o.preserveFds ?? 0);
   const c = new Container(id, o);
   let status;
   try {
@@ -103,7 +106,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       rootfs: c.state.rootfs, rootfsParentMount: null, cloneFlags: 0, unshareFlags: 0, twoStage: true,
       usernsSync: false, userns: joins.some((j) => j.type === NAMESPACES.user.flag), joins,
       hostname: null, domainname: null, rootPropagation: 0, mounts: [], devices: [], symlinks: [],
-      setupRootfs: false, noPivot: false, readonlyRoot: false, hooksSync: false, enterRootfs: false,
+      setupRootfs: false, noPivot: false, readonlyRoot: false, hooksSync: false, enterRootfs: false, forkInStub: true,
       masked: [], readonly: [], fifoFd: -1, setsid: true, newKeyring: false,
       ...processFields(proc, c.state.rootfs, {
         stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleFd: -1, consoleSocketFd: target.childFd,

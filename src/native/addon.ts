@@ -63,6 +63,9 @@ export interface NativePlan {
   cgroupFd?: number;
   /** Bind the pty slave over /dev/console (create, not exec). */
   mountConsole?: boolean;
+  /** exec: the child joins every namespace but pid and never enters the container's pid
+   * namespace; tsrun-init forks into it and reports the pid (MSG.PID). */
+  forkInStub?: boolean;
 }
 
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string; fd?: number }

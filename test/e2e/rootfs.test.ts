@@ -126,8 +126,11 @@ describeRoot('rootfs and process', () => {
     const r1 = tsrun(['create', '--bundle', rl.dir, uniqueId()]);
     expect(r1.code).toBe(1);
     expect(errMsg(r1.stderr)).toMatch(/process\.rlimits\[0\]/);
-    const cwd = new Bundle((c) => { c.process.cwd = '/does/not/exist'; }).args('true');
-    expect(errMsg(tsrun(['create', '--bundle', cwd.dir, uniqueId()]).stderr)).toMatch(/^unable to start container process: process\.cwd: chdir \/does\/not\/exist: no such file or directory/);
+    // a missing cwd is created, as runc and crun do; one that cannot be is an error naming the field
+    const cwd = new Bundle((c) => { c.process.cwd = '/does/not/exist'; c.root.readonly = false; }).args('sh', '-c', 'pwd');
+    expect(tsrun(['run', '--bundle', cwd.dir, uniqueId()]).stdout).toBe('/does/not/exist\n');
+    const bad = new Bundle((c) => { c.process.cwd = '/etc/passwd/sub'; }).args('true');
+    expect(errMsg(tsrun(['run', '--bundle', bad.dir, uniqueId()]).stderr)).toMatch(/^unable to start container process: process\.cwd: .*\/etc\/passwd\/sub: not a directory/);
   });
 });
 

@@ -3,7 +3,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, readPid, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, readPid, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
 
 const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
@@ -66,18 +66,22 @@ describeRoot('security: symlinks in the rootfs', () => {
     expect(fs.existsSync(path.join(rootfs, sentinel.slice(1), 'inner'))).toBe(true); // it went here instead
   });
 
-  test('a symlinked /proc and ../ in destinations stay inside the rootfs', () => {
+  test('a symlinked /proc is refused as runc refuses it, and ../ in destinations stays inside the rootfs', () => {
     const rootfs = hostileRootfs();
     const sentinel = fs.mkdtempSync(path.join(work(), 'sentinel-'));
     fs.rmSync(path.join(rootfs, 'proc'), { recursive: true });
     fs.symlinkSync(sentinel, path.join(rootfs, 'proc'));
+    const linked = new Bundle((c) => { c.root.readonly = false; }, { rootfs }).args('true');
+    const refused = tsrun(['run', '--bundle', linked.dir, uid()]);
+    expect(refused.code).toBe(1);
+    expect(errMsg(refused.stderr)).toContain('filesystem "proc" must be mounted on ordinary directory');
+    expect(fs.readdirSync(sentinel)).toEqual([]);
     const b = new Bundle((c) => {
       c.root.readonly = false;
       c.mounts.push({ destination: '/../../../../dotdot', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
-    }, { rootfs }).args('sh', '-c', 'test -e /proc/self/status && echo procfs; grep -c " /dotdot " /proc/self/mountinfo');
+    }).args('sh', '-c', 'test -e /proc/self/status && echo procfs; grep -c " /dotdot " /proc/self/mountinfo');
     const r = tsrun(['run', '--bundle', b.dir, uid()]);
     expect(r.stdout).toBe('procfs\n1\n');
-    expect(fs.readdirSync(sentinel)).toEqual([]);
   });
 
   test('a /dev/null that is a symlink (CVE-2025-31133 class) is refused before any mask is mounted', () => {
