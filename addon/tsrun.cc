@@ -33,6 +33,7 @@
 
 namespace tsrun {
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
+Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info);  // inroot.cc
 namespace {
 
 Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
@@ -777,6 +778,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("startFifo", Napi::Function::New(env, StartFifo));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("readFileInRoot", Napi::Function::New(env, ReadFileInRoot));
   return exports;
 }
 

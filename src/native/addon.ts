@@ -101,6 +101,13 @@ export interface Addon {
    * programs attached there before. Throws an Error with errno (and verifierLog) on failure.
    */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
+  /**
+   * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS):
+   * absolute and `..` symlinks stay in the rootfs. null when it is missing or unusable: not a
+   * regular file (fifo, device, socket, directory), larger than maxBytes, or no openat2 on this
+   * kernel. Throws an Error with errno when the rootfs cannot be opened or the read fails.
+   */
+  readFileInRoot(rootfs: string, rel: string, maxBytes: number): Buffer | null;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

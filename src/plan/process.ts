@@ -1,8 +1,7 @@
 // process: argv lookup candidates, environment, user.
-import fs = require('fs');
-import path = require('path');
 import type { Process } from '../spec/config-types';
 import { ConfigError } from '../errors';
+import { addon } from '../native/addon';
 
 /** Where exec.LookPath would look for args[0] inside the container, in order. */
 export function pathCandidates(arg0: string, env: string[]): string[] {
@@ -12,17 +11,28 @@ export function pathCandidates(arg0: string, env: string[]): string[] {
   return entry.slice(5).split(':').map((dir) => `${dir || '.'}/${arg0}`);
 }
 
-/** runc sets HOME from the container's /etc/passwd when the config does not. */
+/** Larger than this, the image's /etc/passwd is not read (HOME falls back to "/"). */
+export const PASSWD_MAX_BYTES = 4 << 20;
+
+/**
+ * runc sets HOME from the container's /etc/passwd when the config does not. The file is read
+ * inside the rootfs (threat: an image or a running container linking it to a host file, fifo or
+ * /dev/zero): symlinks resolve in the root, only a regular file up to PASSWD_MAX_BYTES is read,
+ * and anything else (missing, unusable, unreadable) gives HOME=/.
+ */
 export function withHome(env: string[], rootfs: string, uid: number): string[] {
   if (env.some((e) => e.startsWith('HOME='))) return env;
   let home = '/';
+  let passwd: Buffer | null = null;
   try {
-    const passwd = fs.readFileSync(path.join(rootfs, 'etc/passwd'), 'utf8');
-    for (const line of passwd.split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') { home = f[5] || '/'; break; }
-    }
-  } catch { /* no passwd: "/" */ }
+    passwd = addon().readFileInRoot(rootfs, 'etc/passwd', PASSWD_MAX_BYTES);
+  } catch (e) {
+    if (typeof (e as { errno?: unknown }).errno !== 'number') throw e;
+  }
+  for (const line of passwd?.toString('utf8').split('\n') ?? []) {
+    const f = line.split(':');
+    if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') { home = f[5] || '/'; break; }
+  }
   return [...env, `HOME=${home}`];
 }
 

@@ -1,0 +1,143 @@
+// Read a small regular file of the image from the host, resolved inside the rootfs.
+//
+// Threat: the rootfs, and any running container writing into it, is untrusted. A host path
+// like <rootfs>/etc/passwd follows the image's symlinks out of the rootfs (absolute or ../
+// links to host files, fifos, /dev/zero), so tsrun would read, block on or leak host files.
+// Here the path is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) against an
+// O_PATH fd of the rootfs: absolute links and ".." stay inside it, as they would inside the
+// container after pivot_root. The result is opened O_PATH first (opening a device or fifo
+// can block or act on hardware), must be a regular file, and only then is that same inode
+// reopened for reading through the parent's own /proc/self/fd; at most maxBytes are read.
+//
+// Kernels without openat2 (before 5.6, ENOSYS): nothing is read (null). There is no
+// hand-written walk to fall back to; the child needs openat2 for every mount destination
+// anyway, so such a kernel cannot create a container.
+//
+// This runs in the parent (Node), not the fork child: ordinary C++ is fine.
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+namespace tsrun {
+namespace {
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  ~Fd() { if (fd >= 0) close(fd); }
+};
+
+Napi::Error InRootError(Napi::Env env, const std::string &what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, what));
+  return e;
+}
+
+// -errno on failure.
+int OpenInRoot(int rootfd, const char *rel) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  // EAGAIN: a rename raced the resolution of ".." (the kernel cannot vouch for the walk): retry
+  for (int i = 0; i < 128; i++) {
+    long r = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+    if (r >= 0) return (int)r;
+    if (errno != EAGAIN && errno != EINTR) return -errno;
+  }
+  return -EAGAIN;
+}
+
+}  // namespace
+
+// readFileInRoot(rootfs, rel, maxBytes): the file's bytes, or null when it is not there or
+// not usable (no such path inside the rootfs, a symlink loop, not a regular file, larger than
+// maxBytes, or no openat2). Throws (with errno) only when the rootfs itself cannot be opened
+// or reading fails.
+Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "readFileInRoot(rootfs: string, rel: string, maxBytes: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string rootfs = info[0].As<Napi::String>().Utf8Value();
+  std::string rel = info[1].As<Napi::String>().Utf8Value();
+  double max = info[2].As<Napi::Number>().DoubleValue();
+  if (!(max >= 0 && max <= (double)(1u << 30)) || rel.find('\0') != std::string::npos || rootfs.find('\0') != std::string::npos) {
+    Napi::TypeError::New(env, "readFileInRoot: maxBytes must be in [0, 1 GiB] and paths without NUL").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const size_t maxBytes = (size_t)max;
+
+  // The rootfs path comes from config.json (trusted): it may be reached through host symlinks.
+  Fd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root.fd < 0) {
+    InRootError(env, "open " + rootfs, errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int r = OpenInRoot(root.fd, rel.empty() ? "." : rel.c_str());
+  if (r < 0) return env.Null();  // ENOENT, ENOTDIR, ELOOP, EXDEV (magic link), ENOSYS, ...
+  Fd path(r);
+
+  struct stat st;
+  if (fstat(path.fd, &st) < 0) {
+    InRootError(env, "fstat " + rel + " in " + rootfs, errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // A fifo, socket, device or directory is never opened for reading: null.
+  if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > maxBytes) return env.Null();
+
+  // Reopen exactly the inode checked above (the O_PATH fd pins it: a swap after the check
+  // cannot substitute another file). /proc here is the host's, the parent's own.
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", path.fd);
+  Fd file(open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (file.fd < 0) {
+    InRootError(env, "reopen " + rel + " in " + rootfs + " through " + proc, errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct stat st2;
+  if (fstat(file.fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode)) {
+    return env.Null();
+  }
+
+  // Read at most maxBytes + 1: a file that grew past the bound since fstat is not usable either.
+  std::vector<char> buf(std::min<size_t>((size_t)st.st_size, maxBytes) + 1);
+  size_t got = 0;
+  for (;;) {
+    if (got == buf.size()) {
+      if (buf.size() > maxBytes) break;
+      buf.resize(std::min(buf.size() * 2, maxBytes + 1));
+    }
+    ssize_t n = read(file.fd, buf.data() + got, buf.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      InRootError(env, "read " + rel + " in " + rootfs, errno).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  if (got > maxBytes) return env.Null();
+  return Napi::Buffer<char>::Copy(env, buf.data(), got);
+}
+
+}  // namespace tsrun
