@@ -94,7 +94,7 @@ export interface Addon {
   setWinsize(fd: number, rows: number, cols: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   drainFd(fd: number, out: number, idleMs: number): void;
-  buildSeccomp(d: { defaultAction: number; arches: string[]; rules: { field: string; names: string[]; action: number; args: { index: number; value: bigint; valueTwo: bigint; op: number }[] }[] }): Buffer;
+  buildSeccomp(d: { defaultAction: number; arches: string[]; enosys: boolean; rules: { field: string; names: string[]; action: number; args: { index: number; value: bigint; valueTwo: bigint; op: number }[] }[] }): Buffer;
   /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], e.g. deviceFilterProgram())
    * and attach it to the cgroup v2 directory with BPF_F_ALLOW_MULTI, replacing the device

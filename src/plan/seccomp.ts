@@ -4,7 +4,7 @@ import type { LinuxSeccomp } from '../spec/config-types';
 import { ConfigError } from '../errors';
 import { addon } from '../native/addon';
 
-const EPERM = 1;
+const EPERM = 1, ENOSYS = 38;
 export const ACTIONS: Record<string, (errno: number) => number> = {
   SCMP_ACT_KILL: () => 0x00000000, SCMP_ACT_KILL_THREAD: () => 0x00000000, SCMP_ACT_KILL_PROCESS: () => 0x80000000,
   SCMP_ACT_TRAP: () => 0x00030000, SCMP_ACT_ERRNO: (e) => 0x00050000 | (e & 0xffff), SCMP_ACT_TRACE: (e) => 0x7ff00000 | (e & 0xffff),
@@ -34,6 +34,17 @@ function action(name: string, errnoRet: number | undefined, field: string): numb
   const f = ACTIONS[name];
   if (!f) throw new ConfigError(field, `unknown seccomp action "${name}"`);
   return f(errnoRet ?? EPERM);
+}
+
+/**
+ * runc's -ENOSYS stub (addon/seccomp.cc): a syscall newer than every one the profile names
+ * answers ENOSYS instead of the default action, so libc falls back (clone3 -> clone). Not for
+ * a permissive default (ALLOW, LOG; TRACE: a tracer handles new syscalls itself) nor one that
+ * already answers ENOSYS.
+ */
+function wantsEnosysStub(s: LinuxSeccomp): boolean {
+  if (['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction)) return false;
+  return !(s.defaultAction === 'SCMP_ACT_ERRNO' && s.defaultErrnoRet === ENOSYS);
 }
 
 /** SCMP_ARCH_X86_64 -> "x86_64", the names libseccomp resolves. */
@@ -66,7 +77,7 @@ export function seccompDescriptor(s: LinuxSeccomp) {
       }),
     };
   });
-  return { defaultAction, arches: (s.architectures ?? []).map(archName), rules, flags };
+  return { defaultAction, arches: (s.architectures ?? []).map(archName), rules, flags, enosys: wantsEnosysStub(s) };
 }
 
 export function planSeccomp(s: LinuxSeccomp | undefined): SeccompPlan | undefined {
