@@ -1,6 +1,8 @@
 // JSON parsing that keeps 64-bit integers exact: integers beyond 2^53 become bigint
 // (memory limits such as 9223372036854775807, rlimits such as 18446744073709551615).
-// Everything else parses as JSON.parse would.
+// Everything else parses as JSON.parse would, down to the objects: a "__proto__" key is an own
+// data property (as JSON.parse makes it), never the prototype, so the same text gives the same
+// object on both paths and no key can reach an object's prototype chain past the schema.
 
 const BIG = /(?:^|[\s,:[])-?\d{16,}(?=[\s,\]}]|$)/;
 
@@ -9,13 +11,19 @@ export function parseJson(text: string): unknown {
   return new Parser(text).document();
 }
 
+/** Sets out[k] = v as an own data property, also for k "__proto__" (what JSON.parse does). */
+export function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else out[k] = v;
+}
+
 /** The value with every bigint turned back into a (possibly rounded) number: for schema validation. */
 export function lossy(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
   if (Array.isArray(value)) return value.map(lossy);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = lossy(v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, lossy(v));
     return out;
   }
   return value;
@@ -64,7 +72,7 @@ class Parser {
       const k = this.string();
       this.ws();
       if (this.s[this.i++] !== ':') this.fail('expected ":"');
-      out[k] = this.value();
+      setOwn(out, k, this.value());
       this.ws();
       const c = this.s[this.i++];
       if (c === '}') return out;

@@ -32,3 +32,42 @@ describe('stringifyJson', () => {
     expect(parseJson(text)).toEqual(v);
   });
 });
+
+describe('"__proto__" keys (issue 11 #10): an own property on every parser path, never the prototype', () => {
+  const caps = '{"__proto__": {"effective": ["CAP_SYS_ADMIN"], "bounding": ["CAP_SYS_ADMIN"]}}';
+  const fast = `{"process": {"capabilities": ${caps}}, "n": 1}`;
+  const slow = `{"process": {"capabilities": ${caps}}, "n": 18446744073709551615}`;
+
+  test.each([['JSON.parse path', fast], ['int64 path', slow]])('%s', (_, text) => {
+    const doc = parseJson(text) as any;
+    const c = doc.process.capabilities;
+    expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+    expect(Object.keys(c)).toEqual(['__proto__']);
+    expect(c.effective).toBeUndefined();
+    expect(c.bounding).toBeUndefined();
+    expect(({} as any).effective).toBeUndefined(); // nothing polluted Object.prototype either
+  });
+
+  test('both paths give the same object for the same text', () => {
+    const a = parseJson(fast) as any;
+    const b = parseJson(slow) as any;
+    expect(b.n).toBe(18446744073709551615n);
+    b.n = 1;
+    expect(b).toStrictEqual(a);
+    expect(a).toStrictEqual(JSON.parse(fast));
+  });
+
+  test('lossy() keeps "__proto__" an own property too (the copy the schema sees)', () => {
+    const l = lossy(parseJson(slow)) as any;
+    expect(Object.getPrototypeOf(l.process.capabilities)).toBe(Object.prototype);
+    expect(Object.keys(l.process.capabilities)).toEqual(['__proto__']);
+    expect(l.process.capabilities.effective).toBeUndefined();
+  });
+
+  test('a repeated "__proto__" key: the last one wins, as with JSON.parse', () => {
+    const text = '{"__proto__": {"a": 1}, "__proto__": {"b": 2}, "n": 18446744073709551615}';
+    const doc = parseJson(text) as any;
+    expect(Object.getOwnPropertyDescriptor(doc, '__proto__')?.value).toEqual({ b: 2 });
+    expect(Object.getPrototypeOf(doc)).toBe(Object.prototype);
+  });
+});

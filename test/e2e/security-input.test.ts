@@ -1,0 +1,42 @@
+// Attacks through the runtime's input (issue 11, an outside red team with runc 1.1.5 as the
+// control): config.json and exec's --process file and flags. Each case is a hostile input that
+// used to be accepted and changed what the container got (root, a capability, a mount target);
+// it must now be refused with a message naming the field or flag, or be harmless, and leave
+// nothing behind.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  Bundle, describeRoot, errMsg, RUNC, runDetached, runIn, tsrun, uniqueId as uid, useLeakChecks, work,
+} from '../helpers/harness';
+
+const maybeRunc = RUNC ? test : test.skip;
+
+/** Writes `text` as the bundle's config.json as is (JSON.stringify cannot write bigints). */
+function writeConfigText(b: Bundle, text: string): void {
+  fs.writeFileSync(path.join(b.dir, 'config.json'), text);
+}
+
+/** The config as text with an extra rlimit whose hard limit has 20 digits: the int64-exact parser path. */
+function withBigInteger(c: unknown): string {
+  return JSON.stringify(c, null, 2).replace('"rlimits": [', '"rlimits": [\n{"type": "RLIMIT_CORE", "hard": 18446744073709551615, "soft": 0},');
+}
+
+describeRoot('security input: "__proto__" in config.json (issue 11 #10)', () => {
+  useLeakChecks();
+
+  // process.capabilities {"__proto__": {...}} set the prototype of the capabilities object on the
+  // int64 path: the schema saw no capability, the plan inherited CAP_SYS_ADMIN.
+  test.each([['the int64-exact parser', true], ['the JSON.parse path', false]])(
+    'process.capabilities.__proto__ never grants a capability (%s)', (_, big) => {
+      const b = new Bundle((c) => {
+        c.process.capabilities = JSON.parse('{"__proto__": {"bounding": ["CAP_SYS_ADMIN"], "effective": ["CAP_SYS_ADMIN"], "permitted": ["CAP_SYS_ADMIN"]}}');
+      }).args('grep', 'CapEff', '/proc/self/status');
+      const text = big ? withBigInteger(b.config) : JSON.stringify(b.config);
+      expect(text).toContain('"__proto__"');
+      writeConfigText(b, text);
+      const r = runIn('tsrun', b);
+      expect([r.code, r.stdout]).toEqual([0, 'CapEff:\t0000000000000000\n']);
+      if (RUNC) expect(runIn('runc', b).stdout).toBe(r.stdout);
+    });
+});
