@@ -11,7 +11,7 @@ import { checkLsm } from '../plan/lsm';
 import { OCI_VERSION } from '../state/status';
 import { checkProcess } from '../plan/process';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
-import { parseJson, lossy } from '../spec/json-int64';
+import { parseJson } from '../spec/json-int64';
 import { validateProcess } from '../spec/validate';
 import { writeAtomic } from '../state/store';
 import { consoleTarget } from './console';
@@ -50,7 +50,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
     let doc: unknown;
     try { doc = parseJson(fs.readFileSync(o.process, 'utf8')); }
     catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
-    validateProcess(lossy(doc));
+    validateProcess(doc);
     return doc as Process;
   }
   if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');

@@ -3,7 +3,7 @@ import fs = require('fs');
 import path = require('path');
 import type { Spec } from './config-types';
 import { ConfigError } from '../errors';
-import { lossy, parseJson } from './json-int64';
+import { parseJson } from './json-int64';
 import { validateConfig } from './validate';
 
 export function loadSpec(bundle: string): Spec {
@@ -25,6 +25,6 @@ export function parseSpec(text: string, file = 'config.json'): Spec {
   } catch (e) {
     throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
   }
-  validateConfig(lossy(doc));
+  validateConfig(doc);
   return doc as Spec;
 }

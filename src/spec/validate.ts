@@ -4,11 +4,14 @@
 // compiled at run time), then the semantic checks of ./semantic. Failures throw ConfigError
 // naming the field: `linux.namespaces[2].type: must be one of pid, network, ...`.
 //
-// The validators see plain JSON numbers: the config loader hands over a JSON.parse'd copy, so
-// int64/uint64 values beyond 2^53 are compared as doubles here.
+// Callers hand over the document as parseJson (./json-int64) read it, with int64/uint64 values
+// beyond 2^53 as bigint. The schema validators see lossy()'s copy, each bigint rounded toward
+// -infinity, which keeps the schema's 64-bit range checks exact (see lossy); the semantic checks
+// see the exact document.
 
 import { ConfigError } from '../errors';
 import type { Process, Spec, State } from './config-types';
+import { lossy } from './json-int64';
 import { type CheckOptions, fieldPath, semanticCheck, semanticCheckProcess } from './semantic';
 
 export type ValidateOptions = CheckOptions;
@@ -51,27 +54,32 @@ function loadValidators(): Validators {
 // ---------------------------------------------------------------------------------------
 // Public API
 
-/** Validates a parsed config.json: schema, then semantic checks. Throws ConfigError. */
+/**
+ * Validates a config.json as parseJson read it (64-bit integers exact, as bigint): schema, then
+ * semantic checks. Throws ConfigError. A JSON.parse'd document has already lost the difference
+ * between 2^63-1 and 2^63: its 9223372036854775807 is refused as out of range.
+ */
 export function validateConfig(doc: unknown, opts: ValidateOptions = {}): asserts doc is Spec {
   const v = loadValidators().validateConfig;
-  if (!v(doc)) throw schemaErrorToConfigError(v.errors ?? [], '');
+  if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], '');
   semanticCheck(doc as Spec, opts);
 }
 
 /**
- * Validates a process object, e.g. the `exec --process` process.json. `base` is the field
+ * Validates a process object as parseJson read it, e.g. the `exec --process` process.json,
+ * or one built from exec's flags. `base` is the field
  * name errors are reported under (`process.args: must not be empty`).
  */
 export function validateProcess(doc: unknown, base = 'process', opts: ValidateOptions = {}): asserts doc is Process {
   const v = loadValidators().validateProcess;
-  if (!v(doc)) throw schemaErrorToConfigError(v.errors ?? [], base);
+  if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], base);
   semanticCheckProcess(doc as Process, base, opts);
 }
 
 /** Validates a runtime state document (schema only). Throws ConfigError. */
 export function validateState(doc: unknown, base = 'state'): asserts doc is State {
   const v = loadValidators().validateState;
-  if (!v(doc)) throw schemaErrorToConfigError(v.errors ?? [], base);
+  if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], base);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -163,12 +171,8 @@ function intTypeOf(e: SchemaError): string | undefined {
 }
 
 function formatLimit(n: number): string {
-  if (Number.isSafeInteger(n)) return String(n);
-  // Bounds of the 64-bit types are not representable as doubles; print the exact values.
-  if (n === 2 ** 64) return '18446744073709551615';
-  if (n === 2 ** 63) return '9223372036854775807';
-  if (n === -(2 ** 63)) return '-9223372036854775808';
-  return String(n);
+  // Doubles beyond 2^53 are integers: print them exactly (2^63 as 9223372036854775808).
+  return Number.isInteger(n) ? BigInt(n).toString() : String(n);
 }
 
 /** Renders one schema error as `problem` text (without the field). */

@@ -40,3 +40,26 @@ describeRoot('security input: "__proto__" in config.json (issue 11 #10)', () => 
       if (RUNC) expect(runIn('runc', b).stdout).toBe(r.stdout);
     });
 });
+
+describeRoot('security input: 64-bit ranges on the exact value (issue 11 #14)', () => {
+  useLeakChecks();
+
+  // 2^63 and 2^63-1 are the same double: the range check on the double let 2^63 through.
+  test('linux.resources.memory.limit 9223372036854775808 (2^63) is refused naming the field; 2^63-1 runs', () => {
+    const b = new Bundle((c) => { c.linux.resources.memory = { limit: 'LIMIT' }; }).args('true');
+    const text = JSON.stringify(b.config);
+    writeConfigText(b, text.replace('"LIMIT"', '9223372036854775808'));
+    const r = runIn('tsrun', b);
+    expect([r.code, errMsg(r.stderr)]).toEqual([1, 'linux.resources.memory.limit: must be between -1 and 9223372036854775807 (bytes, or -1 for unlimited)']);
+    if (RUNC) expect(runIn('runc', b).code).not.toBe(0); // Go: cannot unmarshal number 9223372036854775808 into int64
+    writeConfigText(b, text.replace('"LIMIT"', '9223372036854775807'));
+    expect(runIn('tsrun', b).code).toBe(0);
+  });
+
+  test('process.rlimits hard 18446744073709551616 (2^64) is refused', () => {
+    const b = new Bundle().args('true');
+    writeConfigText(b, JSON.stringify(b.config).replace('"rlimits":[', '"rlimits":[{"type":"RLIMIT_CORE","hard":18446744073709551616,"soft":0},'));
+    const r = runIn('tsrun', b);
+    expect([r.code, errMsg(r.stderr)]).toEqual([1, 'process.rlimits[0].hard: must be between 0 and 18446744073709551615 (uint64)']);
+  });
+});

@@ -1,4 +1,4 @@
-import { lossy, parseJson } from '../../src/spec/json-int64';
+import { floorDouble, lossy, parseJson } from '../../src/spec/json-int64';
 
 describe('int64-exact JSON', () => {
   test('integers beyond 2^53 survive exactly as bigint', () => {
@@ -18,8 +18,21 @@ describe('int64-exact JSON', () => {
   test('invalid JSON is rejected with a position', () => {
     expect(() => parseJson('{"n":99999999999999999999,}')).toThrow(/position/);
   });
-  test('lossy() gives the validator plain numbers', () => {
-    expect(lossy({ a: [10n, { b: 2n ** 63n - 1n }] })).toEqual({ a: [10, { b: 9223372036854775807 }] });
+  test('lossy() gives the validator plain numbers, bigints rounded toward -infinity', () => {
+    expect(lossy({ a: [10n, { b: 2n ** 63n - 1n }] })).toEqual({ a: [10, { b: 2 ** 63 - 1024 }] });
+  });
+  test('floorDouble: the largest double <= the integer (issue 11 #14: 2^63-1 and 2^63 stay apart)', () => {
+    const cases: [bigint, number][] = [
+      [2n ** 63n - 1n, 2 ** 63 - 1024], [2n ** 63n, 2 ** 63], [2n ** 63n + 1n, 2 ** 63],
+      [2n ** 64n - 1n, 2 ** 64 - 2048], [2n ** 64n, 2 ** 64],
+      [-(2n ** 63n), -(2 ** 63)], [-(2n ** 63n) - 1n, -(2 ** 63) - 2048], [-(2n ** 63n) + 1n, -(2 ** 63)],
+      [2n ** 53n + 1n, 2 ** 53], [-(2n ** 53n) - 1n, -(2 ** 53) - 2],
+      [10n ** 400n, Number.MAX_VALUE], [-(10n ** 400n), -Number.MAX_VALUE],
+    ];
+    for (const [b, d] of cases) {
+      expect([b, floorDouble(b)]).toEqual([b, d]);
+      if (Math.abs(d) !== Number.MAX_VALUE) expect(BigInt(d) <= b).toBe(true);
+    }
   });
 });
 

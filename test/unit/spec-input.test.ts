@@ -1,0 +1,86 @@
+// Hostile config.json and process.json input (issue 11): every refusal names the field.
+// Documents are given as text and read with parseJson, as config.json is read.
+import { ConfigError } from '../../src/errors';
+import { parseJson } from '../../src/spec/json-int64';
+import { parseSpec } from '../../src/spec/load';
+import { validateProcess } from '../../src/spec/validate';
+
+const BASE = {
+  ociVersion: '1.2.0',
+  process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', env: ['PATH=/bin'] },
+  root: { path: 'rootfs' },
+  linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'time' }] },
+};
+
+/** BASE with `fragment` merged in at `at` (a dotted path), `X` in the fragment replaced by `value` verbatim. */
+function configText(at: string, fragment: unknown, value: string): string {
+  const doc: any = structuredClone(BASE);
+  const keys = at.split('.');
+  let o = doc;
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  o[keys[keys.length - 1]] = fragment;
+  return JSON.stringify(doc).replace('"X"', value);
+}
+
+function outcome(text: string): string {
+  try {
+    parseSpec(text);
+    return 'ok';
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.message;
+  }
+}
+
+const I64 = { lo: -(2n ** 63n), hi: 2n ** 63n - 1n, text: 'must be between -9223372036854775808 and 9223372036854775807 (int64)' };
+const U64 = { lo: 0n, hi: 2n ** 64n - 1n, text: 'must be between 0 and 18446744073709551615 (uint64)' };
+const MEM = { lo: -1n, hi: 2n ** 63n - 1n, text: 'must be between -1 and 9223372036854775807 (bytes, or -1 for unlimited)' };
+
+// Every 64-bit integer field of the schema: [field as reported, where the fragment goes, fragment, range].
+const FIELDS: [string, string, unknown, typeof I64][] = [
+  ...['limit', 'reservation', 'swap', 'kernel', 'kernelTCP'].map((k): [string, string, unknown, typeof I64] =>
+    [`linux.resources.memory.${k}`, 'linux.resources', { memory: { [k]: 'X' } }, MEM]),
+  ['linux.resources.memory.swappiness', 'linux.resources', { memory: { swappiness: 'X' } }, U64],
+  ...['shares', 'burst', 'period', 'realtimePeriod'].map((k): [string, string, unknown, typeof I64] =>
+    [`linux.resources.cpu.${k}`, 'linux.resources', { cpu: { [k]: 'X' } }, U64]),
+  ...['quota', 'realtimeRuntime', 'idle'].map((k): [string, string, unknown, typeof I64] =>
+    [`linux.resources.cpu.${k}`, 'linux.resources', { cpu: { [k]: 'X' } }, I64]),
+  ['linux.resources.pids.limit', 'linux.resources', { pids: { limit: 'X' } }, I64],
+  ['linux.resources.hugepageLimits[0].limit', 'linux.resources', { hugepageLimits: [{ pageSize: '2MB', limit: 'X' }] }, U64],
+  ['linux.resources.blockIO.throttleReadBpsDevice[0].rate', 'linux.resources', { blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 'X' }] } }, U64],
+  ['linux.resources.blockIO.weightDevice[0].major', 'linux.resources', { blockIO: { weightDevice: [{ major: 'X', minor: 0 }] } }, I64],
+  ['linux.resources.devices[0].minor', 'linux.resources', { devices: [{ allow: true, minor: 'X' }] }, I64],
+  ['linux.devices[0].major', 'linux.devices', [{ type: 'c', path: '/dev/x', major: 'X', minor: 1 }], I64],
+  ['linux.timeOffsets.monotonic.secs', 'linux.timeOffsets', { monotonic: { secs: 'X' } }, I64],
+  ['linux.seccomp.syscalls[0].args[0].value', 'linux.seccomp', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 'X', op: 'SCMP_CMP_EQ' }] }] }, U64],
+  ['process.rlimits[0].hard', 'process.rlimits', [{ type: 'RLIMIT_CORE', soft: 0, hard: 'X' }], U64],
+  ['process.rlimits[0].soft', 'process.rlimits', [{ type: 'RLIMIT_CORE', soft: 'X', hard: 'X' }], U64],
+  ['process.scheduler.runtime', 'process.scheduler', { policy: 'SCHED_DEADLINE', runtime: 'X' }, U64],
+];
+
+describe('64-bit integer ranges are checked on the exact value (issue 11 #14)', () => {
+  test.each(FIELDS)('%s', (field, at, fragment, range) => {
+    const at1 = (v: bigint) => {
+      // rlimits soft: hard must not be below soft, so both placeholders get the value
+      const text = configText(at, fragment, String(v));
+      return outcome(field.endsWith('.soft') ? text.replace('"X"', String(v)) : text);
+    };
+    expect(at1(range.hi)).toBe('ok');
+    expect(at1(range.lo)).toBe('ok');
+    expect(at1(range.hi + 1n)).toBe(`${field}: ${range.text}`);
+    expect(at1(range.lo - 1n)).toBe(`${field}: ${range.text}`);
+    expect(at1(range.hi + 2n ** 70n)).toBe(`${field}: ${range.text}`);
+    expect(at1(10n ** 400n)).toBe(`${field}: ${range.text}`);
+  });
+
+  test('2^63 as memory.limit, the red team\'s case', () => {
+    const text = configText('linux.resources', { memory: { limit: 'X' } }, '9223372036854775808');
+    expect(outcome(text)).toBe(`linux.resources.memory.limit: ${MEM.text}`);
+  });
+
+  test('process.json (exec --process) too', () => {
+    const proc = (hard: string) => parseJson(`{"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${hard}}]}`);
+    expect(() => validateProcess(proc('18446744073709551615'))).not.toThrow();
+    expect(() => validateProcess(proc('18446744073709551616'))).toThrow(`process.rlimits[0].hard: ${U64.text}`);
+  });
+});
