@@ -12,7 +12,7 @@ import { OCI_VERSION } from '../state/status';
 import { checkProcess } from '../plan/process';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
 import { parseJson } from '../spec/json-int64';
-import { validateProcess } from '../spec/validate';
+import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
 import { writeAtomic } from '../state/store';
 import { consoleTarget } from './console';
 import { Container } from './container';
@@ -59,12 +59,20 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
   p.terminal = !!o.tty;
   if (o.cwd) p.cwd = o.cwd;
   if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
+  // Ids beyond 2^31-1 (runc's maxID) are refused as runc does: 4294967295 is (uid_t)-1,
+  // "unchanged" to setresuid (the process kept root), larger ones wrapped (4294967296 -> 0).
+  const ID_MAX = 2147483647;
   if (o.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
     if (!m) throw new TsrunError(`--user ${o.user}: must be uid[:gid] with numeric ids`);
+    if (Number(m[1]) > ID_MAX || Number(m[2] ?? 0) > ID_MAX) throw new TsrunError(`--user ${o.user}: ${ID_RANGE_TEXT}`);
     p.user = { ...(p.user ?? { uid: 0, gid: 0 }), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
   }
-  if (o.additionalGids?.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  if (o.additionalGids?.length) {
+    const bad = o.additionalGids.find((g) => !Number.isInteger(g) || g < 0 || g > ID_MAX);
+    if (bad !== undefined) throw new TsrunError(`--additional-gids: ${ID_RANGE_TEXT}`);
+    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  }
   if (o.cap?.length) {
     const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];

@@ -111,7 +111,11 @@ const INT_TYPES: Record<string, [string, string]> = {
   uint32: ['0', '4294967295'],
   uint64: ['0', '18446744073709551615'],
   memoryLimit: ['-1', '9223372036854775807'],
+  id: ['0', '2147483647'],
 };
+
+/** runc's words for a uid or gid out of range (libcontainer/user ErrRange). */
+export const ID_RANGE_TEXT = 'uids and gids must be in range 0-2147483647';
 
 const PATTERN_TEXT: Record<string, string> = {
   [SEMVER_PATTERN]: 'must be a SemVer 2.0.0 version such as 1.0.2',
@@ -196,6 +200,7 @@ export function schemaErrorText(e: SchemaError, types?: string[]): string {
       const t = intTypeOf(e);
       if (t) {
         const [lo, hi] = INT_TYPES[t];
+        if (t === 'id') return ID_RANGE_TEXT;
         return t === 'memoryLimit'
           ? `must be between ${lo} and ${hi} (bytes, or -1 for unlimited)`
           : `must be between ${lo} and ${hi} (${t})`;

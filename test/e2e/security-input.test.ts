@@ -17,6 +17,17 @@ function writeConfigText(b: Bundle, text: string): void {
   fs.writeFileSync(path.join(b.dir, 'config.json'), text);
 }
 
+/** Runs fn with the id of a running `sleep 100` container, deleted afterwards whatever happens. */
+function withRunning(fn: (id: string) => void): void {
+  const id = uid();
+  runDetached(new Bundle().args('sleep', '100'), id);
+  try {
+    fn(id);
+  } finally {
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+  }
+}
+
 /** The config as text with an extra rlimit whose hard limit has 20 digits: the int64-exact parser path. */
 function withBigInteger(c: unknown): string {
   return JSON.stringify(c, null, 2).replace('"rlimits": [', '"rlimits": [\n{"type": "RLIMIT_CORE", "hard": 18446744073709551615, "soft": 0},');
@@ -61,5 +72,46 @@ describeRoot('security input: 64-bit ranges on the exact value (issue 11 #14)', 
     writeConfigText(b, JSON.stringify(b.config).replace('"rlimits":[', '"rlimits":[{"type":"RLIMIT_CORE","hard":18446744073709551616,"soft":0},'));
     const r = runIn('tsrun', b);
     expect([r.code, errMsg(r.stderr)]).toEqual([1, 'process.rlimits[0].hard: must be between 0 and 18446744073709551615 (uint64)']);
+  });
+});
+
+describeRoot('security input: user ids that wrap to root (issue 11 #7)', () => {
+  useLeakChecks();
+  const ID = 'uids and gids must be in range 0-2147483647';
+
+  // 4294967295 is (uid_t)-1, "unchanged" to setresuid: the process kept root; 4294967296 and
+  // 99999999999999999999 wrapped modulo 2^32 to 0; 2147483648 was accepted. runc refuses all but
+  // 4294967296 (its uint32() conversion wraps it to 0 too); tsrun refuses them all.
+  test('exec --user and --additional-gids outside 0..2147483647 are refused; in range they apply', () => withRunning((id) => {
+    for (const u of ['4294967295', '99999999999999999999', '4294967296', '2147483648', '0:4294967295', '1000:4294967296']) {
+      const r = tsrun(['exec', '--user', u, id, 'id']);
+      expect([u, r.code, r.stdout, errMsg(r.stderr)]).toEqual([u, 255, '', `exec failed: --user ${u}: ${ID}`]);
+    }
+    for (const g of ['4294967295', '4294967296', '2147483648', '99999999999999999999']) {
+      const r = tsrun(['exec', '-g', g, id, 'id']);
+      expect([g, r.code, r.stdout, errMsg(r.stderr)]).toEqual([g, 255, '', `exec failed: --additional-gids: ${ID}`]);
+    }
+    expect(tsrun(['exec', '--user', '2147483647:7', '-g', '2147483647', id, 'sh', '-c', 'id -u; id -g; id -G']).stdout)
+      .toBe('2147483647\n7\n7 2147483647\n');
+  }));
+
+  test('process.user.uid 4294967295 in exec --process is refused', () => withRunning((id) => {
+    const proc = path.join(work(), `${id}-process.json`);
+    fs.writeFileSync(proc, JSON.stringify({ args: ['/bin/id', '-u'], cwd: '/', user: { uid: 4294967295, gid: 0 } }));
+    const r = tsrun(['exec', '--process', proc, id]);
+    expect([r.code, r.stdout, errMsg(r.stderr)]).toEqual([255, '', `exec failed: process.user.uid: ${ID}`]);
+  }));
+
+  test.each([
+    ['uid', 4294967295], ['uid', 2147483648], ['gid', 4294967295],
+  ])('config.json process.user.%s %d is refused, as runc does', (key, v) => {
+    const b = new Bundle((c) => { c.process.user[key] = v; }).args('id');
+    const r = runIn('tsrun', b);
+    expect([r.code, r.stdout, errMsg(r.stderr)]).toEqual([1, '', `process.user.${key}: ${ID}`]);
+    if (RUNC) {
+      const rc = runIn('runc', b);
+      expect([rc.code, rc.stdout]).toEqual([1, '']);
+      expect(errMsg(rc.stderr)).toContain(ID);
+    }
   });
 });

@@ -84,3 +84,41 @@ describe('64-bit integer ranges are checked on the exact value (issue 11 #14)', 
     expect(() => validateProcess(proc('18446744073709551616'))).toThrow(`process.rlimits[0].hard: ${U64.text}`);
   });
 });
+
+describe('uids and gids outside 0..2147483647 are refused (issue 11 #7)', () => {
+  const ID = 'uids and gids must be in range 0-2147483647';
+  const proc = (user: string) => parseJson(`{"args": ["sh"], "cwd": "/", "user": ${user}}`);
+
+  test.each([
+    ['{"uid": 4294967295, "gid": 0}', 'uid'],
+    ['{"uid": 2147483648, "gid": 0}', 'uid'],
+    ['{"uid": 4294967296, "gid": 0}', 'uid'],
+    ['{"uid": 99999999999999999999, "gid": 0}', 'uid'],
+    ['{"uid": 0, "gid": 4294967295}', 'gid'],
+    ['{"uid": 0, "gid": 0, "additionalGids": [1, 4294967295]}', 'additionalGids[1]'],
+    ['{"uid": 0, "gid": 0, "additionalGids": [2147483648]}', 'additionalGids[0]'],
+  ])('process.user %s', (user, field) => {
+    expect(() => validateProcess(proc(user))).toThrow(`process.user.${field}: ${ID}`);
+  });
+
+  test('2147483647 is the largest id', () => {
+    expect(() => validateProcess(proc('{"uid": 2147483647, "gid": 2147483647, "additionalGids": [2147483647]}'))).not.toThrow();
+  });
+
+  describe('exec flags', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execProcess } = require('../../src/lifecycle/exec') as typeof import('../../src/lifecycle/exec');
+    const base = { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/' };
+    const exec = (o: object) => execProcess(structuredClone(base), { args: ['id'], ...o });
+
+    test.each(['4294967295', '99999999999999999999', '4294967296', '2147483648', '0:4294967295', '1000:2147483648'])('--user %s', (u) => {
+      expect(() => exec({ user: u })).toThrow(`--user ${u}: ${ID}`);
+    });
+    test.each([[4294967295], [2147483648], [Number('99999999999999999999')], [-1], [1.5]])('--additional-gids %s', (g) => {
+      expect(() => exec({ additionalGids: [10, g] })).toThrow(`--additional-gids: ${ID}`);
+    });
+    test('in range: taken as given', () => {
+      expect(exec({ user: '2147483647:1000', additionalGids: [2147483647] }).user).toEqual({ uid: 2147483647, gid: 1000, additionalGids: [2147483647] });
+    });
+  });
+});
