@@ -73,14 +73,18 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
     if (bad !== undefined) throw new TsrunError(`--additional-gids: ${ID_RANGE_TEXT}`);
     p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
   }
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
+  // The flags' values go through the checks a process.json gets (NUL bytes, KEY=value env,
+  // absolute cwd, id ranges), as runc refuses them too. --cap is added after: an unknown
+  // capability is a warning there, as in runc, and its name reaches no syscall.
+  validateProcess(p);
   if (o.cap?.length) {
     const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];
     p.capabilities = caps;
   }
-  if (o.noNewPrivs) p.noNewPrivileges = true;
-  if (o.apparmor) p.apparmorProfile = o.apparmor;
-  if (o.processLabel) p.selinuxLabel = o.processLabel;
   return p;
 }
 

@@ -23,6 +23,8 @@ export interface SchemaError {
   keyword: string;
   params: Record<string, any>;
   message?: string;
+  /** Set when the error is about a key of a map (propertyNames). */
+  propertyName?: string;
 }
 
 interface ValidateFunction {
@@ -117,7 +119,11 @@ const INT_TYPES: Record<string, [string, string]> = {
 /** runc's words for a uid or gid out of range (libcontainer/user ErrRange). */
 export const ID_RANGE_TEXT = 'uids and gids must be in range 0-2147483647';
 
+/** scripts/build-validators.mjs adds it to every string and map key (issue 11 #12). */
+const NUL_FREE_PATTERN = '^[^\\u0000]*$';
+
 const PATTERN_TEXT: Record<string, string> = {
+  [NUL_FREE_PATTERN]: 'contains a NUL byte',
   [SEMVER_PATTERN]: 'must be a SemVer 2.0.0 version such as 1.0.2',
   '^CAP_[A-Z_]+$': 'must be a capability name like CAP_CHOWN',
   '^RLIMIT_[A-Z]+$': 'must be an rlimit name like RLIMIT_NOFILE',
@@ -142,6 +148,7 @@ function errorSegments(e: SchemaError): (string | number)[] {
   if ((e.keyword === 'required' || e.keyword === 'dependencies') && typeof e.params.missingProperty === 'string') {
     segs.push(e.params.missingProperty);
   }
+  if (typeof e.propertyName === 'string') segs.push(e.propertyName);
   return segs;
 }
 
@@ -215,8 +222,10 @@ export function schemaErrorText(e: SchemaError, types?: string[]): string {
       return p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters`;
     case 'maxLength':
       return `must be at most ${p.limit} characters`;
-    case 'pattern':
-      return PATTERN_TEXT[p.pattern] ?? `must match ${p.pattern}`;
+    case 'pattern': {
+      const text = PATTERN_TEXT[p.pattern] ?? `must match ${p.pattern}`;
+      return typeof e.propertyName === 'string' ? `the key ${text}` : text;
+    }
     default:
       return e.message ?? 'is invalid';
   }

@@ -115,3 +115,43 @@ describeRoot('security input: user ids that wrap to root (issue 11 #7)', () => {
     }
   });
 });
+
+describeRoot('security input: NUL bytes (issue 11 #12)', () => {
+  useLeakChecks();
+
+  // A C string ends at the first NUL: "A=1\0B=2" reached execve as A=1, a destination
+  // "/mnt\0/../../etc" was looked up as /mnt, a sysctl key lost its tail.
+  test.each([
+    ['process.env[1]', (c: any) => { c.process.env = ['PATH=/bin', 'A=1\u0000B=2']; }],
+    ['process.args[1]', (c: any) => { c.process.args = ['echo', 'ok\u0000x']; }],
+    ['process.cwd', (c: any) => { c.process.cwd = '/tmp\u0000/..'; }],
+    ['hostname', (c: any) => { c.hostname = 'a\u0000b'; }],
+    ['mounts[0].destination', (c: any) => { c.mounts.unshift({ destination: '/mnt\u0000/../../etc', type: 'tmpfs', source: 'tmpfs' }); }],
+    ['mounts[0].options[0]', (c: any) => { c.mounts.unshift({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['size=1m\u0000,exec'] }); }],
+    ['root.path', (c: any) => { c.root.path += '\u0000/..'; }],
+    ['linux.maskedPaths[0]', (c: any) => { c.linux.maskedPaths[0] = '/proc/kcore\u0000x'; }],
+    ['hooks.createRuntime[0].path', (c: any) => { c.hooks = { createRuntime: [{ path: '/bin/true\u0000x' }] }; }],
+  ])('%s with a NUL byte is refused naming it', (field, mutate) => {
+    const b = new Bundle((c) => { c.process.args = ['sh', '-c', 'env; pwd; hostname; cat /proc/mounts']; mutate(c); });
+    const r = runIn('tsrun', b);
+    expect([r.code, r.stdout, errMsg(r.stderr)]).toEqual([1, '', `${field}: contains a NUL byte`]);
+  });
+
+  test('linux.sysctl: a key with a NUL byte is refused naming it', () => {
+    const b = new Bundle((c) => { c.linux.sysctl = { 'kernel.shmmax\u0000/../../kernel/core_pattern': '1' }; }).args('true');
+    const r = runIn('tsrun', b);
+    expect([r.code, errMsg(r.stderr)]).toEqual([1, 'linux.sysctl["kernel.shmmax\\u0000/../../kernel/core_pattern"]: the key contains a NUL byte']);
+  });
+
+  test('exec --process with a NUL byte in env is refused naming it', () => withRunning((id) => {
+    const proc = path.join(work(), `${id}-process.json`);
+    fs.writeFileSync(proc, JSON.stringify({ args: ['/bin/env'], cwd: '/', env: ['PATH=/bin', 'A=1\u0000B=2'] }));
+    const r = tsrun(['exec', '--process', proc, id]);
+    expect([r.code, r.stdout, errMsg(r.stderr)]).toEqual([255, '', 'exec failed: process.env[1]: contains a NUL byte']);
+  }));
+
+  test('annotations may hold a NUL byte: they reach no syscall', () => {
+    const b = new Bundle((c) => { c.annotations = { 'a\u0000': 'b\u0000c' }; }).args('true');
+    expect(runIn('tsrun', b).code).toBe(0);
+  });
+});

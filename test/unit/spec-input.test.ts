@@ -122,3 +122,89 @@ describe('uids and gids outside 0..2147483647 are refused (issue 11 #7)', () => 
     });
   });
 });
+
+describe('NUL bytes are refused in every string and map key, naming the field (issue 11 #12)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('fs') as typeof import('fs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require('path') as typeof import('path');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { fieldPath } = require('../../src/spec/semantic') as typeof import('../../src/spec/semantic');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { validateConfig } = require('../../src/spec/validate') as typeof import('../../src/spec/validate');
+  const dir = path.join(__dirname, '../../spec-fixtures');
+  const valid = fs.readdirSync(dir).filter((f) => /^\d+-.+\.json$/.test(f)).sort()
+    .map((f) => [f, (parseJson(fs.readFileSync(path.join(dir, f), 'utf8')) as any)] as const)
+    .filter(([, fx]) => fx.expect.valid).map(([f, fx]) => [f, fx.config] as const);
+
+  type Seg = string | number;
+  /** Every string value ('value') and map key ('key') of the document, outside annotations. */
+  function* strings(v: unknown, at: Seg[] = []): Generator<[Seg[], 'value' | 'key']> {
+    if (typeof v === 'string') yield [at, 'value'];
+    else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) yield* strings(v[i], [...at, i]);
+    else if (v && typeof v === 'object') {
+      const mapKeys = ['sysctl', 'unified', 'rdma', 'netDevices', 'timeOffsets'].includes(String(at[at.length - 1]));
+      for (const [k, x] of Object.entries(v)) {
+        if (at.length === 0 && k === 'annotations') continue;
+        if (mapKeys) yield [[...at, k], 'key'];
+        yield* strings(x, [...at, k]);
+      }
+    }
+  }
+  function poisoned(doc: any, at: Seg[], kind: 'value' | 'key'): [any, Seg[]] {
+    const copy = structuredClone(doc);
+    let o = copy;
+    for (const s of at.slice(0, -1)) o = o[s];
+    const last = at[at.length - 1];
+    if (kind === 'value') { o[last] = `${o[last]}\u0000/../x`; return [copy, at]; }
+    const key = `${last}\u0000x`;
+    o[key] = o[last];
+    delete o[last];
+    return [copy, [...at.slice(0, -1), key]];
+  }
+
+  test('the fixtures have plenty of strings to poison', () => {
+    expect(valid.length).toBeGreaterThanOrEqual(20);
+    expect(valid.flatMap(([, c]) => [...strings(c)]).length).toBeGreaterThan(300);
+  });
+
+  // Fields the runtime must ignore (unknown, or other platforms'): they reach no syscall.
+  const IGNORED = new Set(['linux.futureLinuxField', 'linux.resources.memory.futureKnob', 'hooks.futureHookKind[0].path',
+    'windows.layerFolders[0]', 'solaris.milestone', 'vm.kernel.path']);
+
+  test.each(valid)('%s: each string, with a NUL inserted, is refused naming it', (_, config) => {
+    const wrong: string[] = [];
+    for (const [at, kind] of strings(config)) {
+      const [doc, field] = poisoned(config, at, kind);
+      const name = fieldPath('', ...field);
+      let msg = 'accepted';
+      try { validateConfig(doc); } catch (e) { msg = (e as Error).message; }
+      const nul = kind === 'key' ? `${name}: the key contains a NUL byte` : `${name}: contains a NUL byte`;
+      // strings with an enum or a pattern of their own are refused by it
+      if (IGNORED.has(name) ? msg !== 'accepted' : msg !== nul && !msg.startsWith(`${name}: must `)) wrong.push(`${name}: ${msg}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('the red team\'s cases, and annotations (they reach no syscall) stay free', () => {
+    const text = (mut: (c: any) => void) => { const c: any = structuredClone(BASE); mut(c); return JSON.stringify(c); };
+    expect(outcome(text((c) => { c.process.env = ['PATH=/bin', 'X=1', 'Y=2', 'A=1\u0000B=2']; }))).toBe('process.env[3]: contains a NUL byte');
+    expect(outcome(text((c) => { c.mounts = [{ destination: '/mnt\u0000/../../etc', type: 'tmpfs', source: 'tmpfs' }]; })))
+      .toBe('mounts[0].destination: contains a NUL byte');
+    expect(outcome(text((c) => { c.linux.sysctl = { 'kernel.shm\u0000max': '1' }; }))).toBe('linux.sysctl["kernel.shm\\u0000max"]: the key contains a NUL byte');
+    expect(outcome(text((c) => { c.annotations = { 'a\u0000': 'b\u0000' }; }))).toBe('ok');
+  });
+
+  test('exec --process and exec\'s flags go through the same rule', () => {
+    expect(() => validateProcess(parseJson('{"args": ["sh", "-c\\u0000x"], "cwd": "/"}'))).toThrow('process.args[1]: contains a NUL byte');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execProcess } = require('../../src/lifecycle/exec') as typeof import('../../src/lifecycle/exec');
+    const base = { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', env: ['PATH=/bin'] };
+    const exec = (o: object) => () => execProcess(structuredClone(base), { args: ['id'], ...o });
+    expect(exec({ env: ['A=1\u0000B=2'] })).toThrow('process.env[1]: contains a NUL byte');
+    expect(exec({ cwd: '/tmp\u0000/..' })).toThrow('process.cwd: contains a NUL byte');
+    expect(exec({ args: ['sh', '-c', 'id\u0000'] })).toThrow('process.args[2]: contains a NUL byte');
+    expect(exec({ apparmor: 'unconfined\u0000x' })).toThrow('process.apparmorProfile: contains a NUL byte');
+    expect(exec({ env: ['A=1'], cwd: '/tmp' })().env).toEqual(['PATH=/bin', 'A=1']);
+  });
+});
