@@ -12,6 +12,7 @@ import { OCI_VERSION } from '../state/status';
 import { checkProcess } from '../plan/process';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
 import { parseJson } from '../spec/json-int64';
+import { readDocument } from '../spec/load';
 import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
 import { writeAtomic } from '../state/store';
 import { consoleTarget } from './console';
@@ -48,7 +49,7 @@ export interface ExecOptions extends GlobalOptions {
 export function execProcess(base: Process | undefined, o: ExecOptions): Process {
   if (o.process) {
     let doc: unknown;
-    try { doc = parseJson(fs.readFileSync(o.process, 'utf8')); }
+    try { doc = parseJson(readDocument(o.process)); } // a regular file, at most 16 MiB
     catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
     validateProcess(doc);
     return doc as Process;

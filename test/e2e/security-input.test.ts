@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Bundle, describeRoot, errMsg, RUNC, runDetached, runIn, tsrun, uniqueId as uid, useLeakChecks, work,
+  Bundle, describeRoot, errMsg, RUNC, rt, runDetached, runIn, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
 
 const maybeRunc = RUNC ? test : test.skip;
@@ -154,4 +154,58 @@ describeRoot('security input: NUL bytes (issue 11 #12)', () => {
     const b = new Bundle((c) => { c.annotations = { 'a\u0000': 'b\u0000c' }; }).args('true');
     expect(runIn('tsrun', b).code).toBe(0);
   });
+});
+
+describeRoot('security input: config.json and --process files that are not bounded regular files (issue 11 #15)', () => {
+  useLeakChecks();
+  const MiB = 1024 * 1024;
+
+  /** Replaces the bundle's config.json with what `make` puts at its path. */
+  function hostileConfig(make: (file: string) => void): Bundle {
+    const b = new Bundle().args('true');
+    const file = path.join(b.dir, 'config.json');
+    fs.rmSync(file);
+    make(file);
+    return b;
+  }
+  /** A valid document padded with spaces to `bytes`. */
+  const padded = (doc: unknown, bytes: number) => { const t = JSON.stringify(doc); return t + ' '.repeat(bytes - t.length); };
+  const mkfifo = (file: string) => { expect(spawnSync('mkfifo', [file]).status).toBe(0); };
+  const quick = { timeout: 15_000 };
+
+  // /dev/zero was read until memory ran out; a fifo blocked create forever; a directory gave EISDIR.
+  test.each([
+    ['a symlink to /dev/zero', (f: string) => fs.symlinkSync('/dev/zero', f), 'config.json: not a regular file'],
+    ['a fifo', mkfifo, 'config.json: not a regular file'],
+    ['a directory', (f: string) => fs.mkdirSync(f), 'config.json: not a regular file'],
+    ['a 17 MiB file', (f: string) => fs.writeFileSync(f, padded(new Bundle().config, 17 * MiB)),
+      `config.json: larger than 16 MiB (${17 * MiB} bytes), the most tsrun reads`],
+  ])('config.json as %s is refused at once', (_, make, message) => {
+    const b = hostileConfig(make);
+    const r = rt('tsrun', ['run', '--bundle', b.dir, uid()], quick);
+    expect([r.code, r.signal, errMsg(r.stderr)]).toEqual([1, null, message]);
+  });
+
+  test('config.json as a symlink to a regular file is followed, as runc does; 16 MiB is read', () => {
+    const b = hostileConfig((f) => {
+      fs.writeFileSync(`${f}.real`, padded(new Bundle().args('echo', 'ok').config, 16 * MiB));
+      fs.symlinkSync('config.json.real', f);
+    });
+    const r = rt('tsrun', ['run', '--bundle', b.dir, uid()], quick);
+    expect([r.code, r.stdout]).toEqual([0, 'ok\n']);
+  });
+
+  test('exec --process /dev/zero, a fifo, a directory or a 17 MiB file is refused at once', () => withRunning((id) => {
+    const fifo = path.join(work(), `${id}.fifo`);
+    mkfifo(fifo);
+    const big = path.join(work(), `${id}-big.json`);
+    fs.writeFileSync(big, padded({ args: ['true'], cwd: '/' }, 17 * MiB));
+    for (const [file, problem] of [
+      ['/dev/zero', 'not a regular file'], [fifo, 'not a regular file'], [work(), 'not a regular file'],
+      [big, `larger than 16 MiB (${17 * MiB} bytes), the most tsrun reads`],
+    ]) {
+      const r = rt('tsrun', ['exec', '--process', file, id], quick);
+      expect([file, r.code, r.signal, errMsg(r.stderr)]).toEqual([file, 255, null, `exec failed: --process ${file}: ${problem}`]);
+    }
+  }));
 });

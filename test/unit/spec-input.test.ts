@@ -3,7 +3,7 @@
 import { ConfigError } from '../../src/errors';
 import { parseJson } from '../../src/spec/json-int64';
 import { parseSpec } from '../../src/spec/load';
-import { validateProcess } from '../../src/spec/validate';
+import { validateConfig, validateProcess } from '../../src/spec/validate';
 
 const BASE = {
   ociVersion: '1.2.0',
@@ -130,8 +130,6 @@ describe('NUL bytes are refused in every string and map key, naming the field (i
   const path = require('path') as typeof import('path');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { fieldPath } = require('../../src/spec/semantic') as typeof import('../../src/spec/semantic');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { validateConfig } = require('../../src/spec/validate') as typeof import('../../src/spec/validate');
   const dir = path.join(__dirname, '../../spec-fixtures');
   const valid = fs.readdirSync(dir).filter((f) => /^\d+-.+\.json$/.test(f)).sort()
     .map((f) => [f, (parseJson(fs.readFileSync(path.join(dir, f), 'utf8')) as any)] as const)
@@ -206,5 +204,46 @@ describe('NUL bytes are refused in every string and map key, naming the field (i
     expect(exec({ args: ['sh', '-c', 'id\u0000'] })).toThrow('process.args[2]: contains a NUL byte');
     expect(exec({ apparmor: 'unconfined\u0000x' })).toThrow('process.apparmorProfile: contains a NUL byte');
     expect(exec({ env: ['A=1'], cwd: '/tmp' })().env).toEqual(['PATH=/bin', 'A=1']);
+  });
+});
+
+describe('readDocument: config.json and --process are regular files of at most 16 MiB (issue 11 #15)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('fs') as typeof import('fs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const os = require('os') as typeof import('os');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readDocument, MAX_DOCUMENT_BYTES } = require('../../src/spec/load') as typeof import('../../src/spec/load');
+  const fds = () => fs.readdirSync('/proc/self/fd').length;
+  let dir: string;
+  beforeAll(() => { dir = fs.mkdtempSync(`${os.tmpdir()}/tsrun-readdoc-`); });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('a regular file, through a symlink too; a size-0 procfs file is read to its end', () => {
+    fs.writeFileSync(`${dir}/a.json`, '{"a": 1}');
+    fs.symlinkSync('a.json', `${dir}/link.json`);
+    const before = fds();
+    expect(readDocument(`${dir}/link.json`)).toBe('{"a": 1}');
+    expect(readDocument('/proc/self/status')).toMatch(/^Name:/);
+    expect(fds()).toBe(before);
+  });
+
+  test('16 MiB exactly is read; one byte more is refused', () => {
+    const f = `${dir}/big.json`;
+    fs.writeFileSync(f, '1' + ' '.repeat(MAX_DOCUMENT_BYTES - 1));
+    expect(readDocument(f).length).toBe(MAX_DOCUMENT_BYTES);
+    fs.appendFileSync(f, ' ');
+    const before = fds();
+    expect(() => readDocument(f)).toThrow(`larger than 16 MiB (${MAX_DOCUMENT_BYTES + 1} bytes), the most tsrun reads`);
+    expect(fds()).toBe(before);
+  });
+
+  test('devices, fifos and directories are refused; no fd is left open', () => {
+    fs.mkdirSync(`${dir}/d`);
+    expect(require('child_process').spawnSync('mkfifo', [`${dir}/fifo`]).status).toBe(0);
+    const before = fds();
+    for (const f of ['/dev/zero', '/dev/null', `${dir}/fifo`, `${dir}/d`]) expect(() => readDocument(f)).toThrow(/^not a regular file$/);
+    expect(fds()).toBe(before);
+    expect(() => readDocument(`${dir}/missing`)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
