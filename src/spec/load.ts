@@ -26,7 +26,13 @@ export function readDocument(file: string): string {
     const st = fs.fstatSync(pathFd);
     if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > MAX_DOCUMENT_BYTES) throw tooLarge(st.size);
-    const fd = fs.openSync(`/proc/self/fd/${pathFd}`, fs.constants.O_RDONLY | fs.constants.O_NOCTTY);
+    let fd: number;
+    try {
+      fd = fs.openSync(`/proc/self/fd/${pathFd}`, fs.constants.O_RDONLY | fs.constants.O_NOCTTY);
+    } catch (e) {
+      // no errno code passed on: an ENOENT here (no /proc) must not read as "config.json not found"
+      throw new Error(`reopening it through /proc/self/fd: ${(e as Error).message}`);
+    }
     try {
       // st.size is a hint only (0 for procfs files; the file may grow): read until EOF or over the cap
       const chunks: Buffer[] = [];

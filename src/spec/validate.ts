@@ -68,9 +68,9 @@ export function validateConfig(doc: unknown, opts: ValidateOptions = {}): assert
 }
 
 /**
- * Validates a process object as parseJson read it, e.g. the `exec --process` process.json,
- * or one built from exec's flags. `base` is the field
- * name errors are reported under (`process.args: must not be empty`).
+ * Validates a process object as parseJson read it, e.g. the `exec --process` process.json, or
+ * one built from exec's flags. `base` is the field name errors are reported under
+ * (`process.args: must not be empty`).
  */
 export function validateProcess(doc: unknown, base = 'process', opts: ValidateOptions = {}): asserts doc is Process {
   const v = loadValidators().validateProcess;
