@@ -6,6 +6,13 @@
 //
 // Every schemas/*.json file is registered by its $id so the top-level schemas can share
 // definitions through relative $refs (defs-*.json); only the three entry points are exported.
+//
+// One rule is added to the schemas here rather than written out at every string field: no
+// string of a document, and no key of a map (sysctl, unified, rdma, netDevices, timeOffsets),
+// may hold a NUL byte (refuseNul). Strings reach syscalls as C strings, where a NUL silently
+// truncates them: "A=1\u0000B=2" became A=1, hostname "a\u0000b" became a, and a mount
+// destination "/mnt\u0000/../../etc" was mounted on /etc.
+// Only the annotations are exempt: they never reach a syscall (runc passes them through).
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,11 +39,44 @@ const ajv = new Ajv({
   code: { source: true, esm: false, lines: true, optimize: true },
 });
 
+/** The pattern src/spec/validate.ts renders as "contains a NUL byte". */
+const NUL_FREE = '^[^\\u0000]*$';
+/** Definitions whose strings never reach a syscall. */
+const NUL_EXEMPT = new Set(['annotations']);
+
+/**
+ * Adds NUL_FREE to every string schema that has no enum, const or pattern of its own (those
+ * already exclude NUL), and as propertyNames to every map (additionalProperties schema).
+ */
+function refuseNul(node) {
+  if (Array.isArray(node)) { node.forEach(refuseNul); return; }
+  if (!node || typeof node !== 'object') return;
+  const types = [node.type].flat();
+  if (types.includes('string') && node.enum === undefined && node.const === undefined && node.pattern === undefined) {
+    if (types.length !== 1) throw new Error(`refuseNul: union type ${JSON.stringify(node.type)}: give the string its own anyOf branch`);
+    node.pattern = NUL_FREE;
+  }
+  if (node.additionalProperties && typeof node.additionalProperties === 'object' && node.propertyNames === undefined) {
+    node.propertyNames = { type: 'string', pattern: NUL_FREE };
+  }
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'definitions') {
+      for (const [name, def] of Object.entries(v)) if (!NUL_EXEMPT.has(name)) refuseNul(def);
+    } else if (k === 'properties') {
+      Object.values(v).forEach(refuseNul);
+    } else if (SUBSCHEMAS.has(k)) {
+      refuseNul(v);
+    }
+  }
+}
+const SUBSCHEMAS = new Set(['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf', 'not', 'if', 'then', 'else']);
+
 const files = readdirSync(schemaDir).filter((f) => f.endsWith('.json')).sort();
 const ids = new Map();
 for (const file of files) {
   const schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8'));
   if (typeof schema.$id !== 'string') throw new Error(`schemas/${file}: missing $id`);
+  refuseNul(schema);
   ajv.addSchema(schema);
   ids.set(file, schema.$id);
 }

@@ -11,8 +11,9 @@ import { checkLsm } from '../plan/lsm';
 import { OCI_VERSION } from '../state/status';
 import { checkProcess } from '../plan/process';
 import type { LinuxCapabilities, Process } from '../spec/config-types';
-import { parseJson, lossy } from '../spec/json-int64';
-import { validateProcess } from '../spec/validate';
+import { parseJson } from '../spec/json-int64';
+import { readDocument } from '../spec/load';
+import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
 import { writeAtomic } from '../state/store';
 import { consoleTarget } from './console';
 import { Container } from './container';
@@ -49,9 +50,9 @@ export interface ExecOptions extends GlobalOptions {
 export function execProcess(base: Process | undefined, o: ExecOptions): Process {
   if (o.process) {
     let doc: unknown;
-    try { doc = parseJson(fs.readFileSync(o.process, 'utf8')); }
+    try { doc = parseJson(readDocument(o.process)); } // a regular file, at most 16 MiB
     catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
-    validateProcess(lossy(doc));
+    validateProcess(doc);
     return doc as Process;
   }
   if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');
@@ -60,20 +61,32 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
   p.terminal = !!o.tty;
   if (o.cwd) p.cwd = o.cwd;
   if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
+  // Ids beyond 2^31-1 (runc's maxID) are refused as runc does: 4294967295 is (uid_t)-1,
+  // "unchanged" to setresuid (the process kept root), larger ones wrapped (4294967296 -> 0).
+  const ID_MAX = 2147483647;
   if (o.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
     if (!m) throw new TsrunError(`--user ${o.user}: must be uid[:gid] with numeric ids`);
+    if (Number(m[1]) > ID_MAX || Number(m[2] ?? 0) > ID_MAX) throw new TsrunError(`--user ${o.user}: ${ID_RANGE_TEXT}`);
     p.user = { ...(p.user ?? { uid: 0, gid: 0 }), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
   }
-  if (o.additionalGids?.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  if (o.additionalGids?.length) {
+    const bad = o.additionalGids.find((g) => !Number.isInteger(g) || g < 0 || g > ID_MAX);
+    if (bad !== undefined) throw new TsrunError(`--additional-gids: ${ID_RANGE_TEXT}`);
+    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  }
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
+  // The flags' values go through the checks a process.json gets (NUL bytes, KEY=value env,
+  // absolute cwd, id ranges), as runc refuses them too. --cap is added after: an unknown
+  // capability is a warning there, as in runc, and its name reaches no syscall.
+  validateProcess(p);
   if (o.cap?.length) {
     const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];
     p.capabilities = caps;
   }
-  if (o.noNewPrivs) p.noNewPrivileges = true;
-  if (o.apparmor) p.apparmorProfile = o.apparmor;
-  if (o.processLabel) p.selinuxLabel = o.processLabel;
   return p;
 }
 

@@ -1,6 +1,8 @@
 // JSON parsing that keeps 64-bit integers exact: integers beyond 2^53 become bigint
 // (memory limits such as 9223372036854775807, rlimits such as 18446744073709551615).
-// Everything else parses as JSON.parse would.
+// Everything else parses as JSON.parse would, down to the objects: a "__proto__" key is an own
+// data property (as JSON.parse makes it), never the prototype, so the same text gives the same
+// object on both paths and no key can reach an object's prototype chain past the schema.
 
 const BIG = /(?:^|[\s,:[])-?\d{16,}(?=[\s,\]}]|$)/;
 
@@ -9,17 +11,45 @@ export function parseJson(text: string): unknown {
   return new Parser(text).document();
 }
 
-/** The value with every bigint turned back into a (possibly rounded) number: for schema validation. */
+/** Sets out[k] = v as an own data property, also for k "__proto__" (what JSON.parse does). */
+export function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else out[k] = v;
+}
+
+/**
+ * The value with every bigint turned into a number for the schema validators: rounded toward
+ * -infinity to the nearest double (floorDouble). With the schema's 64-bit ranges written as
+ * [min, exclusiveMaximum) with bounds that are doubles (-2^63, 2^63, 2^64; see
+ * schemas/defs-types.json) that rounding keeps every range check exact: 2^63-1 becomes
+ * 2^63-1024 (< 2^63, accepted), 2^63 stays 2^63 (refused), -2^63-1 goes below -2^63 (refused).
+ * Rounding to nearest, as Number() does, made 2^63 and 2^63-1 the same double.
+ */
 export function lossy(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'bigint') return floorDouble(value);
   if (Array.isArray(value)) return value.map(lossy);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = lossy(v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, lossy(v));
     return out;
   }
   return value;
 }
+
+/** The largest double <= b; +-Number.MAX_VALUE beyond the double range (out of every schema range). */
+export function floorDouble(b: bigint): number {
+  const n = Number(b);
+  if (!Number.isFinite(n)) return n > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+  if (BigInt(n) <= b) return n;
+  // Number() rounded up: step one unit in the last place toward -infinity (|n| >= 2^53, so n != 0).
+  const f = new Float64Array([n]);
+  const bits = new BigUint64Array(f.buffer);
+  bits[0] += n > 0 ? -1n : 1n;
+  return f[0];
+}
+
+/** A JSON number at lastIndex, of any length. */
+const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 class Parser {
   private i = 0;
@@ -64,7 +94,7 @@ class Parser {
       const k = this.string();
       this.ws();
       if (this.s[this.i++] !== ':') this.fail('expected ":"');
-      out[k] = this.value();
+      setOwn(out, k, this.value());
       this.ws();
       const c = this.s[this.i++];
       if (c === '}') return out;
@@ -99,7 +129,8 @@ class Parser {
   }
 
   private number(): number | bigint {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.i, this.i + 400));
+    NUMBER.lastIndex = this.i;
+    const m = NUMBER.exec(this.s);
     if (!m) return this.fail('bad number');
     this.i += m[0].length;
     if (!m[2] && !m[3]) {

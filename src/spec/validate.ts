@@ -4,11 +4,14 @@
 // compiled at run time), then the semantic checks of ./semantic. Failures throw ConfigError
 // naming the field: `linux.namespaces[2].type: must be one of pid, network, ...`.
 //
-// The validators see plain JSON numbers: the config loader hands over a JSON.parse'd copy, so
-// int64/uint64 values beyond 2^53 are compared as doubles here.
+// Callers hand over the document as parseJson (./json-int64) read it, with int64/uint64 values
+// beyond 2^53 as bigint. The schema validators see lossy()'s copy, each bigint rounded toward
+// -infinity, which keeps the schema's 64-bit range checks exact (see lossy); the semantic checks
+// see the exact document.
 
 import { ConfigError } from '../errors';
 import type { Process, Spec, State } from './config-types';
+import { lossy } from './json-int64';
 import { type CheckOptions, fieldPath, semanticCheck, semanticCheckProcess } from './semantic';
 
 export type ValidateOptions = CheckOptions;
@@ -20,6 +23,8 @@ export interface SchemaError {
   keyword: string;
   params: Record<string, any>;
   message?: string;
+  /** Set when the error is about a key of a map (propertyNames). */
+  propertyName?: string;
 }
 
 interface ValidateFunction {
@@ -51,27 +56,32 @@ function loadValidators(): Validators {
 // ---------------------------------------------------------------------------------------
 // Public API
 
-/** Validates a parsed config.json: schema, then semantic checks. Throws ConfigError. */
+/**
+ * Validates a config.json as parseJson read it (64-bit integers exact, as bigint): schema, then
+ * semantic checks. Throws ConfigError. A JSON.parse'd document has already lost the difference
+ * between 2^63-1 and 2^63: its 9223372036854775807 is refused as out of range.
+ */
 export function validateConfig(doc: unknown, opts: ValidateOptions = {}): asserts doc is Spec {
   const v = loadValidators().validateConfig;
-  if (!v(doc)) throw schemaErrorToConfigError(v.errors ?? [], '');
+  if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], '');
   semanticCheck(doc as Spec, opts);
 }
 
 /**
- * Validates a process object, e.g. the `exec --process` process.json. `base` is the field
- * name errors are reported under (`process.args: must not be empty`).
+ * Validates a process object as parseJson read it, e.g. the `exec --process` process.json, or
+ * one built from exec's flags. `base` is the field name errors are reported under
+ * (`process.args: must not be empty`).
  */
 export function validateProcess(doc: unknown, base = 'process', opts: ValidateOptions = {}): asserts doc is Process {
   const v = loadValidators().validateProcess;
-  if (!v(doc)) throw schemaErrorToConfigError(v.errors ?? [], base);
+  if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], base);
   semanticCheckProcess(doc as Process, base, opts);
 }
 
 /** Validates a runtime state document (schema only). Throws ConfigError. */
 export function validateState(doc: unknown, base = 'state'): asserts doc is State {
   const v = loadValidators().validateState;
-  if (!v(doc)) throw schemaErrorToConfigError(v.errors ?? [], base);
+  if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], base);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -103,9 +113,17 @@ const INT_TYPES: Record<string, [string, string]> = {
   uint32: ['0', '4294967295'],
   uint64: ['0', '18446744073709551615'],
   memoryLimit: ['-1', '9223372036854775807'],
+  id: ['0', '2147483647'],
 };
 
+/** runc's words for a uid or gid out of range (libcontainer/user ErrRange). */
+export const ID_RANGE_TEXT = 'uids and gids must be in range 0-2147483647';
+
+/** scripts/build-validators.mjs adds it to every string and map key (issue 11 #12). */
+const NUL_FREE_PATTERN = '^[^\\u0000]*$';
+
 const PATTERN_TEXT: Record<string, string> = {
+  [NUL_FREE_PATTERN]: 'contains a NUL byte',
   [SEMVER_PATTERN]: 'must be a SemVer 2.0.0 version such as 1.0.2',
   '^CAP_[A-Z_]+$': 'must be a capability name like CAP_CHOWN',
   '^RLIMIT_[A-Z]+$': 'must be an rlimit name like RLIMIT_NOFILE',
@@ -130,6 +148,7 @@ function errorSegments(e: SchemaError): (string | number)[] {
   if ((e.keyword === 'required' || e.keyword === 'dependencies') && typeof e.params.missingProperty === 'string') {
     segs.push(e.params.missingProperty);
   }
+  if (typeof e.propertyName === 'string') segs.push(e.propertyName);
   return segs;
 }
 
@@ -163,12 +182,8 @@ function intTypeOf(e: SchemaError): string | undefined {
 }
 
 function formatLimit(n: number): string {
-  if (Number.isSafeInteger(n)) return String(n);
-  // Bounds of the 64-bit types are not representable as doubles; print the exact values.
-  if (n === 2 ** 64) return '18446744073709551615';
-  if (n === 2 ** 63) return '9223372036854775807';
-  if (n === -(2 ** 63)) return '-9223372036854775808';
-  return String(n);
+  // Doubles beyond 2^53 are integers: print them exactly (2^63 as 9223372036854775808).
+  return Number.isInteger(n) ? BigInt(n).toString() : String(n);
 }
 
 /** Renders one schema error as `problem` text (without the field). */
@@ -192,6 +207,7 @@ export function schemaErrorText(e: SchemaError, types?: string[]): string {
       const t = intTypeOf(e);
       if (t) {
         const [lo, hi] = INT_TYPES[t];
+        if (t === 'id') return ID_RANGE_TEXT;
         return t === 'memoryLimit'
           ? `must be between ${lo} and ${hi} (bytes, or -1 for unlimited)`
           : `must be between ${lo} and ${hi} (${t})`;
@@ -206,8 +222,10 @@ export function schemaErrorText(e: SchemaError, types?: string[]): string {
       return p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters`;
     case 'maxLength':
       return `must be at most ${p.limit} characters`;
-    case 'pattern':
-      return PATTERN_TEXT[p.pattern] ?? `must match ${p.pattern}`;
+    case 'pattern': {
+      const text = PATTERN_TEXT[p.pattern] ?? `must match ${p.pattern}`;
+      return typeof e.propertyName === 'string' ? `the key ${text}` : text;
+    }
     default:
       return e.message ?? 'is invalid';
   }

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError } from '../../src/errors';
+import { parseJson } from '../../src/spec/json-int64';
 import { validateConfig, validateProcess, validateState } from '../../src/spec/validate';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -21,7 +22,8 @@ const files = fs
   .sort();
 
 function load(file: string): Fixture {
-  return JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, file), 'utf8')) as Fixture;
+  // as config.json is read: 64-bit integers exact
+  return parseJson(fs.readFileSync(path.join(FIXTURE_DIR, file), 'utf8')) as Fixture;
 }
 
 describe('spec-fixtures', () => {
