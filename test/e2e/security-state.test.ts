@@ -54,3 +54,33 @@ describeRoot('exec --cgroup may not leave the container\'s cgroup (issue 11 #8)'
     expect(tsrun(['delete', '-f', id]).code).toBe(0);
   });
 });
+
+// ---- 11: NOTIFY_SOCKET -------------------------------------------------------------------------
+
+describeRoot('NOTIFY_SOCKET relay forwards READY=1 only (issue 11 #11)', () => {
+  useLeakChecks();
+
+  test('WATCHDOG_USEC, STOPPING, NOTIFYACCESS, FDSTORE, EXTEND_TIMEOUT_USEC and a forged MAINPID never reach the host socket', () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'notify-')));
+    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(rootfs, 'bin/sdnotify'), path.join(__dirname, '../helpers/sdnotify.c')], { encoding: 'utf8' });
+    expect(cc.status).toBe(0);
+    const hostSock = path.join(work(), `${uid()}.sock`);
+    const fd = addon().bindUnixDgram(hostSock);
+    const id = uid();
+    try {
+      const b = new Bundle(() => {}, { rootfs }).args('sh', '-c',
+        'sdnotify WATCHDOG=1; sdnotify FDSTORE=1; sdnotify "$(printf "STOPPING=1\\nWATCHDOG_USEC=1\\nREADY=1\\nNOTIFYACCESS=all\\nFDSTORE=1\\nEXTEND_TIMEOUT_USEC=1\\nMAINPID=1")"; sdnotify STOPPING=1; sleep 100');
+      const pidFile = path.join(b.dir, 'pid');
+      const r = spawnSync(TSRUN, ['--root', stateRoot('tsrun'), 'run', '-d', '--pid-file', pidFile, '--bundle', b.dir, id],
+        { env: { ...process.env, NOTIFY_SOCKET: hostSock }, stdio: 'ignore', timeout: 30_000 });
+      expect(r.status).toBe(0);
+      const pid = readPid(pidFile);
+      const got: string[] = [];
+      for (let m = addon().recvDgram(fd, 3000); m !== null; m = addon().recvDgram(fd, 300)) got.push(m);
+      expect(got).toEqual([`READY=1\nMAINPID=${pid}\n`]);
+    } finally {
+      addon().close(fd);
+      tsrun(['delete', '-f', id]);
+    }
+  });
+});
