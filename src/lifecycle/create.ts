@@ -10,7 +10,7 @@ import { MSG } from '../native/constants';
 import { buildPlan, type ContainerPlan } from '../plan/plan';
 import { loadSpec } from '../spec/load';
 import type { LinuxResources, Spec } from '../spec/config-types';
-import { StateDir, writeAtomic, type StoredState } from '../state/store';
+import { StateDir, writePidFile, type StoredState } from '../state/store';
 import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
@@ -120,7 +120,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       };
       if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
       sd.write(state);
-      if (opts.pidFile) writeAtomic(path.resolve(opts.pidFile), String(pid));
+      if (opts.pidFile) writePidFile(opts.pidFile, pid);
       return { id, pid, bundle, consoleMaster };
     } finally {
       addon().close(fifoFd);

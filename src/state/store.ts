@@ -1,12 +1,15 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo}. Exclusive create, atomic
-// writes (tmp + rename), and a per-container flock so concurrent commands on one id
-// are serialised.
+// writes (unpredictable O_EXCL temp name + rename), and a per-container flock so concurrent
+// commands on one id are serialised.
 import fs = require('fs');
 import path = require('path');
 import { NotExistError, TsrunError } from '../errors';
 import { addon, LOCK } from '../native/addon';
 import type { Spec } from '../spec/config-types';
 import { parseJson, stringifyJson } from '../spec/json-int64';
+import { writeFileAtomic } from './atomic';
+
+export { writePidFile } from './pid-file';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
@@ -92,20 +95,13 @@ export class StateDir {
   }
 
   write(state: StoredState): void {
-    writeAtomic(path.join(this.dir, STATE_FILE), stringifyJson(state), 0o600);
+    writeFileAtomic(path.join(this.dir, STATE_FILE), stringifyJson(state), { mode: 0o600 });
   }
 
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.unlock();
   }
-}
-
-/** Write to a temporary file beside `file`, then rename over it. */
-export function writeAtomic(file: string, data: string, mode = 0o666): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, data, { mode });
-  fs.renameSync(tmp, file);
 }
 
 export function listIds(root: string): string[] {

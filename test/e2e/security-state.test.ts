@@ -39,6 +39,62 @@ function cgroupDir(pid: number, ctrl: string): string {
 const lastMsg = (stderr: string) => errMsg(stderr.trim().split('\n').pop() ?? '');
 const hasV1 = (ctrl: string) => fs.existsSync(`/sys/fs/cgroup/${ctrl}/cgroup.procs`);
 
+// ---- 6: --pid-file ----------------------------------------------------------------------------
+
+describeRoot('--pid-file in a directory the container can write (issue 11 #6)', () => {
+  useLeakChecks();
+
+  /** Run tsrun from a shell that first plants `link` -> `target` with its own pid ($$, which tsrun keeps: exec). */
+  function tsrunAfterPlanting(linkTemplate: string, target: string, args: string[]) {
+    return spawnSync('sh', ['-c', `ln -s "$1" "$(printf "$2" $$)" && shift 2 && exec "$@"`, 'sh', target, linkTemplate, TSRUN, '--root', stateRoot('tsrun'), ...args],
+      { stdio: 'ignore', timeout: 30_000 });
+  }
+
+  test('a symlink planted at the temp name (.NAME.PID.tmp) never redirects the write: create, run -d and exec', () => {
+    const dir = fs.mkdtempSync(path.join(work(), 'pidfiles-'));
+    fs.chmodSync(dir, 0o777); // a directory the container's uid could write (a bind of it, say)
+    const sentinel = path.join(work(), `${uid('sentinel')}.txt`);
+    fs.writeFileSync(sentinel, 'host file\n');
+    const b = sleeper();
+    const ids = [uid(), uid()];
+    for (const [i, verb] of (['create', 'run'] as const).entries()) {
+      const pidFile = path.join(dir, `${verb}.pid`);
+      const r = tsrunAfterPlanting(`${dir}/.${verb}.pid.%s.tmp`, sentinel, [verb, ...(verb === 'run' ? ['-d'] : []), '--bundle', b.dir, '--pid-file', pidFile, ids[i]]);
+      expect(r.status).toBe(0);
+      expect(fs.readFileSync(sentinel, 'utf8')).toBe('host file\n');
+      expect(fs.lstatSync(pidFile).isFile()).toBe(true);
+      expect(alive(readPid(pidFile))).toBe(true);
+    }
+    const execPid = path.join(dir, 'exec.pid');
+    const r = tsrunAfterPlanting(`${dir}/.exec.pid.%s.tmp`, sentinel, ['exec', '-d', '--pid-file', execPid, ids[1], 'sleep', '100']);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(sentinel, 'utf8')).toBe('host file\n');
+    expect(fs.lstatSync(execPid).isFile()).toBe(true);
+    // the temp files are gone; the planted links stay as they were
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')).every((f) => fs.lstatSync(path.join(dir, f)).isSymbolicLink())).toBe(true);
+    for (const id of ids) expect(tsrun(['delete', '-f', id]).code).toBe(0);
+  });
+
+  test('a pid file in a directory that does not exist: one error naming the flag, nothing left running', () => {
+    const missing = path.join(work(), uid('missing'));
+    const b = sleeper();
+    const id = uid();
+    const c = tsrun(['create', '--bundle', b.dir, '--pid-file', `${missing}/c.pid`, id]);
+    expect(c.code).toBe(1);
+    expect(lastMsg(c.stderr)).toBe(`--pid-file ${missing}/c.pid: directory ${missing} does not exist`);
+    expect(fs.existsSync(stateDir(id))).toBe(false);
+    // exec: the process it started is stopped again (runc's exec does the same)
+    const id2 = uid();
+    runDetached(b, id2);
+    const e = tsrun(['exec', '-d', '--pid-file', `${missing}/e.pid`, id2, 'sleep', '100']);
+    expect(e.code).toBe(255);
+    expect(lastMsg(e.stderr)).toBe(`exec failed: --pid-file ${missing}/e.pid: directory ${missing} does not exist`);
+    sleepMs(100);
+    expect(tsrun(['ps', '--format', 'json', id2]).stdout.trim()).toMatch(/^\[\d+\]$/); // only the init
+    expect(tsrun(['delete', '-f', id2]).code).toBe(0);
+  });
+});
+
 // ---- 8: exec --cgroup ---------------------------------------------------------------------------
 
 describeRoot('exec --cgroup may not leave the container\'s cgroup (issue 11 #8)', () => {
