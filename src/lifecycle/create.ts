@@ -2,7 +2,7 @@
 // cgroup placement and id maps before it proceeds, then wait until it execs tsrun-init.
 import fs = require('fs');
 import path = require('path');
-import { cgroupManager, type CgroupManager } from '../cgroups';
+import { cgroupManager, checkCgroupBeforeCreate, type CgroupManager } from '../cgroups';
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
@@ -75,7 +75,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   try {
     const notify = hostNotifySocket();
     if (notify) spec = withNotifySocket(spec, sd.dir);
-    cg = cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup });
+    cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup }));
     addon().mkfifo(sd.fifo, 0o622);
     const fifoFd = addon().openPath(sd.fifo);
     let plan: ContainerPlan;

@@ -111,6 +111,81 @@ describeRoot('exec --cgroup may not leave the container\'s cgroup (issue 11 #8)'
   });
 });
 
+// ---- 9: two containers in one cgroup -----------------------------------------------------------
+
+describeRoot('a second container in the same linux.cgroupsPath (issue 11 #9)', () => {
+  useLeakChecks();
+
+  const shared = (cgroupsPath: string, pidns = true) => sleeper((c) => {
+    c.linux.cgroupsPath = cgroupsPath;
+    if (!pidns) c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+  });
+
+  test.each([['its own pid namespace', true], ['the host\'s pid namespace', false]])(
+    'with %s: create warns like runc; kill --all and delete -f of either reach only its own processes', (_, pidns) => {
+      const b = shared(`/${uid('shared')}`, pidns as boolean);
+      const [a, second] = [uid(), uid()];
+      const pa = runDetached(b, a);
+      const pidFile = path.join(b.dir, `${second}.pid`);
+      const r = tsrun(['run', '-d', '--bundle', b.dir, '--pid-file', pidFile, second]);
+      expect(r.code).toBe(0);
+      const pb = readPid(pidFile);
+      // kill --all of the second: the first keeps running
+      expect(tsrun(['kill', '--all', second, 'KILL']).code).toBe(0);
+      expect(waitDead(pb)).toBe(true);
+      sleepMs(100);
+      expect(alive(pa)).toBe(true);
+      expect(tsrun(['delete', '-f', second]).code).toBe(0);
+      expect(alive(pa)).toBe(true);
+      expect(JSON.parse(tsrun(['state', a]).stdout).status).toBe('running');
+      // the other way round: the creator's delete leaves a later container alone
+      const third = uid();
+      const pc = runDetached(b, third);
+      expect(tsrun(['delete', '-f', a]).code).toBe(0);
+      expect(waitDead(pa)).toBe(true);
+      expect(alive(pc)).toBe(true);
+      expect(tsrun(['delete', '-f', third]).code).toBe(0);
+      expect(waitDead(pc)).toBe(true);
+      expect(r.stderr).toContain('container\'s cgroup is not empty: 1 process(es) found');
+    });
+
+  test('a container under another --root in the same cgroup (not seen by the creator\'s root): delete -f of the creator leaves it alone', () => {
+    const b = shared(`/${uid('shared')}`);
+    const otherRoot = fs.mkdtempSync(path.join(work(), 'other-root-'));
+    const [a, other] = [uid(), uid()];
+    const pa = runDetached(b, a);
+    const pidFile = path.join(b.dir, `${other}.pid`);
+    const inOther = (args: string[]) => spawnSync(TSRUN, ['--root', otherRoot, ...args], { stdio: 'ignore', timeout: 30_000 }).status;
+    try {
+      expect(inOther(['run', '-d', '--bundle', b.dir, '--pid-file', pidFile, other])).toBe(0);
+      const po = readPid(pidFile);
+      expect(tsrun(['delete', '-f', a]).code).toBe(0);
+      expect(waitDead(pa)).toBe(true);
+      sleepMs(100);
+      expect(alive(po)).toBe(true);
+    } finally {
+      expect(inOther(['delete', '-f', other])).toBe(0);
+    }
+  });
+
+  test('a frozen cgroup is refused at create (runc\'s error), not waited on', () => {
+    const b = shared(`/${uid('shared')}`);
+    const [a, second] = [uid(), uid()];
+    runDetached(b, a);
+    expect(tsrun(['pause', a]).code).toBe(0);
+    try {
+      const t0 = Date.now();
+      const r = tsrun(['create', '--bundle', b.dir, second], { timeout: 20_000 });
+      expect({ code: r.code, msg: lastMsg(r.stderr) }).toEqual({ code: 1, msg: 'container\'s cgroup unexpectedly frozen' });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(fs.existsSync(stateDir(second))).toBe(false);
+    } finally {
+      expect(tsrun(['resume', a]).code).toBe(0);
+    }
+    expect(tsrun(['delete', '-f', a]).code).toBe(0);
+  });
+});
+
 // ---- 11: NOTIFY_SOCKET -------------------------------------------------------------------------
 
 describeRoot('NOTIFY_SOCKET relay forwards READY=1 only (issue 11 #11)', () => {
@@ -138,5 +213,93 @@ describeRoot('NOTIFY_SOCKET relay forwards READY=1 only (issue 11 #11)', () => {
       addon().close(fd);
       tsrun(['delete', '-f', id]);
     }
+  });
+});
+
+// ---- 13: corrupt, truncated or missing state.json ----------------------------------------------
+
+describeRoot('a corrupt, truncated or missing state.json (issue 11 #13)', () => {
+  useLeakChecks();
+
+  // the last one is well-formed JSON: found when a command is about to act on the cgroups (all of
+  // the host's processes are in a hierarchy's root)
+  const corruptions: [string, (text: string) => string, string[]][] = [
+    ['[1,2,3]', () => '[1,2,3]', ['state', 'kill']],
+    ['truncated', (t) => t.slice(0, Math.floor(t.length / 2)), ['state', 'kill']],
+    ['empty', () => '', ['state', 'kill']],
+    ['pid of the wrong type', (t) => t.replace(/"pid":(\d+)/, '"pid":"$1"'), ['state', 'kill']],
+    ['cgroupPaths that point at a hierarchy root', (t) => t.replace(/"cgroupPaths":\{[^}]*\}/, '"cgroupPaths":{"pids":"/sys/fs/cgroup/pids"}'), ['pause']],
+  ];
+
+  test.each(corruptions)('%s: a clear error naming the file; delete -f still kills the container and removes everything', (_, corrupt, verbs) => {
+    const id = uid();
+    const pid = runDetached(sleeper(), id);
+    fs.writeFileSync(stateFile(id), corrupt(fs.readFileSync(stateFile(id), 'utf8')));
+    for (const args of [...verbs.map((v) => [v, id]), ['delete', id], ['kill', '--all', id, 'KILL']]) {
+      const r = tsrun(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect(errMsg(r.stderr)).toMatch(new RegExp(`^state\\.json of container ${id} is corrupt: .+`));
+      expect(errMsg(r.stderr)).toContain(stateFile(id));
+    }
+    expect(alive(pid)).toBe(true);
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+    expect(waitDead(pid, 1000)).toBe(true);
+    expect(fs.existsSync(stateDir(id))).toBe(false);
+  });
+
+  test('a running container whose state.json is gone: delete -f finds it by its cgroup, kills it and removes the dir', () => {
+    const id = uid();
+    const pid = runDetached(sleeper(), id);
+    fs.rmSync(stateFile(id));
+    expect(tsrun(['state', id]).code).toBe(1);
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+    expect(waitDead(pid, 1000)).toBe(true);
+    expect(fs.existsSync(stateDir(id))).toBe(false);
+  });
+
+  test('an aborted create (a state dir without state.json): delete removes it as runc does, and it does not block a new create', () => {
+    const [a, second] = [uid(), uid()];
+    for (const id of [a, second]) {
+      fs.mkdirSync(stateDir(id), { recursive: true });
+      const old = new Date(Date.now() - 60_000);
+      fs.utimesSync(stateDir(id), old, old);
+    }
+    expect(tsrun(['delete', '--force', a]).code).toBe(0);
+    expect(fs.existsSync(stateDir(a))).toBe(false);
+    const b = sleeper();
+    const c = tsrun(['create', '--bundle', b.dir, second]);
+    expect({ code: c.code, err: c.stderr }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(tsrun(['state', second]).stdout).status).toBe('created');
+    expect(tsrun(['delete', '--force', second]).code).toBe(0);
+  });
+
+  test.each([['a corrupt', true], ['a valid', false]])('%s state.json and a process that survives SIGKILL (frozen child cgroup): delete -f fails and keeps the state; a retry cleans up', (_, corruptIt) => {
+    if (!hasV1('freezer')) return; // v1 freezer: a frozen child cgroup stays frozen when the parent thaws
+    const id = uid();
+    const pid = runDetached(new Bundle().args('sh', '-c', 'sleep 100 & exec sleep 100'), id);
+    const freezer = cgroupDir(pid, 'freezer');
+    let child = 0;
+    for (let i = 0; i < 100 && !child; i++) {
+      child = fs.readFileSync(path.join(freezer, 'cgroup.procs'), 'utf8').split('\n').map(Number).find((p) => p && p !== pid) ?? 0;
+      if (!child) sleepMs(20);
+    }
+    expect(child).toBeGreaterThan(0);
+    const sub = path.join(freezer, 'stuck');
+    fs.mkdirSync(sub);
+    fs.writeFileSync(path.join(sub, 'cgroup.procs'), String(child));
+    fs.writeFileSync(path.join(sub, 'freezer.state'), 'FROZEN');
+    try {
+      if (corruptIt) fs.writeFileSync(stateFile(id), '[1,2,3]');
+      const r = tsrun(['delete', '--force', id], { timeout: 40_000 });
+      expect(r.code).toBe(1);
+      expect(errMsg(r.stderr)).toMatch(new RegExp(`^container ${id}: processes? [\\d, ]*\\b${child}\\b[\\d, ]* still running after SIGKILL; state kept, run delete --force again$`));
+      expect(fs.existsSync(stateDir(id))).toBe(true);
+      expect(alive(child)).toBe(true);
+    } finally {
+      fs.writeFileSync(path.join(sub, 'freezer.state'), 'THAWED'); // a failed assertion must not leave a frozen process behind
+    }
+    expect(tsrun(['delete', '--force', id]).code).toBe(0);
+    expect(waitDead(child, 1000)).toBe(true);
+    expect(fs.existsSync(stateDir(id))).toBe(false);
   });
 });
