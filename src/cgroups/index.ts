@@ -4,3 +4,4 @@ export {
   CGROUPS_PATH_FIELD, normalizeCgroupsPath, parseCgroupsPath, parseSystemdCgroupsPath, resolveUnifiedDir, resolveV1Dir,
   systemdIsRunning, type CgroupfsPath, type SystemdCgroupsPath,
 } from './path';
+export { checkCgroupBeforeCreate } from './members';

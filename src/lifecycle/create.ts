@@ -2,7 +2,7 @@
 // cgroup placement and id maps before it proceeds, then wait until it execs tsrun-init.
 import fs = require('fs');
 import path = require('path');
-import { cgroupManager, type CgroupManager } from '../cgroups';
+import { cgroupManager, checkCgroupBeforeCreate, type CgroupManager } from '../cgroups';
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
@@ -10,7 +10,7 @@ import { MSG } from '../native/constants';
 import { buildPlan, type ContainerPlan } from '../plan/plan';
 import { loadSpec } from '../spec/load';
 import type { LinuxResources, Spec } from '../spec/config-types';
-import { StateDir, writeAtomic, type StoredState } from '../state/store';
+import { StateDir, writePidFile, type StoredState } from '../state/store';
 import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
@@ -78,7 +78,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   try {
     const notify = hostNotifySocket();
     if (notify) spec = withNotifySocket(spec, sd.dir);
-    cg = cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup });
+    cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup }));
     addon().mkfifo(sd.fifo, 0o622);
     const fifoFd = addon().openPath(sd.fifo);
     let plan: ContainerPlan;
@@ -123,7 +123,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       };
       if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
       sd.write(state);
-      if (opts.pidFile) writeAtomic(path.resolve(opts.pidFile), String(pid));
+      if (opts.pidFile) writePidFile(opts.pidFile, pid);
       return { id, pid, bundle, consoleMaster };
     } finally {
       addon().close(fifoFd);

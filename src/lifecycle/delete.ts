@@ -1,45 +1,104 @@
-// delete: kill what is left, remove the cgroups and the state dir.
+// delete: kill what is left, remove the cgroups and the state dir. Only the container's own
+// processes are killed (a cgroup shared with another container keeps the other's: see
+// Container.members), and the state is removed only once they are gone: a survivor is an
+// error and the state stays for a retry. `--force` also cleans up after a state.json that is
+// corrupt, truncated or missing (an aborted create): the container is found through what the
+// file still says or, failing that, the cgroup its id gives by default.
+import { cgroupManager, detectCgroups } from '../cgroups';
+import { recordedPathProblem } from '../cgroups/members';
 import { NotExistError, TsrunError } from '../errors';
 import { log } from '../log';
+import type { Spec } from '../spec/config-types';
+import { salvageState } from '../state/salvage';
+import { CorruptStateError, StateDir, type StoredState } from '../state/store';
 import { OCI_VERSION, startTime } from '../state/status';
 import { runHooks } from '../hooks/run-hooks';
 import { moveNetDevicesOut } from './net-devices';
-import { Container } from './container';
-import { GlobalOptions } from './options';
+import { Container, type Members } from './container';
+import { GlobalOptions, rootOf } from './options';
+
+/** How long killed processes get to exit before delete reports them and keeps the state. */
+const KILL_WAIT_MS = 5000;
 
 export async function deleteContainer(id: string, opts: GlobalOptions & { force?: boolean } = {}): Promise<void> {
-  let c: Container;
+  const sd = new StateDir(rootOf(opts), id);
   try {
-    c = new Container(id, opts);
+    sd.lock();
   } catch (e) {
     if (e instanceof NotExistError && opts.force) return;
     throw e;
   }
   try {
+    let c: Container;
+    try {
+      c = new Container(sd, opts, false);
+      void c.cgroup; // the recorded cgroup paths are checked here
+    } catch (e) {
+      if (!(e instanceof NotExistError || e instanceof CorruptStateError)) throw e;
+      if (!opts.force) {
+        if (e instanceof NotExistError) throw new TsrunError('container does not exist (its state dir has no state.json: an aborted create; delete --force removes it)');
+        throw e;
+      }
+      destroy(orphan(sd, opts, e instanceof CorruptStateError ? e.text : ''));
+      return;
+    }
     const status = c.status();
     if ((status === 'running' || status === 'paused') && !opts.force) {
       throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
     destroy(c);
   } finally {
-    c.sd.unlock();
+    sd.unlock();
   }
 }
 
-/** Kill every process, wait for the init to go, remove cgroups and state. */
+/**
+ * A container whose state.json is unusable, put together from what the text still says. Its
+ * cgroups: the salvaged paths if they are cgroups below a hierarchy's root, else the default
+ * cgroup for its id; presumed made by it (another container under --root in them still
+ * makes them shared, see Container.members). Its init, if the text still names it, tells its
+ * pid namespace.
+ */
+function orphan(sd: StateDir, opts: GlobalOptions, text: string): Container {
+  const sv = salvageState(text);
+  const layout = detectCgroups();
+  let paths = sv.cgroupPaths;
+  if (paths && Object.entries(paths).some(([k, d]) => recordedPathProblem(layout, k, d) || !(k === '' ? layout.unifiedMount : layout.v1Mounts.get(k)))) paths = undefined;
+  paths ??= cgroupManager({ path: '', containerId: sd.id, layout }).paths;
+  const leaves = [...new Set(Object.values(paths))];
+  const state: StoredState = {
+    ociVersion: OCI_VERSION, id: sd.id, pid: sv.pid ?? 0, pidStartTime: sv.pidStartTime ?? '', bundle: '', rootfs: '', created: '',
+    owner: '', cgroupsPath: '', systemdCgroup: false, cgroupPaths: paths,
+    cgroupCreated: sv.cgroupPaths === paths && sv.cgroupCreated ? [...new Set([...sv.cgroupCreated, ...leaves])] : leaves,
+    // without its init the pid namespace cannot be told: then the cgroup decides (Container.members)
+    newNamespaces: sv.pid && sv.pidStartTime ? sv.newNamespaces ?? [] : [], config: { ociVersion: OCI_VERSION } as Spec,
+  };
+  return new Container(sd, opts, false, state);
+}
+
+/** Kill the container's processes, wait for them to go, remove cgroups and state. */
 export function destroy(c: Container): void {
+  const members = c.members(); // while the init lives: its pid namespace tells its processes
   if (c.status() !== 'stopped') {
     // while its network namespace still exists: hand the moved devices back
     for (const err of moveNetDevicesOut(c.state.config, c.state.pid)) log('warning', err);
     try { c.cgroup.thaw(); } catch { /* no freezer */ }
     try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* already gone */ }
   }
-  try { c.cgroup.killAll('SIGKILL'); } catch { /* empty or gone */ }
-  waitGone(c.state.pid, c.state.pidStartTime);
-  try {
-    c.cgroup.destroy();
-  } catch (e) {
-    log('warning', `removing cgroup of ${c.state.id}: ${(e as Error).message}`);
+  try { c.signalMembers(members, 'SIGKILL'); } catch { /* empty or gone */ }
+  const left = waitGone(c, members);
+  if (left.length) {
+    throw new TsrunError(`container ${c.state.id}: process${left.length > 1 ? 'es' : ''} ${left.join(', ')} still running after SIGKILL; state kept, run delete --force again`);
+  }
+  const others = !members.exclusive && c.cgroup.exists() ? c.cgroup.pids() : [];
+  if (others.length) {
+    log('warning', `cgroup of ${c.state.id} still has ${others.length} process(es) of another container: left in place`);
+  } else {
+    try {
+      c.cgroup.destroy();
+    } catch (e) {
+      log('warning', `removing cgroup of ${c.state.id}: ${(e as Error).message}`);
+    }
   }
   c.sd.remove();
   // poststop: after the container is gone; a failure is a warning, delete still succeeds
@@ -52,9 +111,22 @@ export function destroy(c: Container): void {
   }
 }
 
-function waitGone(pid: number, started: string, timeoutMs = 10_000): void {
-  const deadline = Date.now() + timeoutMs;
-  while (startTime(pid) === started && Date.now() < deadline) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+const alive = (pid: number) => startTime(pid) !== null;
+
+/** Wait until the init, `members` and (exclusive) everything in the cgroup are gone; returns what is left. */
+function waitGone(c: Container, members: Members): number[] {
+  const deadline = Date.now() + KILL_WAIT_MS;
+  const { pid, pidStartTime } = c.state;
+  for (let round = 0; ; round++) {
+    const left = new Set(members.pids.filter(alive));
+    if (pid > 0 && startTime(pid) === pidStartTime) left.add(pid);
+    if (members.exclusive) {
+      try { for (const p of c.cgroup.pids()) left.add(p); } catch { /* gone */ }
+    }
+    if (!left.size) return [];
+    if (Date.now() >= deadline) return [...left].sort((a, b) => a - b);
+    // new arrivals in the cgroup (a fork racing the kill) get theirs too
+    if (members.exclusive && round % 50 === 49) { try { c.signalMembers(members, 'SIGKILL'); } catch { /* gone */ } }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, round < 50 ? 2 : 10);
   }
 }

@@ -14,7 +14,7 @@ import type { LinuxCapabilities, Process } from '../spec/config-types';
 import { parseJson } from '../spec/json-int64';
 import { readDocument } from '../spec/load';
 import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
-import { writeAtomic } from '../state/store';
+import { writePidFile } from '../state/store';
 import { consoleTarget } from './console';
 import { Container } from './container';
 import { runChild } from './create';
@@ -135,7 +135,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       target.close();
     }
-    if (o.pidFile) writeAtomic(o.pidFile, String(pid));
+    if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
     throw e;

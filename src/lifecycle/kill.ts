@@ -1,4 +1,6 @@
-// kill: signal the init (or, with --all, every process in the container's cgroup).
+// kill: signal the init, or with --all the container's processes: every process in its cgroup
+// when the cgroup is its alone, else only its own (a shared cgroup's other container is left
+// alone: see Container.members).
 import { TsrunError } from '../errors';
 import { Container } from './container';
 import { GlobalOptions } from './options';
@@ -11,7 +13,7 @@ export async function kill(id: string, signal?: string | number, opts: GlobalOpt
     const status = c.status();
     if (status === 'stopped' && !opts.all) throw new TsrunError('container not running');
     if (opts.all) {
-      c.cgroup.killAll(sig);
+      c.signalMembers(c.members(), sig);
       return;
     }
     try {

@@ -1,6 +1,9 @@
 // NOTIFY_SOCKET passthrough, as runc does it: the container gets its own socket (bound in the
 // state dir, bind-mounted at /run/notify), and `start` relays its READY=1 to the caller's
-// NOTIFY_SOCKET with MAINPID set to the container's init.
+// NOTIFY_SOCKET with MAINPID set to the container's init. Threat: the container speaks to the
+// host's service manager through us; anything but READY=1 (WATCHDOG_USEC, STOPPING,
+// NOTIFYACCESS, FDSTORE, EXTEND_TIMEOUT_USEC, its own MAINPID) would act on the unit that runs
+// the caller, so exactly `READY=1\nMAINPID=<init's host pid>\n` is sent, nothing else.
 import fs = require('fs');
 import path = require('path');
 import type { Spec } from '../spec/config-types';
@@ -41,9 +44,8 @@ export class NotifyRelay {
           if (startTime(pid) !== started) return;
           continue;
         }
-        const lines = msg.split('\n').filter((l) => l && !l.startsWith('MAINPID='));
-        if (lines.includes('READY=1')) {
-          addon().sendDgram(host, [...lines, `MAINPID=${pid}`].join('\n') + '\n');
+        if (msg.split('\n').includes('READY=1')) {
+          addon().sendDgram(host, `READY=1\nMAINPID=${pid}\n`);
           return;
         }
       }

@@ -1,16 +1,24 @@
 // The state directory: <root>/<id>/{state.json, exec.fifo}. Exclusive create, atomic
-// writes (tmp + rename), and a per-container flock so concurrent commands on one id
-// are serialised.
+// writes (unpredictable O_EXCL temp name + rename), a per-container flock so concurrent
+// commands on one id are serialised, and state.json checked against its schema whenever it
+// is read: a corrupt or truncated file is an error naming it, never a half-read state that
+// kill or delete would act on.
 import fs = require('fs');
 import path = require('path');
 import { NotExistError, TsrunError } from '../errors';
 import { addon, LOCK } from '../native/addon';
 import type { Spec } from '../spec/config-types';
 import { parseJson, stringifyJson } from '../spec/json-int64';
+import { writeFileAtomic } from './atomic';
+import { checkStoredState } from './validate';
+
+export { writePidFile } from './pid-file';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
+/** How long a state dir without state.json must be untouched before a create may take it over. */
+const STALE_MS = 2000;
 
 /** What tsrun keeps about a container (not the OCI state: see status.ts for that). */
 export interface StoredState {
@@ -54,19 +62,47 @@ export class StateDir {
 
   get fifo(): string { return path.join(this.dir, FIFO_FILE); }
 
-  exists(): boolean { return fs.existsSync(path.join(this.dir, STATE_FILE)); }
-
-  /** Claim the id. Fails if a container with this id exists. */
+  /**
+   * Claim the id. Fails if a container with this id exists. A directory left by an aborted
+   * create (no state.json, nobody holding its lock, untouched for STALE_MS) is taken over.
+   */
   create(): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
       fs.mkdirSync(this.dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError('container with given ID already exists');
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!this.takeOverStale()) throw new TsrunError('container with given ID already exists');
+      return;
     }
     this.lock();
+    // a create that stalled between mkdir and flock for STALE_MS may have been taken over
+    if (this.hasStateFile()) {
+      this.unlock();
+      throw new TsrunError('container with given ID already exists');
+    }
   }
+
+  /** A state dir without state.json whose lock is free: an aborted create (or a delete that lost the file). */
+  private takeOverStale(): boolean {
+    if (this.hasStateFile()) return false;
+    let fd: number;
+    try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); } catch { return false; }
+    let claimed = false;
+    try {
+      // fresh: a create between its mkdir and its flock; locked: a create or delete at work
+      if (Date.now() - fs.fstatSync(fd).mtimeMs < STALE_MS || !addon().flock(fd, LOCK.EX | LOCK.NB) || this.hasStateFile()) return false;
+      for (const name of fs.readdirSync(this.dir)) fs.rmSync(path.join(this.dir, name), { recursive: true, force: true });
+      fs.fchmodSync(fd, 0o711);
+      this.lockFd = fd;
+      claimed = true;
+      return true;
+    } finally {
+      if (!claimed) fs.closeSync(fd);
+    }
+  }
+
+  hasStateFile(): boolean { return fs.existsSync(this.stateFile); }
 
   /** Exclusive lock held until unlock() or process exit. */
   lock(): void {
@@ -84,15 +120,26 @@ export class StateDir {
     this.lockFd = -1;
   }
 
+  get stateFile(): string { return path.join(this.dir, STATE_FILE); }
+
+  /** The stored state, checked. NotExistError without state.json; CorruptStateError when it is not a valid state. */
   read(): StoredState {
     let text: string;
-    try { text = fs.readFileSync(path.join(this.dir, STATE_FILE), 'utf8'); }
+    try { text = fs.readFileSync(this.stateFile, 'utf8'); }
     catch { throw new NotExistError(this.id); }
-    return parseJson(text) as StoredState;
+    let doc: unknown;
+    try {
+      doc = parseJson(text);
+    } catch (e) {
+      throw new CorruptStateError(this, text.length ? `not JSON (truncated?): ${(e as Error).message}` : 'the file is empty', text);
+    }
+    const problem = checkStoredState(doc, this.id);
+    if (problem) throw new CorruptStateError(this, problem, text);
+    return doc as StoredState;
   }
 
   write(state: StoredState): void {
-    writeAtomic(path.join(this.dir, STATE_FILE), stringifyJson(state), 0o600);
+    writeFileAtomic(this.stateFile, stringifyJson(state), { mode: 0o600 });
   }
 
   remove(): void {
@@ -101,11 +148,12 @@ export class StateDir {
   }
 }
 
-/** Write to a temporary file beside `file`, then rename over it. */
-export function writeAtomic(file: string, data: string, mode = 0o666): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, data, { mode });
-  fs.renameSync(tmp, file);
+/** state.json exists but is not a state tsrun wrote: `text` is what could be read (delete --force salvages from it). */
+export class CorruptStateError extends TsrunError {
+  constructor(sd: StateDir, problem: string, readonly text = '') {
+    super(`state.json of container ${sd.id} is corrupt: ${problem} (${sd.stateFile}; \`delete --force ${sd.id}\` kills what is left of it and removes it)`);
+    this.name = 'CorruptStateError';
+  }
 }
 
 export function listIds(root: string): string[] {

@@ -3,7 +3,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, errMsg, readPid, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+import { Bundle, describeRoot, readPid, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
 
 const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 

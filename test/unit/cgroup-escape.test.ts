@@ -1,0 +1,60 @@
+// exec --cgroup paths that climb out of the container's cgroup, recorded cgroup paths that name
+// a hierarchy's root, and runc's check of a cgroup at create: no root needed.
+import { layoutFrom } from '../../src/cgroups/detect';
+import { checkCgroupBeforeCreate, createdPathProblem, recordedPathProblem } from '../../src/cgroups/members';
+import { parseSubCgroups, withSubCgroups } from '../../src/lifecycle/sub-cgroup';
+import type { CgroupManager } from '../../src/cgroups';
+
+const PATHS = { pids: '/sys/fs/cgroup/pids/c1', devices: '/sys/fs/cgroup/devices/c1', '': '/sys/fs/cgroup/unified/c1' };
+
+describe('exec --cgroup', () => {
+  test.each([
+    ['..', '..'], ['../../..', '../../..'], ['pids:..', '..'], ['pids,devices:../x', '../x'], ['/..', '/..'],
+    ['a/../..', 'a/../..'], ['sub/..', 'sub/..'], ['./..', './..'],
+  ])('%s is refused with runc\'s error', (arg, sub) => {
+    expect(() => parseSubCgroups([arg], PATHS)).toThrow(`${sub} is not a sub cgroup path`);
+  });
+
+  test('paths below the container\'s cgroup are taken as runc takes them', () => {
+    expect(parseSubCgroups(['sub'], PATHS)).toEqual({ pids: 'sub', devices: 'sub', '': 'sub' });
+    expect(parseSubCgroups(['pids:a/b', 'devices:/x'], PATHS)).toEqual({ pids: 'a/b', devices: '/x' });
+    expect(() => parseSubCgroups(['bogus:x'], PATHS)).toThrow('unknown controller bogus in SubCgroupPaths');
+    expect(() => parseSubCgroups(['a:b:c'], PATHS)).toThrow('invalid --cgroup argument: a:b:c');
+  });
+
+  test('the joined directory is checked again before anything is written', () => {
+    const cg = { paths: PATHS } as unknown as CgroupManager;
+    expect(() => withSubCgroups(cg, { pids: '../../..' }).apply(1)).toThrow('../../.. is not a sub cgroup path');
+  });
+});
+
+const HYBRID = layoutFrom(
+  `31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+32 31 0:29 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+`,
+  '8:pids:/\n0::/\n',
+);
+
+describe('recorded cgroup paths', () => {
+  test('a hierarchy\'s root or a path outside it is refused; a cgroup below it is fine', () => {
+    expect(recordedPathProblem(HYBRID, 'pids', '/sys/fs/cgroup/pids')).toBe('/sys/fs/cgroup/pids is the root of the pids hierarchy');
+    expect(recordedPathProblem(HYBRID, '', '/sys/fs/cgroup/unified')).toBe('/sys/fs/cgroup/unified is the root of the cgroup2 hierarchy');
+    expect(recordedPathProblem(HYBRID, 'pids', '/etc')).toMatch(/^\/etc is outside the pids hierarchy/);
+    expect(recordedPathProblem(HYBRID, 'pids', '/sys/fs/cgroup/pids/c1')).toBeUndefined();
+    expect(createdPathProblem(HYBRID, '/sys/fs/cgroup/pids')).toMatch(/not a cgroup below/);
+    expect(createdPathProblem(HYBRID, '/sys/fs/cgroup/unified/a/b')).toBeUndefined();
+  });
+});
+
+describe('a cgroup at create', () => {
+  const fake = (over: Partial<Pick<CgroupManager, 'exists' | 'pids' | 'isFrozen'>>) =>
+    ({ exists: () => true, pids: () => [], isFrozen: () => false, ...over });
+
+  test('frozen: runc\'s error; empty or new: nothing to say', () => {
+    expect(() => checkCgroupBeforeCreate(fake({ pids: () => [5], isFrozen: () => true }))).toThrow('container\'s cgroup unexpectedly frozen');
+    const cg = fake({});
+    expect(checkCgroupBeforeCreate(cg)).toBe(cg);
+    expect(checkCgroupBeforeCreate(fake({ exists: () => false, isFrozen: () => { throw new Error('not asked'); } }))).toBeDefined();
+  });
+});
