@@ -644,9 +644,12 @@ void prepare_fds() {
   if (P->seccomp_fd >= 0) { sec = SC(SYS_fcntl, P->seccomp_fd, F_DUPFD, base); check(sec, STEP_FDS, -1, "seccomp"); }
   long lsm = -1;
   if (g_lsm_procfd >= 0) { lsm = SC(SYS_fcntl, g_lsm_procfd, F_DUPFD, base); check(lsm, STEP_FDS, -1, "procfs handle"); }
+  long hooks = -1;  // tsrun-init reads and closes it before any hook or the user's process runs
+  if (P->hooks_fd >= 0) { hooks = SC(SYS_fcntl, P->hooks_fd, F_DUPFD, base); check(hooks, STEP_FDS, -1, "startContainer hooks"); }
   put_num(P->stub_argv[1], fifo);
   put_num(P->stub_argv[2], sec);
   put_num(P->stub_argv[4], lsm);
+  put_num(P->stub_argv[8], hooks);
 }
 
 
@@ -720,7 +723,7 @@ void setup_console() {
 void close_unneeded_fds() {
   long keep[8];
   int n = 0;
-  const long cand[] = { P->sync_fd, P->stub_fd, P->fifo_fd, P->seccomp_fd, P->console_socket_fd, g_lsm_procfd };
+  const long cand[] = { P->sync_fd, P->stub_fd, P->fifo_fd, P->seccomp_fd, P->console_socket_fd, g_lsm_procfd, P->hooks_fd };
   for (long fd : cand) if (fd >= 3 + P->preserve_fds) keep[n++] = fd;
   for (int i = 1; i < n; i++) for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) { long t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
   long from = 3 + P->preserve_fds;

@@ -79,6 +79,7 @@ struct Plan {
   int32_t stub_fd;                  // sealed memfd holding tsrun-init
   int32_t fifo_fd;                  // O_PATH exec.fifo (-1 for exec)
   int32_t seccomp_fd;               // -1 for none
+  int32_t hooks_fd;                 // startContainer hooks blob for tsrun-init (-1: none)
   int32_t preserve_fds;             // fds 3..3+n-1 stay open
   int32_t sync_fd;                  // child end of the sync socket
   int32_t setsid;

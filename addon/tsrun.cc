@@ -170,7 +170,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   Napi::Array cand = A(o, "pathCandidates");
   for (uint32_t i = 0; i < cand.Length(); i++) st.candidates.push_back(st.str(cand.Get(i).As<Napi::String>()));
   p.path_candidates = st.candidates.data(); p.n_candidates = st.candidates.size();
-  // tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0...
+  // tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0...
   st.stub_argv.push_back(st.mut("tsrun-init"));
   st.stub_argv.push_back(st.mut(std::string(16, '\0')));
   st.stub_argv.push_back(st.mut(std::string(16, '\0')));
@@ -179,6 +179,9 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.lsm_attr = OptStr(st, o, "lsmAttr");
   st.stub_argv.push_back(st.mut(p.lsm_attr ? p.lsm_attr : ""));
   st.stub_argv.push_back(st.mut(Has(o, "lsmValue") ? S(o, "lsmValue") : std::string()));
+  st.stub_argv.push_back(st.mut("-1"));                     // SYNC_FD
+  st.stub_argv.push_back(st.mut(std::string(16, '\0')));   // HOOKS_FD, filled by prepare_fds
+  p.hooks_fd = -1;
   p.stub_path_slot = st.stub_argv.size();
   st.stub_argv.push_back(nullptr);
   Napi::Array args = A(o, "args");
@@ -307,6 +310,24 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     }
     st->plan.seccomp_fd = secfd;
   }
+  // startContainer hooks: tsrun-init runs them itself, from this blob (see addon/init/hooks.c).
+  // Sealed: nothing that reaches the fd (a process in the container, through /proc) can edit it.
+  int hooksfd = -1;
+  Napi::Value hb = o.Get("hooksBlob");
+  if (hb.IsBuffer()) {
+    Napi::Buffer<char> b = hb.As<Napi::Buffer<char>>();
+    hooksfd = (int)syscall(SYS_memfd_create, "tsrun-hooks", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (hooksfd < 0 || write(hooksfd, b.Data(), b.Length()) != (ssize_t)b.Length() || lseek(hooksfd, 0, SEEK_SET) != 0 ||
+        fcntl(hooksfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+      int e = errno;
+      if (hooksfd >= 0) close(hooksfd);
+      if (secfd >= 0) close(secfd);
+      close(stub); close(sv[0]); close(sv[1]);
+      SysError(env, "startContainer hooks memfd", e).ThrowAsJavaScriptException();
+      return env.Null();
+    }
+    st->plan.hooks_fd = hooksfd;
+  }
   // Into its cgroup2 cgroup at birth where asked (clone3 CLONE_INTO_CGROUP, Linux 5.7+);
   // kernels without it get the plain clone and the parent writes cgroup.procs instead.
   int cgfd = Has(o, "cgroupFd") ? (int)I(o, "cgroupFd") : -1;
@@ -329,6 +350,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   close(sv[1]);
   close(stub);
   if (secfd >= 0) close(secfd);
+  if (hooksfd >= 0) close(hooksfd);
   if (pid < 0) { close(sv[0]); SysError(env, "clone", e).ThrowAsJavaScriptException(); return env.Null(); }
   Napi::Object r = Napi::Object::New(env);
   r.Set("pid", Napi::Number::New(env, (double)pid));

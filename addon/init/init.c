@@ -8,7 +8,7 @@
  *
  * No libc: raw syscalls only, nothing is allocated.
  *
- *   argv: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0 [ARG...]
+ *   argv: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0 [ARG...]
  *     FIFO_FD     O_PATH fd of the state dir's exec.fifo, or -1 (exec: no wait)
  *     SECCOMP_FD  fd holding "u32 count + count*8 bytes" of BPF, or -1
  *     FLAGS       decimal bits: 1 = load the filter with SECCOMP_FILTER_FLAG_TSYNC,
@@ -16,9 +16,17 @@
  *     PROC_FD     O_PATH fd of the container's /proc, checked to be procfs, or -1
  *     LSM_ATTR    attr file below it to write ("thread-self/attr/apparmor/exec"), or ""
  *     LSM_VALUE   what to write there ("exec PROFILE", or an SELinux label)
+ *     SYNC_FD     (reserved, -1)
+ *     HOOKS_FD    fd holding the startContainer hooks (see hooks.c), or -1
  *     PATH        the resolved executable; ARG0... its argv
  *
- * Exit codes: 126 when the exec.fifo handshake fails, 127 when exec fails.
+ * Order after `start` opened the fifo: LSM label, seccomp filter, startContainer hooks (each
+ * forked from here, so confined by all of the above), then the user's execve. With hooks,
+ * "0" is written to the fifo only after they all succeeded, and any failure up to then is
+ * reported through it instead (start fails); without, "0" goes right away, as before.
+ *
+ * Exit codes: 126 when the exec.fifo handshake, the setup or a startContainer hook fails,
+ * 127 when exec fails.
  */
 typedef unsigned long size_t;
 typedef long ssize_t;
@@ -100,31 +108,43 @@ static void put_str(char *buf, size_t *pos, size_t cap, const char *s) {
   while (*s && *pos < cap - 1) buf[(*pos)++] = *s++;
 }
 
+static void report_failure(const char *body, size_t n);
+
 static void die(int code, const char *what, const char *path, long err) {
   char msg[512]; size_t p = 0;
-  put_str(msg, &p, sizeof msg - 24, "tsrun-init: ");
   put_str(msg, &p, sizeof msg - 24, what);
   if (path) { put_str(msg, &p, sizeof msg - 24, " "); put_str(msg, &p, sizeof msg - 24, path); }
   put_str(msg, &p, sizeof msg - 24, ": errno ");
   put_int(msg, &p, -err);
-  msg[p++] = '\n';
-  sys6(NR_write, 2, (long)msg, (long)p, 0, 0, 0);
+  report_failure(msg, p);  /* to `start` while it waits on the fifo, else stderr */
   sys6(NR_exit_group, code, 0, 0, 0, 0, 0);
   for (;;) {}
 }
 
-/* Block until `tsrun start` opens the fifo for reading, then tell it we are going. */
-static void await_start(long fifo_fd) {
+#include "hooks.c"
+
+/* Block until `tsrun start` opens the fifo for reading, then tell it we are going; with
+ * hooks, keep the write end (report_fd) and tell it only once they ran (start_done). */
+static void await_start(long fifo_fd, int defer) {
   char path[40]; size_t p = 0;
   put_str(path, &p, sizeof path, "/proc/self/fd/");
   put_int(path, &p, fifo_fd);
   path[p] = 0;
   long fd = sys6(NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC, 0, 0, 0);
   if (fd < 0) die(126, "open exec fifo", path, fd);
+  sys6(NR_close, fifo_fd, 0, 0, 0, 0, 0);
+  if (defer) { report_fd = fd; return; }
   long w = sys6(NR_write, fd, (long)"0", 1, 0, 0, 0);
   if (w != 1) die(126, "write exec fifo", path, w < 0 ? w : -5);
   sys6(NR_close, fd, 0, 0, 0, 0, 0);
-  sys6(NR_close, fifo_fd, 0, 0, 0, 0, 0);
+}
+
+static void start_done(void) {
+  long fd = report_fd;
+  report_fd = -1;
+  long w = sys6(NR_write, fd, (long)"0", 1, 0, 0, 0);
+  if (w != 1) die(126, "write exec fifo", 0, w < 0 ? w : -5);
+  sys6(NR_close, fd, 0, 0, 0, 0, 0);
 }
 
 static int read_full(long fd, void *buf, size_t n) {
@@ -176,14 +196,19 @@ void init_main(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
-  if (argc < 9) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE PATH ARG0...", 0, -22);
+  if (argc < 11) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0...", 0, -22);
   long fifo_fd = parse_int(argv[1]);
   long seccomp_fd = parse_int(argv[2]);
   long flags = parse_int(argv[3]);
   long proc_fd = parse_int(argv[4]);
-  if (fifo_fd >= 0) await_start(fifo_fd);
+  long hooks_fd = parse_int(argv[8]);
+  if (hooks_fd >= 0) read_hooks(hooks_fd);
+  int hooks = hooks_fd >= 0 && fifo_fd >= 0;
+  if (fifo_fd >= 0) await_start(fifo_fd, hooks);
   if (proc_fd >= 0 && argv[5][0]) apply_lsm(proc_fd, argv[5], argv[6]);
   if (seccomp_fd >= 0) load_seccomp(seccomp_fd, flags);
-  long r = sys6(NR_execve, (long)argv[7], (long)(argv + 8), (long)envp, 0, 0, 0);
-  die(127, "exec", argv[7], r);
+  /* after the label and the filter: a hook gets no more than the user's process */
+  if (hooks) { run_start_hooks(envp); start_done(); }
+  long r = sys6(NR_execve, (long)argv[9], (long)(argv + 10), (long)envp, 0, 0, 0);
+  die(127, "exec", argv[9], r);
 }

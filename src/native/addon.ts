@@ -63,6 +63,8 @@ export interface NativePlan {
   cgroupFd?: number;
   /** Bind the pty slave over /dev/console (create, not exec). */
   mountConsole?: boolean;
+  /** startContainer hooks for tsrun-init (src/hooks/start-hooks.ts), handed over in a sealed memfd. */
+  hooksBlob?: Buffer;
 }
 
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string; fd?: number }
