@@ -171,6 +171,21 @@ describeRoot('startContainer hooks: run by the container\'s init, confined like 
     expect(waitStopped('tsrun', id)).toBe('stopped');
     expect(fs.readdirSync(out)).toEqual(['hookpid']);
     expect(tsrun(['delete', id]).code).toBe(0);
+    // a hook that writes without pause is killed at its timeout all the same
+    const flood = bundle(out, (c) => { c.hooks = { startContainer: [{ path: '/bin/cat', args: ['cat', '/dev/zero'], timeout: 1 }] }; }).args('true');
+    const id2 = uniqueId();
+    const t1 = Date.now();
+    const r2 = createStart('tsrun', flood, id2).start;
+    expect({ code: r2.code, msg: errMsg(r2.stderr) }).toEqual({ code: 1, msg: 'hooks.startContainer[0]: /bin/cat did not finish within its timeout of 1s and was killed' });
+    expect(Date.now() - t1).toBeLessThan(5000);
+    expect(waitStopped('tsrun', id2)).toBe('stopped');
+    expect(tsrun(['delete', id2]).code).toBe(0);
+  });
+
+  test('a NUL byte in a hook\'s args is refused at create, naming the field (tsrun-init reads NUL-terminated strings)', () => {
+    const b = new Bundle((c) => { c.hooks = { startContainer: [sh('true'), { path: '/bin/sh', args: ['sh', 'a\u0000b'] }] }; }).args('true');
+    const r = tsrun(['create', '--bundle', b.dir, uniqueId()]);
+    expect({ code: r.code, msg: errMsg(r.stderr) }).toEqual({ code: 1, msg: 'hooks.startContainer[1].args[1]: contains a NUL byte' });
   });
 
   (RUNC ? test : test.skip)('differential against runc: the hook\'s capabilities, no_new_privs, seccomp, cgroup, env and stdin state', () => {
