@@ -15,7 +15,7 @@
       "actions": [
         {
           "action_name": "build_tsrun_init",
-          "inputs": ["addon/init/init.c"],
+          "inputs": ["addon/init/init.c", "addon/init/hooks.c"],
           "outputs": ["<(PRODUCT_DIR)/tsrun-init"],
           "action": ["gcc", "-Os", "-s", "-static", "-nostdlib", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
                      "-ffreestanding", "-fno-builtin", "-fno-pie", "-no-pie", "-Wall", "-Wextra", "-Werror",

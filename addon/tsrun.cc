@@ -314,6 +314,24 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     }
     st->plan.seccomp_fd = secfd;
   }
+  // startContainer hooks: tsrun-init runs them itself, from this blob (see addon/init/hooks.c).
+  // Sealed: nothing that reaches the fd (a process in the container, through /proc) can edit it.
+  int hooksfd = -1;
+  Napi::Value hb = o.Get("hooksBlob");
+  if (hb.IsBuffer()) {
+    Napi::Buffer<char> b = hb.As<Napi::Buffer<char>>();
+    hooksfd = (int)syscall(SYS_memfd_create, "tsrun-hooks", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (hooksfd < 0 || write(hooksfd, b.Data(), b.Length()) != (ssize_t)b.Length() || lseek(hooksfd, 0, SEEK_SET) != 0 ||
+        fcntl(hooksfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+      int e = errno;
+      if (hooksfd >= 0) close(hooksfd);
+      if (secfd >= 0) close(secfd);
+      close(stub); close(sv[0]); close(sv[1]);
+      SysError(env, "startContainer hooks memfd", e).ThrowAsJavaScriptException();
+      return env.Null();
+    }
+    st->plan.hooks_fd = hooksfd;
+  }
   // Into its cgroup2 cgroup at birth where asked (clone3 CLONE_INTO_CGROUP, Linux 5.7+);
   // kernels without it get the plain clone and the parent writes cgroup.procs instead.
   int cgfd = Has(o, "cgroupFd") ? (int)I(o, "cgroupFd") : -1;
@@ -342,6 +360,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   close(sv[1]);
   close(stub);
   if (secfd >= 0) close(secfd);
+  if (hooksfd >= 0) close(hooksfd);
   if (pid < 0) { close(sv[0]); SysError(env, "clone", e).ThrowAsJavaScriptException(); return env.Null(); }
   Napi::Object r = Napi::Object::New(env);
   r.Set("pid", Napi::Number::New(env, (double)pid));

@@ -29,7 +29,13 @@
  *     HOOKS_FD    startContainer hooks, or -1
  *     PATH        the resolved executable; ARG0... its argv
  *
- * Exit codes: 126 when the exec.fifo handshake fails, 127 when exec fails.
+ * Order after `start` opened the fifo: LSM label, seccomp filter, startContainer hooks (each
+ * forked from here, so confined by all of the above), then the user's execve. With hooks,
+ * "0" is written to the fifo only after they all succeeded, and any failure up to then is
+ * reported through it instead (start fails); without, "0" goes right away, as before.
+ *
+ * Exit codes: 126 when the exec.fifo handshake, the setup or a startContainer hook fails,
+ * 127 when exec fails.
  */
 typedef unsigned long size_t;
 typedef long ssize_t;
@@ -133,23 +139,27 @@ static void put_str(char *buf, size_t *pos, size_t cap, const char *s) {
   while (*s && *pos < cap - 1) buf[(*pos)++] = *s++;
 }
 
+static void report_failure(const char *body, size_t n);
+
 static void die(int code, const char *what, const char *path, long err) {
   char msg[512]; size_t p = 0;
-  put_str(msg, &p, sizeof msg - 24, "tsrun-init: ");
   put_str(msg, &p, sizeof msg - 24, what);
   if (path) { put_str(msg, &p, sizeof msg - 24, " "); put_str(msg, &p, sizeof msg - 24, path); }
   put_str(msg, &p, sizeof msg - 24, ": errno ");
   put_int(msg, &p, -err);
-  msg[p++] = '\n';
-  sys6(NR_write, 2, (long)msg, (long)p, 0, 0, 0);
+  report_failure(msg, p);  /* to `start` while it waits on the fifo, else stderr */
   sys6(NR_exit_group, code, 0, 0, 0, 0, 0);
   for (;;) {}
 }
 
-/* Block until `tsrun start` opens the fifo for reading, then tell it we are going. The fifo is
- * reopened for writing through the verified procfs handle: a path lookup of /proc/self/fd/N
- * could land on a regular file the image planted, and the process would run before start. */
-static void await_start(long fifo_fd, long proc_fd) {
+#include "hooks.c"
+
+/* Block until `tsrun start` opens the fifo for reading, then tell it we are going; with
+ * hooks, keep the write end (report_fd) and tell it only once they ran (start_done). The fifo
+ * is reopened for writing through the verified procfs handle: a path lookup of
+ * /proc/self/fd/N could land on a regular file the image planted, and the process would run
+ * before start. */
+static void await_start(long fifo_fd, long proc_fd, int defer) {
   char path[40]; size_t p = 0;
   put_str(path, &p, sizeof path, "thread-self/fd/");
   put_int(path, &p, fifo_fd);
@@ -166,10 +176,19 @@ static void await_start(long fifo_fd, long proc_fd) {
   long sr = sys6(NR_fstat, fd, (long)&st, 0, 0, 0, 0);
 #endif
   if (sr == 0 && (st.mode & S_IFMT) != S_IFIFO) die(126, "exec fifo is not a fifo:", path, -22);
+  sys6(NR_close, fifo_fd, 0, 0, 0, 0, 0);
+  if (defer) { report_fd = fd; return; }
   long w = sys6(NR_write, fd, (long)"0", 1, 0, 0, 0);
   if (w != 1) die(126, "write exec fifo", path, w < 0 ? w : -5);
   sys6(NR_close, fd, 0, 0, 0, 0, 0);
-  sys6(NR_close, fifo_fd, 0, 0, 0, 0, 0);
+}
+
+static void start_done(void) {
+  long fd = report_fd;
+  report_fd = -1;
+  long w = sys6(NR_write, fd, (long)"0", 1, 0, 0, 0);
+  if (w != 1) die(126, "write exec fifo", 0, w < 0 ? w : -5);
+  sys6(NR_close, fd, 0, 0, 0, 0, 0);
 }
 
 static int read_full(long fd, void *buf, size_t n) {
@@ -258,11 +277,16 @@ void init_main(long *sp) {
   long flags = parse_int(argv[3]);
   long proc_fd = parse_int(argv[4]);
   long sync_fd = parse_int(argv[7]);
+  long hooks_fd = parse_int(argv[8]);
   if (sync_fd >= 0) fork_into_pidns(sync_fd, flags);
-  if (fifo_fd >= 0) await_start(fifo_fd, proc_fd);
+  if (hooks_fd >= 0) read_hooks(hooks_fd);
+  int hooks = hooks_fd >= 0 && fifo_fd >= 0;
+  if (fifo_fd >= 0) await_start(fifo_fd, proc_fd, hooks);
   if (proc_fd >= 0 && argv[5][0]) apply_lsm(proc_fd, argv[5], argv[6]);
   if (proc_fd >= 0) sys6(NR_close, proc_fd, 0, 0, 0, 0, 0);
   if (seccomp_fd >= 0) load_seccomp(seccomp_fd, flags);
+  /* after the label and the filter: a hook gets no more than the user's process */
+  if (hooks) { run_start_hooks(envp); start_done(); }
   long r = sys6(NR_execve, (long)argv[9], (long)(argv + 10), (long)envp, 0, 0, 0);
   die(127, "exec", argv[9], r);
 }

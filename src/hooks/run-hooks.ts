@@ -1,6 +1,7 @@
-// OCI hooks: each hook gets the container's state JSON on stdin, its own args and env, and
-// is killed when its timeout passes. Hooks that run "in the container namespace" are started
-// through nsenter into the init's namespaces.
+// OCI hooks run by the runtime: each hook gets the container's state JSON on stdin, its own
+// args and env, and is killed when its timeout passes. createContainer hooks are started
+// through nsenter into the init's namespaces. startContainer hooks are not run here: the
+// container's init runs them (src/hooks/start-hooks.ts, addon/init/hooks.c).
 import fs = require('fs');
 import type { Hook, Hooks } from '../spec/config-types';
 import { TsrunError } from '../errors';
@@ -12,10 +13,8 @@ export interface HookState {
 }
 
 export interface HookPlace {
-  /** Run inside the namespaces of this pid (createContainer, startContainer). */
+  /** Run inside the namespaces of this pid (createContainer). */
   inNamespacesOf?: number;
-  /** Also take that process's root directory (startContainer: paths resolve in the container). */
-  withRoot?: boolean;
 }
 
 /** util-linux nsenter, found without the hook's env (which need not have PATH). */
@@ -45,7 +44,7 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
     // nsenter joins every namespace of the init (user included when it differs) and execs the hook
     const pid = String(place.inNamespacesOf);
     file = nsenterPath();
-    args = ['--target', pid, '--all', ...(place.withRoot ? ['--root', '--wd'] : []), '--', hook.path, ...argv.slice(1)];
+    args = ['--target', pid, '--all', '--', hook.path, ...argv.slice(1)];
     argv0 = undefined;
   }
   // child_process is loaded only when a hook runs: most invocations have none

@@ -19,6 +19,7 @@ import { consoleTarget } from './console';
 import { checkNetDevices, moveNetDevicesIn } from './net-devices';
 import { hostNotifySocket, withNotifySocket } from './notify';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
+import { startHooksBlob } from '../hooks/start-hooks';
 import { sendToListener, type ContainerState } from './seccomp-listener';
 import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
@@ -93,6 +94,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
       });
       plan.native.mountConsole = true;
+      plan.native.hooksBlob = startHooksBlob(spec.hooks?.startContainer, { id, bundle, annotations: spec.annotations });
       // prestart and createRuntime (runtime namespace), then createContainer (the container's
       // namespaces): after the namespaces exist, before pivot_root, while the child waits
       plan.native.hooksSync = hasHooks(spec.hooks, 'prestart', 'createRuntime', 'createContainer');

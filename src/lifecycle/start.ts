@@ -3,32 +3,51 @@ import fs = require('fs');
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
 import { runHooks } from '../hooks/run-hooks';
+import { INIT_FAILURE_HEADER } from '../hooks/start-hooks';
 import { NotifyRelay } from './notify';
 import { OCI_VERSION } from '../state/status';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
+/**
+ * With startContainer hooks tsrun-init answers on the fifo only after they ran: "0", or one
+ * write of INIT_FAILURE_HEADER + message, after which it exits. startFifo's read took the
+ * first `n` bytes of that record; the rest is read here from a second reader of the fifo.
+ */
+function initFailure(fd: number, n: number): TsrunError {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(4096);
+  for (;;) {
+    let r = 0;
+    try { r = fs.readSync(fd, buf, 0, buf.length, null); } catch { break; }  // EAGAIN: all read
+    if (r <= 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, r)));
+  }
+  const body = Buffer.concat(chunks).toString('utf8').slice(Math.max(0, INIT_FAILURE_HEADER.length - n)).trim();
+  const field = /^hooks\.startContainer\[\d+\]/.exec(body)?.[0];
+  if (field) return new TsrunError(body, { field });
+  return new TsrunError(`the container's init failed after start: ${body ? `tsrun-init: ${body}` : 'no detail'}`);
+}
+
 export async function start(id: string, opts: GlobalOptions = {}): Promise<void> {
   const c = new Container(id, opts);
   let relay: NotifyRelay | undefined;
+  let reportFd = -1;
   try {
     const status = c.status();
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
     if (status !== 'created') throw new TsrunError('cannot start an already running container');
     const hooks = c.state.config.hooks;
     const st = (status: string) => ({ ociVersion: OCI_VERSION, id, status, pid: c.state.pid, bundle: c.state.bundle, annotations: c.state.config.annotations });
-    // startContainer: in the container (its root too) before the user's process runs;
-    // poststart after it started. A failure of either stops the container, as runc does.
-    try {
-      runHooks('startContainer', hooks, st('created'), { inNamespacesOf: c.state.pid, withRoot: true });
-    } catch (e) {
-      try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* gone */ }
-      throw e;
-    }
+    // startContainer hooks are run by the container's init itself (addon/init/hooks.c); it
+    // reports a failure on the fifo and exits: a second reader gets the message
+    if (hooks?.startContainer?.length) reportFd = fs.openSync(c.sd.fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     relay = c.state.notifySocket ? new NotifyRelay(c.sd.dir) : undefined;
     const n = addon().startFifo(c.sd.fifo, c.state.pid, -1);
     fs.rmSync(c.sd.fifo, { force: true });
+    if (n > 1 && reportFd >= 0) throw initFailure(reportFd, n);
     if (n === 0) throw new TsrunError('cannot start a container that has stopped');
+    // poststart after the user's process started. A failure stops the container, as runc does.
     try {
       runHooks('poststart', hooks, st('running'));
     } catch (e) {
@@ -36,6 +55,7 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
       throw e;
     }
   } finally {
+    if (reportFd >= 0) fs.closeSync(reportFd);
     c.sd.unlock();
   }
   // like runc, start returns once the container said READY=1 (or died), without the lock

@@ -66,6 +66,8 @@ export interface NativePlan {
   /** exec: the child joins every namespace but pid and never enters the container's pid
    * namespace; tsrun-init forks into it and reports the pid (MSG.PID). */
   forkInStub?: boolean;
+  /** startContainer hooks for tsrun-init (src/hooks/start-hooks.ts), handed over in a sealed memfd. */
+  hooksBlob?: Buffer;
 }
 
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string; fd?: number }
