@@ -4,11 +4,27 @@ const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', '
 
 /** Start forwarding; returns the function that stops it. */
 export function forwardSignals(pid: number, withWinch: boolean): () => void {
+  const f = signalForwarder(withWinch);
+  f.to(pid);
+  return f.stop;
+}
+
+/**
+ * Catch the signals before the process exists (exec: it may run, and its caller signal us,
+ * before the pid is known); those that arrive meanwhile are delivered once to() names it.
+ */
+export function signalForwarder(withWinch: boolean): { to(pid: number): void; stop(): void } {
   const sigs = withWinch ? [...FORWARDED, 'SIGWINCH' as NodeJS.Signals] : FORWARDED;
+  let target = 0;
+  const pending: NodeJS.Signals[] = [];
+  const send = (sig: NodeJS.Signals) => { try { process.kill(target, sig); } catch { /* exited */ } };
   const handlers = sigs.map((sig) => {
-    const h = () => { try { process.kill(pid, sig); } catch { /* exited */ } };
+    const h = () => { if (target > 0) send(sig); else pending.push(sig); };
     process.on(sig, h);
     return [sig, h] as const;
   });
-  return () => { for (const [sig, h] of handlers) process.removeListener(sig, h); };
+  return {
+    to(pid: number) { target = pid; for (const sig of pending.splice(0)) send(sig); },
+    stop() { for (const [sig, h] of handlers) process.removeListener(sig, h); },
+  };
 }
