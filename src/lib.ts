@@ -9,7 +9,8 @@ export type { GlobalOptions } from './lifecycle/options';
 export type { OciState, Status } from './state/status';
 export { loadSpec, parseSpec } from './spec/load';
 export * from './errors';
-export type { Spec } from './spec/config-types';
+// every config.json type (Process, Mount, LinuxResources, ...): the spec as typed objects
+export type * from './spec/config-types';
 export { defaultSpec } from './spec/default-spec';
 export { exec, type ExecOptions } from './lifecycle/exec';
 export { pause, resume, pids, psTable } from './lifecycle/pause';
