@@ -52,7 +52,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
     let doc: unknown;
     try { doc = parseJson(readDocument(o.process)); } // a regular file, at most 16 MiB
     catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
-    validateProcess(doc);
+    validateProcess(doc, 'process', { warn: (m) => log('warning', m) });
     return doc as Process;
   }
   if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');
@@ -81,7 +81,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
   // The flags' values go through the checks a process.json gets (NUL bytes, KEY=value env,
   // absolute cwd, id ranges), as runc refuses them too. --cap is added after: an unknown
   // capability is a warning there, as in runc, and its name reaches no syscall.
-  validateProcess(p);
+  validateProcess(p, 'process', { warn: (m) => log('warning', m) });
   if (o.cap?.length) {
     const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];
