@@ -103,9 +103,11 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
       const onHooks = (initPid: number) => {
         const st = creatingState(initPid);
-        runHooks('prestart', spec.hooks, st);
-        runHooks('createRuntime', spec.hooks, st);
-        runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
+        // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
+        // rootfs with the container process's environment (runc runs it from its init)
+        runHooks('prestart', spec.hooks, st, { cwd: bundle });
+        runHooks('createRuntime', spec.hooks, st, { cwd: bundle });
+        runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
       };
       phase('plan');
       checkNetDevices(spec);
