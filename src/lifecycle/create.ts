@@ -25,6 +25,7 @@ import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
+import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -37,6 +38,8 @@ export interface CreateOptions extends GlobalOptions {
   spec?: Spec;
   /** run without --detach: a terminal without --console-socket is relayed by tsrun. */
   foreground?: boolean;
+  /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the init (runc 1.2). */
+  pidfdSocket?: string;
 }
 
 export interface Created {
@@ -54,10 +57,9 @@ export function listenFds(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-function withEnv(spec: Spec, entry: string): Spec {
-  const key = entry.slice(0, entry.indexOf('=') + 1);
-  const env = [...(spec.process?.env ?? []).filter((e) => !e.startsWith(key)), entry];
-  return { ...spec, process: { ...spec.process!, env } };
+/** runc's socket activation: LISTEN_FDS and LISTEN_PID=1 appended (the plan keeps one entry per name, the last value). */
+function withListenEnv(spec: Spec, n: number): Spec {
+  return { ...spec, process: { ...spec.process!, env: [...(spec.process?.env ?? []), `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] } };
 }
 
 export function ociTimestamp(d = new Date()): string {
@@ -76,7 +78,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   const sd = new StateDir(rootOf(opts), id);
   sd.create();
   let cg: CgroupManager | undefined;
+  let pidfdSock: PidfdSocket | undefined;
   try {
+    pidfdSock = connectPidfdSocket(opts.pidfdSocket, 'standard');
     const notify = hostNotifySocket();
     if (notify) spec = withNotifySocket(spec, sd.dir);
     cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup }));
@@ -88,7 +92,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
       // the container ahead of --preserve-fds, and it is told how many
       const listen = listenFds();
-      plan = buildPlan(listen ? withEnv(spec, `LISTEN_FDS=${listen}`) : spec, {
+      plan = buildPlan(listen ? withListenEnv(spec, listen) : spec, {
         bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
         consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
         cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
@@ -114,6 +118,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState }, cg);
       try {
         moveNetDevicesIn(spec, pid);
+        pidfdSock?.send(pid);
       } catch (e) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
         throw e;
@@ -139,6 +144,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     sd.remove();
     throw e;
   } finally {
+    pidfdSock?.close();
     sd.unlock();
   }
 }

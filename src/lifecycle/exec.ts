@@ -23,6 +23,7 @@ import { relayTerminal } from './tty-relay';
 import { forwardSignals } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
 import { checkPreservedFds } from './preserved-fds';
+import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 
 export interface ExecOptions extends GlobalOptions {
   /** process.json path ("-" is not supported: runc takes a file). */
@@ -44,6 +45,8 @@ export interface ExecOptions extends GlobalOptions {
   ignorePaused?: boolean;
   /** --cgroup: sub-cgroups, "path" or "ctrl[,ctrl]:path". */
   cgroup?: string[];
+  /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the process (runc 1.2). */
+  pidfdSocket?: string;
 }
 
 /** The process to exec: process.json, or the container's process with runc's flag overrides. */
@@ -105,6 +108,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   }
   let pid: number;
   let relayFd = -1;
+  let pidfdSock: PidfdSocket | undefined;
   try {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
@@ -112,6 +116,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     checkProcess(proc);
     checkLsm(proc);
     if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
+    pidfdSock = connectPidfdSocket(o.pidfdSocket, 'setns');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
     const joins = joinsOf(c);
@@ -135,10 +140,18 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       target.close();
     }
+    try {
+      pidfdSock?.send(pid);
+    } catch (e) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      throw e;
+    }
     if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
     throw e;
+  } finally {
+    pidfdSock?.close();
   }
   if (o.detach) return 0;
   const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;

@@ -13,7 +13,7 @@ import { devSymlinks, needsDevSetup, planDevices } from './devices';
 import { mountOf } from './mountinfo';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
-import { checkProcess, pathCandidates, withHome } from './process';
+import { checkProcess, dedupEnv, pathCandidates, withHome } from './process';
 import { planRlimits } from './rlimits';
 import { labelMounts, planLsm } from './lsm';
 import { sysctlPath } from '../spec/semantic';
@@ -67,7 +67,7 @@ export function processFields(
   const lsm = planLsm(proc);
   const user = proc.user ?? {};
   const uid = user.uid ?? 0; // runc: Go's zero value for a missing id
-  const env = withHome(proc.env ?? [], rootfs, uid);
+  const env = withHome(dedupEnv(proc.env ?? []), rootfs, uid);
   const args = proc.args!;
   const seccomp = planSeccomp(opts.seccomp);
   return {
