@@ -26,6 +26,7 @@ import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
+import { onField } from './field-fs';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -201,7 +202,10 @@ export function runChild(
     cg.apply(stage1, bornInUnified);
     phase('cgroup placement');
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
-    if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));
+    if (plan.oomScoreAdj !== undefined) {
+      const file = `/proc/${stage1}/oom_score_adj`;
+      onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
+    }
     a.syncSend(syncFd, MSG.GO);
     for (;;) {
       const msg = a.syncRecv(syncFd, SYNC_TIMEOUT_MS);
