@@ -3,6 +3,9 @@
 // pidfdOpen(pid): pidfd_open(2) of a process, for --pidfd-socket (runc 1.2 sends one over
 // SCM_RIGHTS). Linux 5.3+; the caller reports ENOSYS naming the flag.
 //
+// clearOnlcr(fd): a pty master tsrun relays itself (foreground run -t / exec -t) stops turning
+// the container's "\n" into "\r\n", as runc's console.ClearONLCR on the master it receives.
+//
 // markCloexecFrom(lowfd) / clearCloexec(fds): hooks are started with child_process, whose
 // children inherit every fd of this process that lacks FD_CLOEXEC: fds the caller of tsrun left
 // open (a shim's pipes, --preserve-fds, LISTEN_FDS) and any the addon made inheritable. Threat:
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <string>
@@ -81,6 +85,16 @@ Napi::Value ClearCloexec(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+Napi::Value ClearOnlcr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct termios t;
+  if (tcgetattr(fd, &t) < 0) return Fail(env, "tcgetattr", errno);
+  t.c_oflag &= ~ONLCR;
+  if (tcsetattr(fd, TCSANOW, &t) < 0) return Fail(env, "tcsetattr", errno);
+  return env.Undefined();
+}
+
 }  // namespace
 
 /** The functions above, as one object (exports.fds of the addon). */
@@ -89,6 +103,7 @@ Napi::Object PidfdExports(Napi::Env env) {
   o.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   o.Set("markCloexecFrom", Napi::Function::New(env, MarkCloexecFrom));
   o.Set("clearCloexec", Napi::Function::New(env, ClearCloexec));
+  o.Set("clearOnlcr", Napi::Function::New(env, ClearOnlcr));
   return o;
 }
 

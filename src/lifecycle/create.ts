@@ -15,7 +15,7 @@ import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
 import { writeIdMaps } from './idmap';
-import { consoleTarget } from './console';
+import { consoleTarget, receiveMaster } from './console';
 import { checkNetDevices, moveNetDevicesIn } from './net-devices';
 import { hostNotifySocket, withNotifySocket } from './notify';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
@@ -125,7 +125,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         throw e;
       }
       consoleT.close();
-      const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
+      const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
         created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',

@@ -15,7 +15,7 @@ import { parseJson } from '../spec/json-int64';
 import { readDocument } from '../spec/load';
 import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
 import { writePidFile } from '../state/store';
-import { consoleTarget } from './console';
+import { consoleTarget, receiveMaster } from './console';
 import { Container } from './container';
 import { runChild } from './create';
 import { GlobalOptions } from './options';
@@ -154,8 +154,12 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     pidfdSock?.close();
   }
   if (o.detach) return 0;
-  const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
-  if (relayFd >= 0) addon().close(relayFd);
+  let master = -1;
+  try {
+    if (relayFd >= 0) master = receiveMaster(relayFd);
+  } finally {
+    if (relayFd >= 0) addon().close(relayFd);
+  }
   const stopForwarding = forwardSignals(pid, master < 0);
   const relay = master >= 0 ? relayTerminal(master) : undefined;
   try {

@@ -118,6 +118,8 @@ export interface Addon {
     markCloexecFrom(lowFd: number): number[];
     /** Clears FD_CLOEXEC again on `fds` (what markCloexecFrom returned). */
     clearCloexec(fds: number[]): void;
+    /** Clears ONLCR in the termios of a tty fd (a pty master: the whole pair). */
+    clearOnlcr(fd: number): void;
   };
 }
 
