@@ -20,6 +20,7 @@ const CREATE_FLAGS: FlagTable = {
   'no-pivot': { type: 'bool', describe: 'do not use pivot_root to jail the process inside the rootfs' },
   'no-new-keyring': { type: 'bool', describe: 'do not create a new session keyring for the container' },
   'preserve-fds': { type: 'int', describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N)', default: 0 },
+  'pidfd-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive a pidfd of the container\'s init' },
 };
 
 export interface CommandSpec {
@@ -76,6 +77,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'no-new-privs': { type: 'bool', describe: 'set the no new privileges value for the process' },
       cap: { type: 'strings', alias: ['c'], describe: 'add a capability to the bounding set for the process' },
       'preserve-fds': { type: 'int', describe: 'pass N additional file descriptors to the container', default: 0 },
+      'pidfd-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive a pidfd of the process' },
       cgroup: { type: 'strings', describe: 'run the process in an (existing) sub-cgroup(s)' },
       'ignore-paused': { type: 'bool', describe: 'allow exec in a paused container' },
     },

@@ -61,7 +61,7 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
   const createOpts = () => ({
     ...G, bundle: f.bundle as string | undefined, pidFile: f['pid-file'] as string | undefined,
     consoleSocket: f['console-socket'] as string | undefined, noPivot: !!f['no-pivot'],
-    noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number,
+    noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number, pidfdSocket: f['pidfd-socket'] as string | undefined,
   });
   switch (cmd) {
     case 'create': need(args, 1, COMMANDS.create.usage); await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
@@ -83,6 +83,7 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
           additionalGids: (f['additional-gids'] as string[] | undefined)?.map(gid), cap: f.cap as string[] | undefined,
           noNewPrivs: !!f['no-new-privs'], apparmor: f.apparmor as string | undefined, processLabel: f['process-label'] as string | undefined,
           preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'], cgroup: f.cgroup as string[] | undefined,
+          pidfdSocket: f['pidfd-socket'] as string | undefined,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

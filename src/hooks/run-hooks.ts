@@ -2,9 +2,19 @@
 // args and env, and is killed when its timeout passes. createContainer hooks are started
 // through nsenter into the init's namespaces. startContainer hooks are not run here: the
 // container's init runs them (src/hooks/start-hooks.ts, addon/init/hooks.c).
+//
+// What a hook inherits, as runc: a hook without `env` gets the runtime's environment (runc's
+// exec.Cmd with a nil Env), less tsrun's own TSRUN_* knobs; a createContainer hook without `env`
+// gets the container process's environment (runc runs those from its init, after the init took
+// process.env). Its cwd is the caller's (runc: the bundle for the hooks of create), the rootfs for
+// createContainer (runc chdirs there first). Never an fd beyond 0-2 (see addon/pidfd.cc): a
+// hook is a third-party binary and tsrun holds the state lock, exec.fifo and the container's
+// sync and console sockets while it runs.
 import fs = require('fs');
 import type { Hook, Hooks } from '../spec/config-types';
 import { TsrunError } from '../errors';
+import { log } from '../log';
+import { addon } from '../native/addon';
 
 export type HookKind = keyof Hooks;
 
@@ -15,6 +25,17 @@ export interface HookState {
 export interface HookPlace {
   /** Run inside the namespaces of this pid (createContainer). */
   inNamespacesOf?: number;
+  /** Working directory (a path in the hook's mount namespace); default: tsrun's own. */
+  cwd?: string;
+  /** Environment of a hook without `env`; default: tsrun's own (see inheritedEnv). */
+  defaultEnv?: string[];
+}
+
+/** tsrun's environment as hooks without `env` get it: everything but tsrun's TSRUN_* knobs. */
+export function inheritedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('TSRUN_')) out[k] = v;
+  return out;
 }
 
 /** util-linux nsenter, found without the hook's env (which need not have PATH). */
@@ -25,9 +46,9 @@ function nsenterPath(): string {
   throw new TsrunError('hooks in the container namespace need nsenter (util-linux), which was not found');
 }
 
-function envObject(env: string[] | undefined): Record<string, string> {
+function envObject(env: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const e of env ?? []) {
+  for (const e of env) {
     const i = e.indexOf('=');
     if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
   }
@@ -40,20 +61,33 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
   let file = hook.path;
   let args = argv.slice(1);
   let argv0: string | undefined = argv[0];
+  let cwd = place.cwd;
   if (place.inNamespacesOf) {
-    // nsenter joins every namespace of the init (user included when it differs) and execs the hook
+    // nsenter joins every namespace of the init (user included when it differs) and execs the
+    // hook. Entering the mount namespace resets the cwd to its "/": --wd is opened before the
+    // setns, through the init's /proc/PID/root, so it is the cwd as the container's mount
+    // namespace resolves it (its own mounts over the rootfs included), as runc's chdir there.
     const pid = String(place.inNamespacesOf);
     file = nsenterPath();
-    args = ['--target', pid, '--all', '--', hook.path, ...argv.slice(1)];
+    args = ['--target', pid, '--all', ...(cwd ? [`--wd=/proc/${pid}/root${cwd}`] : []), '--', hook.path, ...argv.slice(1)];
     argv0 = undefined;
+    cwd = undefined;
   }
+  const env = hook.env ? envObject(hook.env) : place.defaultEnv ? envObject(place.defaultEnv) : inheritedEnv();
   // child_process is loaded only when a hook runs: most invocations have none
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { spawnSync } = require('child_process') as typeof import('child_process');
-  const r = spawnSync(file, args, {
-    argv0, env: envObject(hook.env), input: JSON.stringify(state), stdio: ['pipe', 'pipe', 'pipe'],
-    timeout: hook.timeout ? hook.timeout * 1000 : undefined, killSignal: 'SIGKILL', encoding: 'utf8',
-  });
+  const fds = addon().fds;
+  const marked = fds.markCloexecFrom(3); // only 0-2 reach the hook; undone right after the spawn
+  let r: import('child_process').SpawnSyncReturns<string>;
+  try {
+    r = spawnSync(file, args, {
+      argv0, env, cwd, input: JSON.stringify(state), stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined, killSignal: 'SIGKILL', encoding: 'utf8',
+    });
+  } finally {
+    fds.clearCloexec(marked);
+  }
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     throw new TsrunError(`${field}: ${hook.path} did not finish within its timeout of ${hook.timeout}s and was killed`, { field });
   }
@@ -70,6 +104,21 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
 /** Run every hook of one kind in order; the first failure stops and throws. */
 export function runHooks(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): void {
   (hooks?.[kind] ?? []).forEach((h, i) => runHook(kind, i, h, state, place));
+}
+
+/**
+ * Run every hook of one kind; a failing one is a warning and the rest still run (runtime-spec
+ * lifecycle step 13 for poststop: "If any poststop hook fails, the runtime MUST log a warning,
+ * but the remaining hooks and lifecycle continue as if the hook had succeeded").
+ */
+export function runHooksWarnOnly(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): void {
+  (hooks?.[kind] ?? []).forEach((h, i) => {
+    try {
+      runHook(kind, i, h, state, place);
+    } catch (e) {
+      log('warning', (e as Error).message);
+    }
+  });
 }
 
 export function hasHooks(hooks: Hooks | undefined, ...kinds: HookKind[]): boolean {

@@ -25,3 +25,21 @@ export function consoleTarget(terminal: boolean, consoleSocket: string | undefin
   const [mine, theirs] = a.socketpair();
   return { childFd: theirs, relayFd: mine, close() { a.close(theirs); } };
 }
+
+/**
+ * The pty master the child sent over a foreground relay socket, with ONLCR cleared so the
+ * container's "\n" stays "\n" (runc: console.ClearONLCR on the master it receives); only the
+ * caller's own terminal, if any, translates. create receives it before start, so no output of
+ * the process precedes it; exec receives it once the process runs (runc likewise).
+ */
+export function receiveMaster(relayFd: number, timeoutMs = 10_000): number {
+  const a = addon();
+  const master = a.recvFd(relayFd, timeoutMs);
+  try {
+    a.fds.clearOnlcr(master);
+  } catch (e) {
+    a.close(master);
+    throw new TsrunError(`console: clearing ONLCR on the pty: ${(e as Error).message}`);
+  }
+  return master;
+}

@@ -15,7 +15,7 @@ import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
 import { writeIdMaps } from './idmap';
-import { consoleTarget } from './console';
+import { consoleTarget, receiveMaster } from './console';
 import { checkNetDevices, moveNetDevicesIn } from './net-devices';
 import { hostNotifySocket, withNotifySocket } from './notify';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
@@ -25,6 +25,8 @@ import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
+import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
+import { onField } from './field-fs';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -37,6 +39,8 @@ export interface CreateOptions extends GlobalOptions {
   spec?: Spec;
   /** run without --detach: a terminal without --console-socket is relayed by tsrun. */
   foreground?: boolean;
+  /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the init (runc 1.2). */
+  pidfdSocket?: string;
 }
 
 export interface Created {
@@ -54,10 +58,9 @@ export function listenFds(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-function withEnv(spec: Spec, entry: string): Spec {
-  const key = entry.slice(0, entry.indexOf('=') + 1);
-  const env = [...(spec.process?.env ?? []).filter((e) => !e.startsWith(key)), entry];
-  return { ...spec, process: { ...spec.process!, env } };
+/** runc's socket activation: LISTEN_FDS and LISTEN_PID=1 appended (the plan keeps one entry per name, the last value). */
+function withListenEnv(spec: Spec, n: number): Spec {
+  return { ...spec, process: { ...spec.process!, env: [...(spec.process?.env ?? []), `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] } };
 }
 
 export function ociTimestamp(d = new Date()): string {
@@ -76,7 +79,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   const sd = new StateDir(rootOf(opts), id);
   sd.create();
   let cg: CgroupManager | undefined;
+  let pidfdSock: PidfdSocket | undefined;
   try {
+    pidfdSock = connectPidfdSocket(opts.pidfdSocket, 'standard');
     const notify = hostNotifySocket();
     if (notify) spec = withNotifySocket(spec, sd.dir);
     cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup }));
@@ -88,7 +93,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
       // the container ahead of --preserve-fds, and it is told how many
       const listen = listenFds();
-      plan = buildPlan(listen ? withEnv(spec, `LISTEN_FDS=${listen}`) : spec, {
+      plan = buildPlan(listen ? withListenEnv(spec, listen) : spec, {
         bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
         consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
         cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
@@ -103,21 +108,24 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
       const onHooks = (initPid: number) => {
         const st = creatingState(initPid);
-        runHooks('prestart', spec.hooks, st);
-        runHooks('createRuntime', spec.hooks, st);
-        runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
+        // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
+        // rootfs with the container process's environment (runc runs it from its init)
+        runHooks('prestart', spec.hooks, st, { cwd: bundle });
+        runHooks('createRuntime', spec.hooks, st, { cwd: bundle });
+        runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
       };
       phase('plan');
       checkNetDevices(spec);
       const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState }, cg);
       try {
         moveNetDevicesIn(spec, pid);
+        pidfdSock?.send(pid);
       } catch (e) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
         throw e;
       }
       consoleT.close();
-      const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
+      const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
         created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
@@ -137,6 +145,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     sd.remove();
     throw e;
   } finally {
+    pidfdSock?.close();
     sd.unlock();
   }
 }
@@ -193,7 +202,10 @@ export function runChild(
     cg.apply(stage1, bornInUnified);
     phase('cgroup placement');
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
-    if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));
+    if (plan.oomScoreAdj !== undefined) {
+      const file = `/proc/${stage1}/oom_score_adj`;
+      onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
+    }
     a.syncSend(syncFd, MSG.GO);
     for (;;) {
       const msg = a.syncRecv(syncFd, SYNC_TIMEOUT_MS);

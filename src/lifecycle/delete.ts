@@ -12,7 +12,7 @@ import type { Spec } from '../spec/config-types';
 import { salvageState } from '../state/salvage';
 import { CorruptStateError, StateDir, type StoredState } from '../state/store';
 import { OCI_VERSION, startTime } from '../state/status';
-import { runHooks } from '../hooks/run-hooks';
+import { runHooksWarnOnly } from '../hooks/run-hooks';
 import { moveNetDevicesOut } from './net-devices';
 import { Container, type Members } from './container';
 import { GlobalOptions, rootOf } from './options';
@@ -101,14 +101,11 @@ export function destroy(c: Container): void {
     }
   }
   c.sd.remove();
-  // poststop: after the container is gone; a failure is a warning, delete still succeeds
-  try {
-    runHooks('poststop', c.state.config.hooks, {
-      ociVersion: OCI_VERSION, id: c.state.id, status: 'stopped', bundle: c.state.bundle, annotations: c.state.config.annotations,
-    });
-  } catch (e) {
-    log('warning', (e as Error).message);
-  }
+  // poststop: after the container is gone; each failure is a warning, the rest still run and
+  // delete still succeeds (runtime-spec lifecycle step 13)
+  runHooksWarnOnly('poststop', c.state.config.hooks, {
+    ociVersion: OCI_VERSION, id: c.state.id, status: 'stopped', bundle: c.state.bundle, annotations: c.state.config.annotations,
+  });
 }
 
 const alive = (pid: number) => startTime(pid) !== null;

@@ -15,7 +15,7 @@ import { parseJson } from '../spec/json-int64';
 import { readDocument } from '../spec/load';
 import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
 import { writePidFile } from '../state/store';
-import { consoleTarget } from './console';
+import { consoleTarget, receiveMaster } from './console';
 import { Container } from './container';
 import { runChild } from './create';
 import { GlobalOptions } from './options';
@@ -23,6 +23,7 @@ import { relayTerminal } from './tty-relay';
 import { signalForwarder } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
 import { checkPreservedFds } from './preserved-fds';
+import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 
 export interface ExecOptions extends GlobalOptions {
   /** process.json path ("-" is not supported: runc takes a file). */
@@ -44,6 +45,8 @@ export interface ExecOptions extends GlobalOptions {
   ignorePaused?: boolean;
   /** --cgroup: sub-cgroups, "path" or "ctrl[,ctrl]:path". */
   cgroup?: string[];
+  /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the process (runc 1.2). */
+  pidfdSocket?: string;
 }
 
 /** The process to exec: process.json, or the container's process with runc's flag overrides. */
@@ -52,7 +55,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
     let doc: unknown;
     try { doc = parseJson(readDocument(o.process)); } // a regular file, at most 16 MiB
     catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
-    validateProcess(doc);
+    validateProcess(doc, 'process', { warn: (m) => log('warning', m) });
     return doc as Process;
   }
   if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');
@@ -81,7 +84,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
   // The flags' values go through the checks a process.json gets (NUL bytes, KEY=value env,
   // absolute cwd, id ranges), as runc refuses them too. --cap is added after: an unknown
   // capability is a warning there, as in runc, and its name reaches no syscall.
-  validateProcess(p);
+  validateProcess(p, 'process', { warn: (m) => log('warning', m) });
   if (o.cap?.length) {
     const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];
@@ -108,6 +111,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   // foreground: signals are caught from before the process exists (it may run, and its caller
   // signal tsrun, before runChild returns); SIGWINCH only when tsrun does not relay a terminal
   let forwarder: ReturnType<typeof signalForwarder> | undefined;
+  let pidfdSock: PidfdSocket | undefined;
   try {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
@@ -115,6 +119,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     checkProcess(proc);
     checkLsm(proc);
     if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
+    pidfdSock = connectPidfdSocket(o.pidfdSocket, 'setns');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
     if (!o.detach) forwarder = signalForwarder(relayFd < 0);
@@ -139,17 +144,29 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       target.close();
     }
+    try {
+      pidfdSock?.send(pid);
+    } catch (e) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      throw e;
+    }
     if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
     forwarder?.stop();
     throw e;
+  } finally {
+    pidfdSock?.close();
   }
   if (o.detach) return 0;
   forwarder?.to(pid);
   try {
-    const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
-    if (relayFd >= 0) addon().close(relayFd);
+    let master = -1;
+    try {
+      if (relayFd >= 0) master = receiveMaster(relayFd);
+    } finally {
+      if (relayFd >= 0) addon().close(relayFd);
+    }
     const relay = master >= 0 ? relayTerminal(master) : undefined;
     try {
       const st = await addon().waitExit(pid);

@@ -43,6 +43,7 @@ export async function update(id: string, opts: UpdateOptions): Promise<void> {
     let r: LinuxResources = {};
     if (opts.resourcesFile) r = readResources(opts.resourcesFile);
     if (opts.resources) r = mergeResources(r, opts.resources);
+    r = withSwapLifted(r);
     const merged = mergeResources(c.state.config.linux?.resources, r);
     c.cgroup.setResources(merged, c.state.config.linux?.devices);
     c.state.config.linux = { ...(c.state.config.linux ?? {}), resources: merged };
@@ -50,6 +51,17 @@ export async function update(id: string, opts: UpdateOptions): Promise<void> {
   } finally {
     c.sd.unlock();
   }
+}
+
+/**
+ * runc update: a memory limit of -1 with no swap limit given lifts the swap limit too (memsw -1,
+ * written first: the kernel keeps limit <= memsw). Without this the container's earlier swap
+ * limit would stay, below the new unlimited memory limit, and the kernel refuses that (EINVAL).
+ */
+export function withSwapLifted(r: LinuxResources): LinuxResources {
+  const m = r.memory;
+  if (!m || m.limit === undefined || BigInt(m.limit) !== -1n || (m.swap !== undefined && BigInt(m.swap) !== 0n)) return r;
+  return { ...r, memory: { ...m, swap: -1 } };
 }
 
 /** Sizes as runc's flags take them: 1024, 512k, 64m, 1g (binary units), -1. */

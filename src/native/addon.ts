@@ -110,6 +110,17 @@ export interface Addon {
    * kernel. Throws an Error with errno when the rootfs cannot be opened or the read fails.
    */
   readFileInRoot(rootfs: string, rel: string, maxBytes: number): Buffer | null;
+  /** Parent-side fd helpers (addon/pidfd.cc). */
+  fds: {
+    /** pidfd_open(2) of `pid` (close-on-exec); throws an Error with errno. */
+    pidfdOpen(pid: number): number;
+    /** Sets FD_CLOEXEC on every open fd >= lowFd that lacks it; returns those fds. */
+    markCloexecFrom(lowFd: number): number[];
+    /** Clears FD_CLOEXEC again on `fds` (what markCloexecFrom returned). */
+    clearCloexec(fds: number[]): void;
+    /** Clears ONLCR in the termios of a tty fd (a pty master: the whole pair). */
+    clearOnlcr(fd: number): void;
+  };
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

@@ -22,14 +22,17 @@ export function planDevices(devices: LinuxDevice[] | undefined, bindFromHost: bo
   const seen = new Set<string>();
   (devices ?? []).forEach((d, index) => {
     const field = `linux.devices[${index}]`;
-    if (!d.path.startsWith('/')) throw new ConfigError(`${field}.path`, 'must be an absolute path');
     const type = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
     if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) {
       throw new ConfigError(`${field}`, `major and minor are required for a device of type "${d.type}"`);
     }
-    seen.add(rel(d.path));
+    // a relative path is taken relative to the container's "/", as runc does (securejoin of the
+    // rootfs and the path); semanticCheck warns about it. The host node bound in a user namespace
+    // is the same absolute path on the host.
+    const inRoot = rel(d.path);
+    seen.add(inRoot);
     out.push({
-      path: rel(d.path), hostPath: bindFromHost ? d.path : null,
+      path: inRoot, hostPath: bindFromHost ? `/${inRoot}` : null,
       mode: type | ((d.fileMode ?? 0o666) & 0o7777), major: Number(d.major ?? 0), minor: Number(d.minor ?? 0),
       uid: d.uid ?? 0, gid: d.gid ?? 0, index,
     });

@@ -13,9 +13,10 @@ import { devSymlinks, needsDevSetup, planDevices } from './devices';
 import { mountOf } from './mountinfo';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
-import { checkProcess, pathCandidates, withHome } from './process';
+import { checkProcess, dedupEnv, pathCandidates, withHome } from './process';
 import { planRlimits } from './rlimits';
 import { labelMounts, planLsm } from './lsm';
+import { sysctlPath } from '../spec/semantic';
 
 export interface PlanOptions {
   bundle: string;
@@ -64,15 +65,16 @@ export function processFields(
   opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
 ): ProcessFields {
   const lsm = planLsm(proc);
-  const user = proc.user ?? { uid: 0, gid: 0 };
-  const env = withHome(proc.env ?? [], rootfs, user.uid);
+  const user = proc.user ?? {};
+  const uid = user.uid ?? 0; // runc: Go's zero value for a missing id
+  const env = withHome(dedupEnv(proc.env ?? []), rootfs, uid);
   const args = proc.args!;
   const seccomp = planSeccomp(opts.seccomp);
   return {
     rlimits: planRlimits(proc.rlimits),
     umask: user.umask ?? -1,
     cwd: proc.cwd,
-    uid: user.uid, gid: user.gid,
+    uid, gid: user.gid ?? 0,
     groups: user.additionalGids ?? [],
     setGroups: true,
     caps: planCaps(proc.capabilities, opts.warn),
@@ -165,8 +167,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     ...processFields(proc, rootfs, { ...opts, seccomp: linux.seccomp }),
     fifoFd: opts.fifoFd,
     setsid: true,
-    // runc's mapping: dots become path separators under /proc/sys
-    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key, value, path: `/proc/sys/${key.replace(/\./g, '/')}` })),
+    // sysctl(8)'s mapping: in a dotted key "/" stands for a literal dot; a key whose first separator is "/" is a path
+    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key, value, path: `/proc/sys/${sysctlPath(key)}` })),
     personality: linux.personality ? (linux.personality.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined,
     memoryPolicy: planMemoryPolicy(linux.memoryPolicy),
     timeOffsets: planTimeOffsets(linux.timeOffsets),

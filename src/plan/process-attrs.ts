@@ -49,8 +49,9 @@ export function planIoPriority(p: LinuxIOPriority | undefined): number | undefin
   if (!p) return undefined;
   const cls = IOPRIO_CLASSES[p.class];
   if (cls === undefined) throw new ConfigError('process.ioPriority.class', `unknown class "${p.class}"`);
-  if (p.priority < 0 || p.priority > 7) throw new ConfigError('process.ioPriority.priority', 'must be between 0 and 7');
-  return (cls << 13) | p.priority;
+  const prio = p.priority ?? 0; // runc: Go's zero value when the field is missing
+  if (prio < 0 || prio > 7) throw new ConfigError('process.ioPriority.priority', 'must be between 0 and 7');
+  return (cls << 13) | prio;
 }
 
 export function planAffinity(a: ExecCPUAffinity | undefined) {

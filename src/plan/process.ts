@@ -11,6 +11,22 @@ export function pathCandidates(arg0: string, env: string[]): string[] {
   return entry.slice(5).split(':').map((dir) => `${dir || '.'}/${arg0}`);
 }
 
+/**
+ * One entry per variable, as runc's init leaves the environment (os.Setenv of each entry in
+ * turn): a later entry's value wins, in the place of the first entry of that name. So `exec -e`
+ * overrides a variable of the config, and duplicate keys in process.env resolve last-wins.
+ */
+export function dedupEnv(env: readonly string[]): string[] {
+  const at = new Map<string, number>();
+  const out: string[] = [];
+  for (const kv of env) {
+    const key = kv.slice(0, kv.indexOf('=') + 1) || kv;
+    const i = at.get(key);
+    if (i === undefined) { at.set(key, out.length); out.push(kv); } else out[i] = kv;
+  }
+  return out;
+}
+
 /** Larger than this, the image's /etc/passwd is not read (HOME falls back to "/"). */
 export const PASSWD_MAX_BYTES = 4 << 20;
 

@@ -85,10 +85,10 @@ export interface Box {
 }
 
 export interface User {
-  /** uint32 */
-  uid: number;
-  /** uint32 */
-  gid: number;
+  /** 0..2^31-1; 0 when missing (runc) */
+  uid?: number;
+  /** 0..2^31-1; 0 when missing (runc) */
+  gid?: number;
   /** uint32 */
   umask?: number;
   additionalGids?: number[];
@@ -143,8 +143,8 @@ export type IOPriorityClass = 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CL
 
 export interface LinuxIOPriority {
   class: IOPriorityClass;
-  /** 0 (highest) .. 7 (lowest). */
-  priority: number;
+  /** 0 (highest) .. 7 (lowest); 0 when missing (runc). */
+  priority?: number;
 }
 
 export interface ExecCPUAffinity {

@@ -4,7 +4,11 @@ import path = require('path');
 import type { Spec } from './config-types';
 import { ConfigError } from '../errors';
 import { parseJson } from './json-int64';
-import { validateConfig } from './validate';
+import { validateConfig, type ValidateOptions } from './validate';
+import { log } from '../log';
+
+/** Findings that do not stop a container go to the log like every other warning (runc: logrus.Warn). */
+const logWarning = (m: string): void => log('warning', m);
 
 /** The most tsrun reads of config.json or a process.json (runc has no cap; a real one is a few KiB). */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
@@ -59,7 +63,7 @@ function tooLarge(size?: number): Error {
   return new Error(`larger than 16 MiB${size === undefined ? '' : ` (${size} bytes)`}, the most tsrun reads`);
 }
 
-export function loadSpec(bundle: string): Spec {
+export function loadSpec(bundle: string, opts: ValidateOptions = { warn: logWarning }): Spec {
   const file = path.join(bundle, 'config.json');
   let text: string;
   try {
@@ -69,16 +73,16 @@ export function loadSpec(bundle: string): Spec {
     if (code === 'ENOENT') throw new ConfigError('', 'JSON specification file config.json not found');
     throw new ConfigError('', code ? `${file}: ${String(e)}` : `config.json: ${(e as Error).message}`);
   }
-  return parseSpec(text, file);
+  return parseSpec(text, file, opts);
 }
 
-export function parseSpec(text: string, file = 'config.json'): Spec {
+export function parseSpec(text: string, file = 'config.json', opts: ValidateOptions = { warn: logWarning }): Spec {
   let doc: unknown;
   try {
     doc = parseJson(text);
   } catch (e) {
     throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
   }
-  validateConfig(doc);
+  validateConfig(doc, opts);
   return doc as Spec;
 }

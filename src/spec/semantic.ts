@@ -4,57 +4,14 @@
 // here; things the spec merely discourages are reported through `opts.warn`.
 
 import { ConfigError } from '../errors';
+import fs = require('fs');
 import type { Hook, Hooks, LinuxNamespace, Mount, Process, Spec } from './config-types';
+export { LINUX_CAPABILITIES } from './capabilities';
 
 export interface CheckOptions {
   /** Receives non-fatal findings (deprecated or discouraged but accepted settings). */
   warn?: (message: string) => void;
 }
-
-/** Linux capability names, indexed by capability number (capabilities(7), up to Linux 6.x). */
-export const LINUX_CAPABILITIES: readonly string[] = Object.freeze([
-  'CAP_CHOWN', // 0
-  'CAP_DAC_OVERRIDE',
-  'CAP_DAC_READ_SEARCH',
-  'CAP_FOWNER',
-  'CAP_FSETID',
-  'CAP_KILL', // 5
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETPCAP',
-  'CAP_LINUX_IMMUTABLE',
-  'CAP_NET_BIND_SERVICE', // 10
-  'CAP_NET_BROADCAST',
-  'CAP_NET_ADMIN',
-  'CAP_NET_RAW',
-  'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER', // 15
-  'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO',
-  'CAP_SYS_CHROOT',
-  'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT', // 20
-  'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT',
-  'CAP_SYS_NICE',
-  'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME', // 25
-  'CAP_SYS_TTY_CONFIG',
-  'CAP_MKNOD',
-  'CAP_LEASE',
-  'CAP_AUDIT_WRITE',
-  'CAP_AUDIT_CONTROL', // 30
-  'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN',
-  'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', // 35
-  'CAP_BLOCK_SUSPEND',
-  'CAP_AUDIT_READ',
-  'CAP_PERFMON',
-  'CAP_BPF',
-  'CAP_CHECKPOINT_RESTORE', // 40
-]);
 
 /** Linux rlimit resource names -> RLIMIT_* numbers (getrlimit(2), asm-generic). */
 export const LINUX_RLIMITS: Readonly<Record<string, number>> = Object.freeze({
@@ -76,7 +33,6 @@ export const LINUX_RLIMITS: Readonly<Record<string, number>> = Object.freeze({
   RLIMIT_RTTIME: 15,
 });
 
-const CAPABILITY_SET = new Set(LINUX_CAPABILITIES);
 const HOOK_KINDS: readonly (keyof Hooks)[] = [
   'prestart',
   'createRuntime',
@@ -85,7 +41,6 @@ const HOOK_KINDS: readonly (keyof Hooks)[] = [
   'poststart',
   'poststop',
 ];
-const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
 /** sysctls isolated by the IPC namespace (besides the fs.mqueue.* prefix). */
 const IPC_SYSCTLS = new Set([
@@ -126,6 +81,36 @@ function fail(field: string, problem: string): never {
   throw new ConfigError(field, problem);
 }
 
+/**
+ * A sysctl key in dotted form, as sysctl(8) and runc read it: a key whose first separator is "/"
+ * is a path, in which "." stands for a literal dot ("net/ipv4/conf/eno2.100/rp_filter" is
+ * "net.ipv4.conf.eno2/100.rp_filter"); otherwise it is dotted already.
+ */
+export function sysctlDotted(key: string): string {
+  const i = key.search(/[./]/);
+  return i < 0 || key[i] === '.' ? key : swapDotsAndSlashes(key);
+}
+
+/** The file under /proc/sys of a sysctl key (either form). */
+export function sysctlPath(key: string): string {
+  return swapDotsAndSlashes(sysctlDotted(key));
+}
+
+function swapDotsAndSlashes(s: string): string {
+  return s.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+}
+
+/** runc's isHostNetNS: the path is the network namespace tsrun runs in. */
+function isCurrentNetns(nsPath: string): boolean {
+  try {
+    const a = fs.statSync('/proc/self/ns/net');
+    const b = fs.statSync(nsPath);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // a path that does not exist is reported where it is joined
+  }
+}
+
 function isAbs(p: string): boolean {
   return p.startsWith('/');
 }
@@ -160,13 +145,9 @@ export function semanticCheckProcess(proc: Process, base = 'process', _opts: Che
     }
   });
 
-  if (proc.capabilities) {
-    for (const set of CAPABILITY_SETS) {
-      proc.capabilities[set]?.forEach((cap, i) => {
-        if (!CAPABILITY_SET.has(cap)) fail(f('capabilities', set, i), `unknown capability ${JSON.stringify(cap)}`);
-      });
-    }
-  }
+  // process.capabilities: no name is refused. Unknown and unavailable ones are left out with
+  // runc's warning when the process is planned (src/spec/capabilities.ts, plan/capabilities.ts),
+  // where the kernel's cap_last_cap is known.
 
   const aff = proc.execCPUAffinity;
   if (aff) {
@@ -286,17 +267,31 @@ function checkLinux(spec: Spec, nsOf: (t: string) => LinuxNamespace | undefined,
     if (!isAbs(d.path)) warn(`${f('devices', i, 'path')}: should be an absolute path; taken relative to "/"`);
   });
 
-  // sysctls must belong to a namespace the container has (runc refuses host-global ones).
-  for (const [key] of Object.entries(linux.sysctl ?? {})) {
-    const name = key.replace(/\//g, '.');
+  // sysctls: runc's validator (libcontainer/configs/validate, sysctl): only those of a namespace
+  // the container does not share with the host, and kernel.hostname never (it conflicts with
+  // the OCI hostname field, with or without one). user.* (per user namespace) is tsrun's own
+  // addition; runc refuses it.
+  const netns = nsOf('network');
+  let hostNet: boolean | undefined;
+  for (const key of Object.keys(linux.sysctl ?? {})) {
+    const name = sysctlDotted(key);
     const field = f('sysctl', key);
-    let need: string;
-    if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) need = 'ipc';
-    else if (name.startsWith('net.')) need = 'network';
-    else if (name === 'kernel.hostname' || name === 'kernel.domainname') need = 'uts';
-    else if (name.startsWith('user.')) need = 'user';
-    else fail(field, 'is not namespaced; setting it would change the host');
-    if (!nsOf(need)) fail(field, `requires a ${need} namespace in linux.namespaces`);
+    const q = JSON.stringify(name);
+    if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) {
+      if (!nsOf('ipc')) fail(field, `sysctl ${q} is not allowed in the host's ipc namespace (add {"type": "ipc"} to linux.namespaces)`);
+    } else if (name.startsWith('net.')) {
+      if (!netns) fail(field, `sysctl ${q} not allowed in host network namespace (add {"type": "network"} to linux.namespaces)`);
+      hostNet ??= netns.path !== undefined && isCurrentNetns(netns.path);
+      if (hostNet) fail(field, `sysctl ${q} not allowed in host network namespace (linux.namespaces joins ${netns.path}, the runtime's own)`);
+    } else if (name === 'kernel.hostname') {
+      fail(field, `sysctl ${q} is not allowed as it conflicts with the OCI "hostname" field`);
+    } else if (name === 'kernel.domainname') {
+      if (!nsOf('uts')) fail(field, `sysctl ${q} is not in a separate kernel namespace (add {"type": "uts"} to linux.namespaces)`);
+    } else if (name.startsWith('user.')) {
+      if (!nsOf('user')) fail(field, `sysctl ${q} is not in a separate kernel namespace (add {"type": "user"} to linux.namespaces)`);
+    } else {
+      fail(field, `sysctl ${q} is not in a separate kernel namespace; setting it would change the host`);
+    }
   }
 
   for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
@@ -312,8 +307,9 @@ function checkLinux(spec: Spec, nsOf: (t: string) => LinuxNamespace | undefined,
     if (sc.defaultErrnoRet !== undefined && !errnoActions.has(sc.defaultAction)) {
       fail(f('seccomp', 'defaultErrnoRet'), `is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE (defaultAction is ${sc.defaultAction})`);
     }
+    // runc ignores it; the spec: "only used if listenerPath is set"
     if (sc.listenerMetadata !== undefined && sc.listenerMetadata !== '' && !sc.listenerPath) {
-      fail(f('seccomp', 'listenerMetadata'), 'must not be set without listenerPath');
+      warn(`${f('seccomp', 'listenerMetadata')}: ignored without linux.seccomp.listenerPath`);
     }
     let notify = sc.defaultAction === 'SCMP_ACT_NOTIFY' ? f('seccomp', 'defaultAction') : '';
     (sc.syscalls ?? []).forEach((call, i) => {

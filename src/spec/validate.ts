@@ -53,6 +53,24 @@ function loadValidators(): Validators {
   return validators;
 }
 
+/**
+ * Removes every object member whose value is null, in place: runc decodes config.json with Go's
+ * encoding/json, for which a null leaves the field at its zero value, i.e. as if it were absent
+ * (`"timeOffsets": null`, `"seccomp": null`). A required field that is null is then reported
+ * missing. Array elements are left alone (a null in a list stays an error).
+ */
+export function dropNulls(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v) dropNulls(x);
+  } else if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (o[k] === null) delete o[k];
+      else dropNulls(o[k]);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Public API
 
@@ -62,6 +80,7 @@ function loadValidators(): Validators {
  * between 2^63-1 and 2^63: its 9223372036854775807 is refused as out of range.
  */
 export function validateConfig(doc: unknown, opts: ValidateOptions = {}): asserts doc is Spec {
+  dropNulls(doc);
   const v = loadValidators().validateConfig;
   if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], '');
   semanticCheck(doc as Spec, opts);
@@ -73,6 +92,7 @@ export function validateConfig(doc: unknown, opts: ValidateOptions = {}): assert
  * (`process.args: must not be empty`).
  */
 export function validateProcess(doc: unknown, base = 'process', opts: ValidateOptions = {}): asserts doc is Process {
+  dropNulls(doc);
   const v = loadValidators().validateProcess;
   if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], base);
   semanticCheckProcess(doc as Process, base, opts);

@@ -528,7 +528,7 @@ describe('devices', () => {
 
   test.each<[object, string]>([
     [{ allow: true, access: '' }, 'linux.resources.devices[0].access'],
-    [{ allow: true, access: 'rwx' }, 'linux.resources.devices[0].access'],
+    [{ allow: true, type: 'c', major: 1, minor: 1, access: 'x' }, 'linux.resources.devices[0].access'],
     [{ allow: true, type: 'u', access: 'rw' }, 'linux.resources.devices[0].type'],
   ])('invalid rule %j', (rule, field) => {
     const e = catchErr(() => v2DeviceRules({ devices: [rule as never] }));

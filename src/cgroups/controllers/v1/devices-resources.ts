@@ -22,6 +22,7 @@ import fs = require('fs');
 import { ConfigError, TsrunError } from '../../../errors';
 import type { LinuxDeviceCgroup, LinuxResources } from '../../../spec/config-types';
 import { isCgroupFs, readCg } from '../../fsutil';
+import { specDeviceAccess } from '../device-access';
 import { DevicesEmulator, ruleString, type DeviceRule } from './devices-emulator';
 import { RES, big, writeField, type V1ResourceController, type V1SetOptions } from './resource-util';
 
@@ -54,25 +55,25 @@ function devNumber(v: number | bigint | undefined, field: string): number {
   return Number(b);
 }
 
-/** linux.resources.devices[i] -> a cgroup rule (runc specconv). */
-export function ruleFromSpec(d: LinuxDeviceCgroup, i: number): DeviceRule {
+/** linux.resources.devices[i] -> a cgroup rule (runc specconv); null for a rule that changes nothing. */
+export function ruleFromSpec(d: LinuxDeviceCgroup, i: number): DeviceRule | null {
   const field = `${F}[${i}]`;
   const type = d.type ?? 'a';
   if (type !== 'a' && type !== 'b' && type !== 'c') throw new ConfigError(`${field}.type`, `invalid cgroup device type ${JSON.stringify(type)}`);
-  if (!d.access) throw new ConfigError(`${field}.access`, 'device access cannot be empty');
-  if (!/^[rwm]+$/.test(d.access)) throw new ConfigError(`${field}.access`, `invalid device access ${JSON.stringify(d.access)} (a combination of r, w and m)`);
+  const access = specDeviceAccess(d, field);
+  if (access === null) return null;
   return {
     type,
     major: devNumber(d.major, `${field}.major`),
     minor: devNumber(d.minor, `${field}.minor`),
-    access: d.access,
+    access,
     allow: !!d.allow,
   };
 }
 
 /** The rules runc applies: the config's, then the default allow list (deduplicated by linux.devices path). */
 export function effectiveDeviceRules(r: LinuxResources | undefined, linuxDevices: ReadonlyArray<{ path: string }> = []): DeviceRule[] {
-  const rules = (r?.devices ?? []).map(ruleFromSpec);
+  const rules = (r?.devices ?? []).map(ruleFromSpec).filter((x): x is DeviceRule => x !== null);
   const specPaths = new Set(linuxDevices.map((d) => d.path));
   for (const d of RUNC_DEFAULT_DEVICE_RULES) {
     if (d.path && specPaths.has(d.path)) continue;

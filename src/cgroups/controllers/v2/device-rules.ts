@@ -8,6 +8,7 @@
 import { ConfigError } from '../../../errors';
 import type { Int64, LinuxDevice, LinuxResources } from '../../../spec/config-types';
 import { RESOURCES_FIELD, big } from './resource-util';
+import { specDeviceAccess } from '../device-access';
 
 export interface V2DeviceRule {
   allow: boolean;
@@ -53,7 +54,8 @@ function devNum(v: Int64 | undefined, field: string): number {
 /**
  * linux.resources.devices as normalised rules, followed by runc's default rules. Pass
  * linux.devices to drop the default rules for nodes the config lists itself (as runc does).
- * Throws ConfigError for an empty access string, an unknown type or unknown access letters.
+ * Throws ConfigError for an empty access string or an unknown type; access letters are read as
+ * runc reads them (./device-access.ts).
  */
 export function v2DeviceRules(r: LinuxResources | undefined, linuxDevices: readonly Pick<LinuxDevice, 'path'>[] = []): V2DeviceRule[] {
   const out: V2DeviceRule[] = [];
@@ -61,14 +63,14 @@ export function v2DeviceRules(r: LinuxResources | undefined, linuxDevices: reado
     const field = `${F}[${i}]`;
     const type = d.type === undefined || (d.type as string) === '' ? 'a' : d.type;
     if (type !== 'a' && type !== 'b' && type !== 'c') throw new ConfigError(`${field}.type`, `invalid cgroup device type ${JSON.stringify(type)}`);
-    if (typeof d.access !== 'string' || d.access === '') throw new ConfigError(`${field}.access`, 'device access cannot be empty');
-    if (!/^[rwm]+$/.test(d.access)) throw new ConfigError(`${field}.access`, `invalid device access ${JSON.stringify(d.access)} (a combination of "r", "w", "m")`);
+    const access = specDeviceAccess(d, field);
+    if (access === null) return;
     out.push({
       allow: d.allow === true,
       type,
       major: devNum(d.major, `${field}.major`),
       minor: devNum(d.minor, `${field}.minor`),
-      access: d.access,
+      access,
     });
   });
   const listed = new Set(linuxDevices.map((d) => d.path));
