@@ -6,6 +6,7 @@
 // here). Every failure is reported to the parent as one fixed-size record on
 // the sync socket, then the child exits.
 #include "plan.h"
+#include "walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,8 +166,6 @@ struct FdPath {
   }
 };
 
-struct OpenHow { uint64_t flags, mode, resolve; };
-
 // "thread-self/fd/N": the fd as a path relative to a verified procfs (the working directory is
 // set to g_procfd before use). After pivot_root, "/proc/self/fd/N" would be looked up in a
 // /proc the image controls.
@@ -183,14 +182,17 @@ struct ProcRel {
   }
 };
 
+// Where mount ids are read (fdinfo) when the walk needs them: the host's /proc until
+// pivot_root, tsrun's verified procfs of the container after it (enter_root).
+long g_fdinfo_proc = AT_FDCWD;
+
+// openat2(RESOLVE_*) or, on kernels without it, the equivalent walk (walk.h).
+long resolve_at(long base, const char *rel, uint64_t oflags, uint64_t resolve) {
+  return walk::open_resolved(base, rel, oflags, resolve, g_fdinfo_proc);
+}
+
 long open_in_root(long rootfd, const char *rel, long flags) {
-  OpenHow how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  if (!rel[0]) rel = ".";
-  // EAGAIN: a rename raced the resolution of ".." (the kernel cannot vouch for the walk);
-  // retry rather than let a racer in a shared volume make create fail
-  long r = -EAGAIN;
-  for (int i = 0; i < 128 && r == -EAGAIN; i++) r = SC(SYS_openat2, rootfd, rel, &how, sizeof how);
-  return r;
+  return resolve_at(rootfd, rel, (uint64_t)flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 // A mount target must not have resolved into procfs unless the config asked for /proc or an
@@ -402,7 +404,10 @@ long mount_detached(const MountOp &m) {
 void finish_attached(long fd, const MountOp &m) {
   if (m.attr_set || m.attr_clr) {
     struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
-    check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
+    long r = SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    // the r* options are this syscall: nothing to fall back to (the planner refuses them first)
+    if (r == -ENOSYS) die(STEP_MOUNT_SETATTR, r, m.index, "(recursive r* options) need mount_setattr (Linux 5.12)");
+    check(r, STEP_MOUNT_SETATTR, m.index, m.target);
   }
   if (m.propagation) {
     FdPath p(fd);
@@ -463,6 +468,124 @@ void keep_special(const MountOp &m, long fd) {
   check(*slot, STEP_MOUNT, m.index, m.target);
 }
 
+// ---- kernels without the new mount API (open_tree, move_mount, fsopen: Linux 5.2) ----------
+// The fallback is plain mount(2) onto the resolved fd ("/proc/self/fd/N"), then the new mount is
+// looked up again through the rootfs (in-root walk) and checked to be the one just made before
+// any later step (remount flags, propagation, tmpcopyup, keeping /proc and /sys by fd) touches
+// it: a mount on another mount than the directory we resolved, not one this child made before,
+// whose root is the bind source's inode, or a filesystem of the expected type (procfs and sysfs:
+// their root inode). A racer who swapped the path meanwhile makes create fail; it cannot
+// redirect a step to another mount (CVE-2021-30465 class).
+
+int g_no_mount_api = 0;   // open_tree/fsopen answered ENOSYS once: go straight to mount(2)
+
+// ENOSYS: the kernel predates the call. EPERM: also what a parent's seccomp filter that does not
+// know it answers; mount(2) then reports a genuine permission problem itself.
+bool mount_api_missing(long r) {
+  if (r == -ENOSYS) g_no_mount_api = 1;
+  return r == -ENOSYS || r == -EPERM;
+}
+
+long g_made[256];          // mount ids this child made through the fallback
+uint32_t g_n_made = 0;
+
+long fs_magic(const MountOp &m) {
+  if (is_fs(m, "proc")) return 0x9fa0;
+  if (is_fs(m, "sysfs")) return 0x62656572;
+  if (is_fs(m, "tmpfs")) return 0x01021994;
+  return 0;
+}
+
+// The mount now on `at` (an fd of what it was made on), found again as `found` (an O_PATH fd of
+// the lookup): -EAGAIN unless it is that mount. `want`: the bind source (dev, ino); magic: the
+// filesystem type (0: any). Records the mount as made by this child unless it is about to go
+// (mount ids are reused once free).
+long verify_new_mount(long found, long at, const struct stat *want, long magic, bool record = true) {
+  struct stat st;
+  long r = SC(SYS_fstat, found, &st);
+  if (r < 0) return r;
+  if (want && (st.st_dev != want->st_dev || st.st_ino != want->st_ino)) return -EAGAIN;
+  if (magic) {
+    struct statfs sfs;
+    r = SC(SYS_fstatfs, found, &sfs);
+    if (r < 0) return r;
+    if ((long)sfs.f_type != magic) return -EAGAIN;
+    // procfs and sysfs roots are inode 1: not a directory inside another procfs or sysfs
+    if ((magic == 0x9fa0 || magic == 0x62656572) && st.st_ino != 1) return -EAGAIN;
+  }
+  long id = walk::mnt_id(found, g_fdinfo_proc), under = walk::mnt_id(at, g_fdinfo_proc);
+  if (id < 0) return id;
+  if (under < 0) return under;
+  if (id == under) return -EAGAIN;
+  for (uint32_t i = 0; i < g_n_made; i++) if (g_made[i] == id) return -EAGAIN;
+  if (record && g_n_made < sizeof g_made / sizeof g_made[0]) g_made[g_n_made++] = id;
+  return 0;
+}
+
+// Looks `rel` up again in the rootfs after a mount(2) onto `at`: an O_PATH fd of the new mount's
+// root, checked by verify_new_mount. Dies on failure.
+long reopen_mounted(long rootfd, const MountOp &m, long at, const struct stat *want, long magic) {
+  long fd = open_in_root(rootfd, m.target, O_PATH | O_NOFOLLOW);
+  check(fd, STEP_MOUNT, m.index, m.target);
+  long r = verify_new_mount(fd, at, want, magic);
+  if (r == -EAGAIN) die(STEP_MOUNT, -EAGAIN, m.index, "the destination was swapped while it was mounted; refusing to work on what is there now");
+  check(r, STEP_MOUNT, m.index, m.target);
+  return fd;
+}
+
+// A bind without open_tree: mount(2) of the source (opened once, by its host path, as open_tree
+// would look it up) onto the resolved destination fd. Returns the new mount's fd.
+long bind_fallback(long rootfd, const MountOp &m, long at) {
+  long src = SC(SYS_openat, AT_FDCWD, m.source, O_PATH | O_CLOEXEC);
+  check(src, STEP_MOUNT, m.index, m.source);
+  struct stat sst;
+  check(SC(SYS_fstat, src, &sst), STEP_MOUNT, m.index, m.source);
+  FdPath s(src), t(at);
+  check(SC(SYS_mount, s.s, t.s, 0, MS_BIND | (m.flags & MS_REC), 0), STEP_MOUNT, m.index, m.source);
+  SC(SYS_close, src);
+  return reopen_mounted(rootfd, m, at, &sst, 0);
+}
+
+// A filesystem without fsopen/fsmount: mount(2) onto the resolved destination fd, flags and data
+// as given, then the new mount's fd. sysfs refused in a user namespace: the host's /sys bound
+// instead (read-only through the new mount's fd when asked), as on the fsopen path.
+long fs_fallback(long rootfd, const MountOp &m, long at) {
+  FdPath t(at);
+  long r = SC(SYS_mount, m.source, t.s, m.fstype, m.flags, m.data);
+  bool sys_bind = r == -EPERM && is_fs(m, "sysfs");
+  if (sys_bind) {
+    long src = SC(SYS_openat, AT_FDCWD, "/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    check(src, STEP_MOUNT, m.index, "/sys");
+    FdPath s(src);
+    r = SC(SYS_mount, s.s, t.s, 0, MS_BIND | MS_REC, 0);
+    SC(SYS_close, src);
+  }
+  check(r, STEP_MOUNT, m.index, m.target);
+  long fd = reopen_mounted(rootfd, m, at, nullptr, fs_magic(m));
+  if (sys_bind && (m.flags & MS_RDONLY)) {
+    FdPath q(fd);
+    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), 0), STEP_MOUNT_REMOUNT, m.index, m.target);
+  }
+  return fd;
+}
+
+// tmpcopyup: what the directory held (`dir`, the covered destination) copied into the new mount.
+void copy_up(long dir, long mnt, const MountOp &m) {
+  long before = SC(SYS_openat, dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  check(before, STEP_MOUNT_TARGET, m.index, m.target);
+  long after = SC(SYS_openat, mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  check(after, STEP_MOUNT, m.index, m.target);
+  struct stat st;
+  if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
+    SC(SYS_fchmod, after, st.st_mode & 07777);
+    SC(SYS_fchown, after, st.st_uid, st.st_gid);
+  }
+  long r = copy_tree(before, after, 0);
+  SC(SYS_close, after);
+  SC(SYS_close, before);
+  check(r, STEP_MOUNT, m.index, m.target);
+}
+
 void do_mount(long rootfd, const MountOp &m) {
   bool special_fs = is_fs(m, "proc") || is_fs(m, "sysfs");
   long fd = special_fs ? fs_target(rootfd, m) : mkdir_in_root(rootfd, m.target, m.is_file);
@@ -474,13 +597,19 @@ void do_mount(long rootfd, const MountOp &m) {
     // (open_tree), moved onto the resolved fd, and every later step (remount flags, r*
     // attributes, propagation) goes through that tree's fd. A racer swapping the path for a
     // symlink meanwhile cannot redirect the read-only remount to another mount
-    // (CVE-2021-30465 class).
+    // (CVE-2021-30465 class). Without open_tree: bind_fallback.
     long tree = m.tree_fd;  // idmapped: the parent made this detached tree
     if (tree < 0) {
-      tree = SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
-      check(tree, STEP_MOUNT, m.index, m.source);
+      tree = g_no_mount_api ? -ENOSYS
+                            : SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
+      if (tree < 0 && !mount_api_missing(tree)) check(tree, STEP_MOUNT, m.index, m.source);
     }
-    check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.source);
+    if (tree >= 0) {
+      long r = SC(429 /* move_mount */, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */);
+      check(r, STEP_MOUNT, m.index, m.source);
+    } else {
+      tree = bind_fallback(rootfd, m, fd);
+    }
     SC(SYS_close, fd);
     fd = tree;
     unsigned long rflags = m.flags & REMOUNT_MASK;
@@ -495,11 +624,12 @@ void do_mount(long rootfd, const MountOp &m) {
     return;
   } else if ((special_fs || m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
     // steps after the mount itself: made detached (fsopen/fsmount), worked on by its fd and
-    // attached by move_mount, so none of them looks the destination up again
-    long mnt = mount_detached(m);
+    // attached by move_mount, so none of them looks the destination up again. Without
+    // fsopen: fs_fallback, then the same steps on the verified new mount.
+    long mnt = g_no_mount_api ? -ENOSYS : mount_detached(m);
     // sysfs cannot be made from a user namespace that does not own the network ns: the host's,
     // as a tree made read-only by its fd before it is attached
-    if (mnt == -EPERM && is_fs(m, "sysfs")) {
+    if (mnt == -EPERM && is_fs(m, "sysfs") && !g_no_mount_api) {
       mnt = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
       if (mnt >= 0 && (m.flags & MS_RDONLY)) {
         struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
@@ -507,22 +637,16 @@ void do_mount(long rootfd, const MountOp &m) {
         if (r < 0) { SC(SYS_close, mnt); mnt = r; }
       }
     }
-    check(mnt, STEP_MOUNT, m.index, m.target);
-    if (m.tmpcopyup) {
-      long before = SC(SYS_openat, fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      check(before, STEP_MOUNT_TARGET, m.index, m.target);
-      long after = SC(SYS_openat, mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      check(after, STEP_MOUNT, m.index, m.target);
-      struct stat st;
-      if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
-        SC(SYS_fchmod, after, st.st_mode & 07777);
-        SC(SYS_fchown, after, st.st_uid, st.st_gid);
-      }
-      long r = copy_tree(before, after, 0);
-      SC(SYS_close, after);
-      SC(SYS_close, before);
-      check(r, STEP_MOUNT, m.index, m.target);
+    if (mnt < 0 && mount_api_missing(mnt)) {
+      long made = fs_fallback(rootfd, m, fd);
+      if (m.tmpcopyup) copy_up(fd, made, m);
+      SC(SYS_close, fd);
+      keep_special(m, made);
+      finish_attached(made, m);
+      return;
     }
+    check(mnt, STEP_MOUNT, m.index, m.target);
+    if (m.tmpcopyup) copy_up(fd, mnt, m);
     check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
     SC(SYS_close, fd);
     fd = mnt;
@@ -583,6 +707,25 @@ void make_symlink(long rootfd, const SymlinkOp &s) {
   SC(SYS_close, pfd);
 }
 
+// No fsopen: a procfs mounted over the rootfs's root in this mount namespace (the bind of the
+// rootfs made above: private or a slave, nothing propagates out), opened through the rootfs's
+// host path (trusted: config's root.path, resolved by the parent), checked to be a procfs root
+// on a new mount, and detached at once: the fd keeps it, the container never sees it.
+long procfs_fallback() {
+  long under = SC(SYS_openat, AT_FDCWD, P->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (under < 0) return under;
+  FdPath t(under);
+  long r = SC(SYS_mount, "proc", t.s, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+  if (r < 0) { SC(SYS_close, under); return r; }  // e.g. no fully visible procfs in a user ns
+  long fd = SC(SYS_openat, AT_FDCWD, P->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  check(fd, STEP_MOUNT, -1, "tsrun's procfs");
+  check(verify_new_mount(fd, under, nullptr, 0x9fa0, false), STEP_MOUNT, -1, "tsrun's procfs over the rootfs");
+  FdPath q(fd);
+  check(SC(SYS_umount2, q.s, MNT_DETACH), STEP_MOUNT, -1, "detach tsrun's procfs");
+  SC(SYS_close, under);
+  return fd;
+}
+
 void setup_rootfs() {
   check(SC(SYS_mount, 0, "/", 0, P->root_propagation, 0), STEP_ROOT_PROPAGATION, -1, "/");
   if (P->rootfs_parent_mount) SC(SYS_mount, 0, P->rootfs_parent_mount, 0, MS_PRIVATE, 0);
@@ -609,7 +752,8 @@ void setup_rootfs() {
   } else {
     MountOp proc = {};
     proc.fstype = "proc"; proc.source = "proc"; proc.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC; proc.index = -1;
-    long fd = mount_detached(proc);
+    long fd = g_no_mount_api ? -ENOSYS : mount_detached(proc);
+    if (fd < 0 && mount_api_missing(fd)) fd = procfs_fallback();
     if (fd >= 0) g_procfd = fd;
   }
 }
@@ -641,6 +785,10 @@ void enter_root() {
   SC(SYS_close, newroot);
 }
 
+// After enter_root the host's /proc is gone: mount ids (the walk's NO_XDEV, the fallback's
+// checks) are read through tsrun's own procfs of the container.
+void after_enter_root() { g_fdinfo_proc = g_procfd >= 0 ? g_procfd : -EBADF; }
+
 // The working directory becomes tsrun's procfs, so that ProcRel paths resolve inside it. Without
 // one (no /proc in the config and no fsopen), "/proc" of the container is the best there is.
 void cwd_to_procfs(uint32_t step) {
@@ -667,10 +815,7 @@ long resolve_covered(long rootfd, const char *p) {
     }
   }
   while (*rel == '/') rel++;
-  OpenHow how = { (uint64_t)(O_PATH | O_CLOEXEC), 0, resolve };
-  long r = -EAGAIN;
-  for (int i = 0; i < 128 && r == -EAGAIN; i++) r = SC(SYS_openat2, base, rel[0] ? rel : ".", &how, sizeof how);
-  return r;
+  return resolve_at(base, rel, O_PATH, resolve);
 }
 
 void finish_rootfs() {
@@ -684,9 +829,23 @@ void finish_rootfs() {
     long fd = resolve_covered(rootfd, p);
     if (fd == -ENOENT) continue;
     check(fd, STEP_READONLY_PATH, (int32_t)i, p);
-    long tree = SC(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-    check(tree, STEP_READONLY_PATH, (int32_t)i, p);
-    check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
+    long tree = g_no_mount_api ? -ENOSYS : SC(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (tree >= 0 || !mount_api_missing(tree)) {
+      check(tree, STEP_READONLY_PATH, (int32_t)i, p);
+      check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
+    } else {
+      // no open_tree: bound onto itself by mount(2), the new mount found again the same way
+      // and checked to be it (same inode, a new mount on top of the one resolved)
+      ProcRel self(fd);
+      check(SC(SYS_mount, self.s, self.s, 0, MS_BIND | MS_REC, 0), STEP_READONLY_PATH, (int32_t)i, p);
+      struct stat want;
+      check(SC(SYS_fstat, fd, &want), STEP_READONLY_PATH, (int32_t)i, p);
+      tree = resolve_covered(rootfd, p);
+      check(tree, STEP_READONLY_PATH, (int32_t)i, p);
+      long r = verify_new_mount(tree, fd, &want, 0);
+      if (r == -EAGAIN) die(STEP_READONLY_PATH, -EAGAIN, (int32_t)i, "the path was swapped while it was bound; refusing to work on what is there now");
+      check(r, STEP_READONLY_PATH, (int32_t)i, p);
+    }
     SC(SYS_close, fd);
     ProcRel q(tree);
     unsigned long keep = locked_flags(tree);
@@ -698,8 +857,7 @@ void finish_rootfs() {
   // /proc/sys/kernel/core_pattern writable). Checked through an O_PATH fd, mounted from it.
   long nullfd = -1;
   if (P->n_masked) {
-    OpenHow how = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-    nullfd = SC(SYS_openat2, rootfd, "dev/null", &how, sizeof how);
+    nullfd = resolve_at(rootfd, "dev/null", O_PATH | O_NOFOLLOW, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     check(nullfd, STEP_MASK, -1, "/dev/null");
     struct stat st;
     check(SC(SYS_fstat, nullfd, &st), STEP_MASK, -1, "/dev/null");
@@ -795,8 +953,7 @@ void setup_console() {
   if (P->console_socket_fd < 0) return;
   // no magic links: a /dev/ptmx -> /proc/self/fd/N planted in the container cannot hand us a
   // pty of the host's devpts; and it must be the pty multiplexer (char 5:2)
-  OpenHow how = { (uint64_t)(O_RDWR | O_NOCTTY | O_CLOEXEC), 0, 0x02 /* RESOLVE_NO_MAGICLINKS */ };
-  long master = SC(SYS_openat2, AT_FDCWD, "/dev/ptmx", &how, sizeof how);
+  long master = resolve_at(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY, RESOLVE_NO_MAGICLINKS);
   check(master, STEP_CONSOLE, -1, "open /dev/ptmx");
   struct stat mst;
   check(SC(SYS_fstat, master, &mst), STEP_CONSOLE, -1, "stat /dev/ptmx");
@@ -823,11 +980,9 @@ void setup_console() {
     // CVE-2025-52565 class), a regular file or char device, not on procfs or sysfs
     ProcRel peer(slave);
     cwd_to_procfs(STEP_CONSOLE);
-    OpenHow nolinks = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, 0x04 /* RESOLVE_NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ };
-    long con = SC(SYS_openat2, AT_FDCWD, "/dev/console", &nolinks, sizeof nolinks);
+    long con = resolve_at(AT_FDCWD, "/dev/console", O_PATH | O_NOFOLLOW, walk::NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (con == -ENOENT) {
-      OpenHow dirhow = { (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC), 0, 0x04 | 0x02 };
-      long dev = SC(SYS_openat2, AT_FDCWD, "/dev", &dirhow, sizeof dirhow);
+      long dev = resolve_at(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY, walk::NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       check(dev, STEP_CONSOLE, -1, "/dev");
       long c = SC(SYS_openat, dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0666);
       if (c >= 0) SC(SYS_close, c);
@@ -969,8 +1124,7 @@ void prepare_lsm() {
   // exec: this process is outside the container's pid namespace, where thread-self of its
   // procfs does not resolve; tsrun-init, forked into it, opens the attr file
   if (P->fork_in_stub) return;
-  OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
-  long fd = SC(SYS_openat2, g_lsm_procfd, P->lsm_attr, &how, sizeof how);
+  long fd = resolve_at(g_lsm_procfd, P->lsm_attr, O_WRONLY, walk::BENEATH | walk::NO_MAGICLINKS | walk::NO_XDEV);
   check(fd, STEP_LSM, -1, P->lsm_attr);
   SC(SYS_close, fd);
 }
@@ -980,8 +1134,8 @@ void write_sysctls() {
   if (!P->n_sysctl) return;
   long procfd = open_procfs(STEP_SYSCTL);
   for (uint32_t i = 0; i < P->n_sysctl; i++) {
-    OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x04 /* NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
-    long fd = SC(SYS_openat2, procfd, P->sysctl_paths[i] + 6 /* past "/proc/" */, &how, sizeof how);
+    long fd = resolve_at(procfd, P->sysctl_paths[i] + 6 /* past "/proc/" */, O_WRONLY,
+                         walk::BENEATH | walk::NO_SYMLINKS | walk::NO_MAGICLINKS | walk::NO_XDEV);
     check(fd, STEP_SYSCTL, (int32_t)i, P->sysctl_paths[i]);
     long n = slen(P->sysctl_values[i]);
     long w = SC(SYS_write, fd, P->sysctl_values[i], n);
@@ -1007,6 +1161,7 @@ void write_sysctls() {
   if (P->hooks_sync) { send_msg(MSG_HOOKS, 0, 0, 0, -1, ""); await_go(); }
   if (P->enter_rootfs) {
     enter_root();
+    after_enter_root();
     setup_console();
     write_sysctls();  // before /proc/sys becomes read-only (runc's order)
     if (P->setup_rootfs) finish_rootfs();

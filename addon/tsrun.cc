@@ -652,6 +652,24 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, tree);
 }
 
+// Which of the newer syscalls tsrun uses this kernel has: each is called with arguments every
+// kernel that has it refuses before doing anything (bad fd, zero size), so only ENOSYS (no such
+// syscall) or EPERM (a seccomp filter of a parent that does not know it) mean "missing". The
+// value per name is 0 (present) or the errno.
+Napi::Value KernelSupport(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto probe = [](long r) -> int { return r < 0 && (errno == ENOSYS || errno == EPERM) ? errno : 0; };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("openTree", probe(syscall(428 /* open_tree */, -1, "", 0)));
+  o.Set("moveMount", probe(syscall(429 /* move_mount */, -1, "", -1, "", 0)));
+  o.Set("fsopen", probe(syscall(430 /* fsopen */, nullptr, 0x80000000u /* no such flag */)));
+  o.Set("clone3", probe(syscall(435 /* clone3 */, nullptr, 0)));
+  o.Set("closeRange", probe(syscall(436 /* close_range */, ~0u, 0u, 0u)));
+  o.Set("openat2", probe(syscall(437 /* openat2 */, -1, "", nullptr, 0)));
+  o.Set("mountSetattr", probe(syscall(442 /* mount_setattr */, -1, "", 0, nullptr, 0)));
+  return o;
+}
+
 // sd_notify relay: a datagram socket bound in the state dir, bind-mounted into the container.
 Napi::Value BindUnixDgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -778,6 +796,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("sendFds", Napi::Function::New(env, SendFds));
+  exports.Set("kernelSupport", Napi::Function::New(env, KernelSupport));
   exports.Set("idmappedTree", Napi::Function::New(env, IdmappedTree));
   exports.Set("bindUnixDgram", Napi::Function::New(env, BindUnixDgram));
   exports.Set("recvDgram", Napi::Function::New(env, RecvDgram));

@@ -70,6 +70,10 @@ export interface NativePlan {
   hooksBlob?: Buffer;
 }
 
+export interface KernelSupport {
+  openTree: number; moveMount: number; fsopen: number; clone3: number; closeRange: number; openat2: number; mountSetattr: number;
+}
+
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string; fd?: number }
 export interface WaitStatus { pid: number; code: number | null; signal: number | null }
 
@@ -88,6 +92,8 @@ export interface Addon {
   /** One sendmsg of data with fds attached (SCM_RIGHTS). */
   sendFds(sock: number, data: string, fds: number[]): void;
   idmappedTree(source: string, recursive: boolean, uidMap: string, gidMap: string): number;
+  /** Per syscall: 0 when this kernel has it, else the errno a probe got (ENOSYS, or EPERM from a parent's filter). */
+  kernelSupport(): KernelSupport;
   bindUnixDgram(path: string): number;
   recvDgram(fd: number, timeoutMs: number): string | null;
   sendDgram(path: string, data: string): void;
@@ -104,10 +110,10 @@ export interface Addon {
    */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
   /**
-   * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS):
-   * absolute and `..` symlinks stay in the rootfs. null when it is missing or unusable: not a
-   * regular file (fifo, device, socket, directory), larger than maxBytes, or no openat2 on this
-   * kernel. Throws an Error with errno when the rootfs cannot be opened or the read fails.
+   * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS),
+   * or the same walk by hand where the kernel has no openat2 (addon/walk.h): absolute and `..`
+   * symlinks stay in the rootfs. null when it is missing or unusable: not a regular file (fifo,
+   * device, socket, directory) or larger than maxBytes. Throws an Error with errno when the rootfs cannot be opened or the read fails.
    */
   readFileInRoot(rootfs: string, rel: string, maxBytes: number): Buffer | null;
 }

@@ -5,7 +5,8 @@ import type { LinuxIdMapping, Mount } from '../spec/config-types';
 import type { NativeMount } from '../native/addon';
 import { ConfigError } from '../errors';
 import { MS } from '../native/constants';
-import { parseMountOptions, type ParsedOptions } from './mount-options';
+import { parseMountOptions, RECURSIVE, type ParsedOptions } from './mount-options';
+import { hasMountSetattr, idmapMissing, kernelSupport, missingText } from '../native/kernel';
 
 /** How the cgroup hierarchies look from the container: filled in from the cgroup manager. */
 export interface CgroupMountView {
@@ -55,6 +56,8 @@ function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, usern
   const uid = m.uidMappings ?? userns?.uid ?? [];
   const gid = m.gidMappings ?? userns?.gid ?? [];
   if (!uid.length || !gid.length) throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
+  const missing = idmapMissing();
+  if (missing) throw new ConfigError(o.idmap ? `${field}.options` : `${field}.uidMappings`, missing);
   return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.idmap === 'ridmap' || o.recursive };
 }
 
@@ -64,6 +67,11 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
     const field = `mounts[${index}]`;
     if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
     const o = parseMountOptions(m.options, field);
+    // the r* options are mount_setattr(AT_RECURSIVE) itself: nothing to fall back to
+    const rOpt = (m.options ?? []).findIndex((opt) => opt in RECURSIVE);
+    if (rOpt >= 0 && !hasMountSetattr()) {
+      throw new ConfigError(`${field}.options`, `${m.options![rOpt]} needs mount_setattr (Linux 5.12); ${missingText(kernelSupport().mountSetattr)}`);
+    }
     const bind = o.bind || m.type === 'bind';
     const target = rel(m.destination);
     checkProcMount(m, '/' + target, field);

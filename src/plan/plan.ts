@@ -11,6 +11,7 @@ import { CLONE, MS, NAMESPACES } from '../native/constants';
 import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
 import { mountOf } from './mountinfo';
+import { hasTimeNamespace } from '../native/kernel';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
 import { checkProcess, pathCandidates, withHome } from './process';
@@ -111,6 +112,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   nsList.forEach((ns, index) => {
     const info = NAMESPACES[ns.type];
     if (!info) throw new ConfigError(`linux.namespaces[${index}].type`, `unknown namespace type "${ns.type}"`);
+    if (ns.type === 'time' && !hasTimeNamespace()) {
+      throw new ConfigError(`linux.namespaces[${index}]`, 'time namespaces need Linux 5.6 (CLONE_NEWTIME); this kernel has none (no /proc/self/ns/time)');
+    }
     if (ns.path) {
       if (!fs.existsSync(ns.path)) throw new ConfigError(`linux.namespaces[${index}].path`, `${ns.path}: no such file`);
       joins.push({ type: info.flag, path: ns.path, index });
