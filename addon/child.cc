@@ -758,8 +758,26 @@ void setup_rootfs() {
   }
 }
 
+// linux.rootfsPropagation shared/slave/unbindable (r*) on the container's "/": until now "/" was
+// the rootfs's bind, private so that pivot_root takes it (runc 1.4's fix; crun does the same).
+// Last of the rootfs steps: the masks and read-only paths bind mounts, which an unbindable
+// tree would refuse.
+void root_propagation_after() {
+  if (!P->root_propagation_after) return;
+  check(SC(SYS_mount, 0, "/", 0, P->root_propagation_after, 0), STEP_ROOT_PROPAGATION, -1, "/");
+}
+
 void enter_root() {
   if (!P->setup_rootfs) {
+    // no mount namespace: tsrun-init reaches exec.fifo (and the console and sysctls are
+    // written) through the runtime's own /proc, held before the chroot and checked to be
+    // procfs; the container's /proc, if any, is never asked
+    long procfd = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    check(procfd, STEP_PIVOT, -1, "/proc");
+    struct statfs sfs;
+    check(SC(SYS_fstatfs, procfd, &sfs), STEP_PIVOT, -1, "/proc");
+    if (sfs.f_type != 0x9fa0) die(STEP_PIVOT, -EPERM, -1, "the runtime's /proc is not procfs");
+    g_procfd = procfd;
     check(SC(SYS_chroot, P->rootfs), STEP_PIVOT, -1, P->rootfs);
     check(SC(SYS_chdir, "/"), STEP_PIVOT, -1, "/");
     return;
@@ -882,6 +900,7 @@ void finish_rootfs() {
     check(SC(SYS_mount, 0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, 0), STEP_READONLY_ROOT, -1, "/");
   }
   SC(SYS_close, rootfd);
+  root_propagation_after();
 }
 
 const char *lookup() {

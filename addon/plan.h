@@ -46,7 +46,7 @@ struct Rlimit { uint32_t resource; uint64_t soft, hard; int32_t index; };
 
 struct Plan {
   const char *rootfs;               // absolute host path
-  const char *rootfs_parent_mount;  // host mount point containing dirname(rootfs): made private for pivot_root
+  const char *rootfs_parent_mount;  // host mount holding the rootfs (its own when it is a mount point): made private for pivot_root
   uint64_t clone_flags;             // namespaces created at clone time
   uint64_t unshare_flags;           // namespaces unshared by the child after the parent's go
   uint32_t two_stage;               // join/unshare then fork again (joins, time ns)
@@ -55,6 +55,7 @@ struct Plan {
   NsJoin *joins; uint32_t n_joins;
   const char *hostname; const char *domainname;   // nullptr: leave alone
   uint64_t root_propagation;
+  uint64_t root_propagation_after;  // applied to the container's "/" after pivot_root (0: none)
   MountOp *mounts; uint32_t n_mounts;
   DeviceOp *devices; uint32_t n_devices;
   SymlinkOp *symlinks; uint32_t n_symlinks;

@@ -99,6 +99,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.hostname = OptStr(st, o, "hostname");
   p.domainname = OptStr(st, o, "domainname");
   p.root_propagation = U(o, "rootPropagation");
+  p.root_propagation_after = U(o, "rootPropagationAfter");
   Napi::Array mounts = A(o, "mounts");
   for (uint32_t i = 0; i < mounts.Length(); i++) {
     Napi::Object m = mounts.Get(i).As<Napi::Object>();

@@ -27,6 +27,8 @@ export interface NativePlan {
   joins: { type: number; path: string; index: number }[];
   hostname: string | null; domainname: string | null;
   rootPropagation: number;
+  /** linux.rootfsPropagation applied to the container's "/" after pivot_root (0: none). */
+  rootPropagationAfter?: number;
   mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
   setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
   /** pivot_root/chroot into the rootfs (create); false for exec, which joins the mount namespace. */

@@ -12,6 +12,7 @@ import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
 import { mountOf } from './mountinfo';
 import { hasTimeNamespace } from '../native/kernel';
+import { checkWithoutMountNs } from './mount-namespace';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
 import { checkProcess, pathCandidates, withHome } from './process';
@@ -127,14 +128,16 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   if (newNs.has('user') && (uidMappings.length === 0 || gidMappings.length === 0)) {
     throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
   }
-  if ((spec.hostname || spec.domainname) && !newNs.has('uts')) {
-    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'cannot be set without a new uts namespace');
+  // a uts namespace of its own, new or joined by path: set there, as runc and crun do
+  if ((spec.hostname || spec.domainname) && !nsList.some((n) => n.type === 'uts')) {
+    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', `unable to set ${spec.hostname ? 'hostname' : 'domainname'} without a private UTS namespace`);
   }
   const flagsOf = (names: Iterable<string>) => [...names].reduce((f, n) => f | NAMESPACES[n].flag, 0);
   const twoStage = joins.length > 0 || newNs.has('time');
   const cloneFlags = twoStage ? 0 : flagsOf([...newNs].filter((n) => n !== 'cgroup'));
   const unshareFlags = twoStage ? flagsOf([...newNs].filter((n) => n !== 'user')) : (newNs.has('cgroup') ? CLONE.NEWCGROUP : 0);
   const setupRootfs = newNs.has('mount') || nsList.some((n) => n.type === 'mount' && n.path);
+  if (!setupRootfs) checkWithoutMountNs(spec);
 
   if (linux.intelRdt) {
     throw new ConfigError('linux.intelRdt', fs.existsSync('/sys/fs/resctrl/info')
@@ -149,13 +152,21 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   }
   const native: NativePlan = {
     rootfs,
-    rootfsParentMount: mountOf(path.dirname(rootfs)),
+    // the mount holding the rootfs, the rootfs's own when it is a mount point (containerd's
+    // overlay): made private so that pivot_root accepts the bind of it (runc's and crun's choice)
+    rootfsParentMount: mountOf(rootfs),
     cloneFlags, unshareFlags, twoStage,
     usernsSync: twoStage && newNs.has('user'),
     userns, joins,
     hostname: spec.hostname ?? null,
     domainname: spec.domainname ?? null,
-    rootPropagation: prop || (MS.SLAVE | MS.REC),
+    // the runtime's copy of the mount tree first (what reaches the host, what comes in from it);
+    // unbindable there would only make every later bind of a host path fail (runc and crun do
+    // fail): the container's "/" gets it after pivot_root instead
+    rootPropagation: prop && !(prop & MS.UNBINDABLE) ? prop : (MS.SLAVE | MS.REC),
+    // the container's own "/" gets it again after pivot_root (runc 1.4, crun): before it, "/"
+    // is the private bind of the rootfs. Private is what it is already.
+    rootPropagationAfter: prop && !(prop & MS.PRIVATE) ? prop : 0,
     mounts,
     devices: setupRootfs && devSetup ? planDevices(linux.devices, userns) : [],
     symlinks: setupRootfs && devSetup ? devSymlinks() : [],

@@ -1,0 +1,115 @@
+// Valid configs where tsrun's child behaved differently from runc and crun (issue 12), each
+// checked against the oracle where it is right: runc 1.1.5, or crun where runc 1.1.5 is known
+// to be wrong (rootfsPropagation after pivot_root: runc 1.4's fix).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Bundle, CRUN, describeRoot, errMsg, rt, RUNC, runDetached, runIn, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { makeRootfs } from '../helpers/rootfs';
+
+const withoutMountNs = (c: any) => {
+  c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
+};
+
+describeRoot('no mount namespace in the config', () => {
+  useLeakChecks();
+
+  test('masked or read-only paths: refused with runc\'s message, naming the field', () => {
+    const b = new Bundle(withoutMountNs).args('true');
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r.code).toBe(1);
+    expect(errMsg(r.stderr)).toBe('linux.maskedPaths: unable to restrict sys entries without a private MNT namespace');
+    if (RUNC) expect(errMsg(runIn('runc', b).stderr)).toContain('unable to restrict sys entries without a private MNT namespace');
+  });
+
+  test('mounts, devices, a read-only root: refused naming the field (runc would make them in the runtime\'s namespace, where they outlive the container)', () => {
+    const strip = (c: any) => { withoutMountNs(c); c.linux.maskedPaths = []; c.linux.readonlyPaths = []; };
+    const mounts = new Bundle(strip).args('true');
+    expect(errMsg(tsrun(['run', '--bundle', mounts.dir, uniqueId()]).stderr)).toMatch(/^mounts: needs a mount namespace \(add \{"type": "mount"\} to linux\.namespaces\)/);
+    const ro = new Bundle((c) => { strip(c); c.mounts = []; c.root.readonly = true; }).args('true');
+    expect(errMsg(tsrun(['run', '--bundle', ro.dir, uniqueId()]).stderr)).toMatch(/^root\.readonly: needs a mount namespace/);
+  });
+
+  test('without them the container runs chrooted, and its init reaches exec.fifo without a /proc of the container', () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'nomntns-')));
+    fs.rmSync(path.join(rootfs, 'proc'), { recursive: true }); // the image has no /proc at all
+    const b = new Bundle((c) => {
+      withoutMountNs(c);
+      c.mounts = [];
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.root.readonly = false;
+      c.linux.sysctl = { 'kernel.domainname': 'nomntns' }; // written through the runtime's /proc, in the container's uts ns
+    }, { rootfs }).args('sh', '-c', 'ls /; test -e /proc || echo no-proc; readlink /proc/self/ns/mnt 2>/dev/null || echo unreadable');
+    const id = uniqueId();
+    const c = tsrun(['create', '--bundle', b.dir, id]);
+    expect(c).toMatchObject({ code: 0, stderr: '' });
+    const start = tsrun(['start', id]);
+    expect(start.code).toBe(0);
+    expect(tsrun(['delete', '-f', id]).code).toBe(0);
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('no-proc\n');
+    expect(fs.readFileSync('/proc/sys/kernel/domainname', 'utf8')).not.toBe('nomntns\n');
+  });
+});
+
+describeRoot('hostname with a UTS namespace joined by path', () => {
+  useLeakChecks();
+
+  test('is set in that namespace, as runc does', () => {
+    const holder = uniqueId();
+    const pid = runDetached(new Bundle((c) => { c.hostname = 'before'; }).args('sleep', '100'), holder);
+    try {
+      const join = (c: any) => {
+        c.hostname = 'joined';
+        c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'uts' ? { type: 'uts', path: `/proc/${pid}/ns/uts` } : n));
+      };
+      const b = new Bundle(join).args('hostname');
+      expect(tsrun(['run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0, stdout: 'joined\n', stderr: '' });
+      expect(tsrun(['exec', holder, 'hostname']).stdout).toBe('joined\n');
+      if (RUNC) {
+        const rb = new Bundle((c) => { join(c); c.hostname = 'by-runc'; }).args('hostname');
+        expect(runIn('runc', rb)).toMatchObject({ code: 0, stdout: 'by-runc\n' });
+        expect(tsrun(['exec', holder, 'hostname']).stdout).toBe('by-runc\n');
+      }
+    } finally {
+      expect(tsrun(['delete', '-f', holder]).code).toBe(0);
+    }
+  });
+});
+
+/** The optional fields (propagation) of the container's "/" and of its /proc, from inside. */
+const ROOT_PROPAGATION = 'awk \'$5=="/" || $5=="/proc" {o=""; for (i=7; $i!="-"; i++) o=o" "$i; print $5":"o}\' /proc/self/mountinfo';
+
+describeRoot('linux.rootfsPropagation', () => {
+  useLeakChecks();
+  const run = (prop: string | undefined, rootfs?: string) =>
+    tsrun(['run', '--bundle', new Bundle((c) => { if (prop) c.linux.rootfsPropagation = prop; }, { rootfs }).args('sh', '-c', ROOT_PROPAGATION).dir, uniqueId()]);
+
+  test('shared and unbindable apply to the container\'s / after pivot_root (runc 1.4, crun; runc 1.1.5 leaves / private, or fails for unbindable)', () => {
+    expect(run('shared')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\/: shared:\d+\n\/proc:\n$/) });
+    expect(run('rshared')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\/: shared:\d+\n\/proc: shared:\d+\n$/) });
+    expect(run('unbindable')).toMatchObject({ code: 0, stdout: '/: unbindable\n/proc:\n' });
+    expect(run('runbindable')).toMatchObject({ code: 0, stdout: '/: unbindable\n/proc: unbindable\n' });
+    for (const p of [undefined, 'private', 'rprivate', 'slave', 'rslave']) expect(run(p)).toMatchObject({ code: 0, stdout: '/:\n/proc:\n' });
+  });
+
+  test('rshared with a rootfs that is itself a shared mount point (containerd\'s overlay): the rootfs\'s own mount is made private, pivot_root works, nothing propagates to the host', () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'rshared-root-')));
+    const mountsUnder = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(rootfs)).length;
+    expect(spawnSync('mount', ['--bind', rootfs, rootfs]).status).toBe(0);
+    try {
+      expect(spawnSync('mount', ['--make-rshared', rootfs]).status).toBe(0);
+      const r = run('rshared', rootfs);
+      expect(r.stderr).toBe(''); // before: "pivot_root: invalid argument"
+      expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\/: shared:\d+\n\/proc: shared:\d+\n$/) });
+      expect(mountsUnder()).toBe(1); // the bind itself: no mount of the container reached the host
+      if (RUNC) expect(runIn('runc', new Bundle((c) => { c.linux.rootfsPropagation = 'rshared'; }, { rootfs }).args('true')).code).toBe(0);
+    } finally {
+      spawnSync('umount', ['-R', '-l', rootfs]); // with runc's mounts, which do propagate back
+    }
+  });
+});
+
+void CRUN; void rt;
