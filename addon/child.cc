@@ -57,6 +57,10 @@ long g_lsm_procfd = -1;   // verified /proc handle for tsrun-init's LSM write (p
 // paths are applied through them, never by looking "/proc/..." up again (a shared volume may
 // have renamed the directory away and left a symlink, CVE-2019-19921 class).
 long g_proc_mnt = -1, g_sys_mnt = -1;
+// A read-only /dev, held by fd until its nodes, links and the console are in (MountOp.ro_later 2).
+long g_dev_mnt = -1;
+unsigned long g_dev_flags = 0;
+int32_t g_dev_index = -1;
 // A procfs of the container's pid namespace that this child mounted itself (g_proc_mnt, or a
 // detached one): magic-link paths ("thread-self/fd/N") are resolved relative to it, with it as
 // the working directory, after pivot_root.
@@ -586,6 +590,27 @@ void copy_up(long dir, long mnt, const MountOp &m) {
   check(r, STEP_MOUNT, m.index, m.target);
 }
 
+// MountOp.ro_later: the `ro` the mount was made without, as a bind remount of its own fd (per
+// mount, like runc: the superblock stays rw), now (1) or at the end of the rootfs setup (2).
+long remount_ro(const char *path, long fd, unsigned long flags) {
+  unsigned long keep = locked_flags(fd);
+  if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) keep &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
+  return SC(SYS_mount, 0, path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | flags | keep, 0);
+}
+
+void read_only_later(long fd, const MountOp &m) {
+  if (m.ro_later == 2) {
+    if (g_dev_mnt >= 0) SC(SYS_close, g_dev_mnt);
+    g_dev_mnt = SC(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+    check(g_dev_mnt, STEP_MOUNT, m.index, m.target);
+    g_dev_flags = m.flags & REMOUNT_MASK;
+    g_dev_index = m.index;
+  } else if (m.ro_later == 1) {
+    FdPath q(fd);
+    check(remount_ro(q.s, fd, m.flags & REMOUNT_MASK), STEP_MOUNT_REMOUNT, m.index, m.target);
+  }
+}
+
 void do_mount(long rootfd, const MountOp &m) {
   bool special_fs = is_fs(m, "proc") || is_fs(m, "sysfs");
   long fd = special_fs ? fs_target(rootfd, m) : mkdir_in_root(rootfd, m.target, m.is_file);
@@ -622,7 +647,7 @@ void do_mount(long rootfd, const MountOp &m) {
     keep_special(m, fd);
     finish_attached(fd, m);
     return;
-  } else if ((special_fs || m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
+  } else if ((special_fs || m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation || m.ro_later) && !(m.flags & MS_REMOUNT)) {
     // steps after the mount itself: made detached (fsopen/fsmount), worked on by its fd and
     // attached by move_mount, so none of them looks the destination up again. Without
     // fsopen: fs_fallback, then the same steps on the verified new mount.
@@ -641,6 +666,7 @@ void do_mount(long rootfd, const MountOp &m) {
       long made = fs_fallback(rootfd, m, fd);
       if (m.tmpcopyup) copy_up(fd, made, m);
       SC(SYS_close, fd);
+      read_only_later(made, m);
       keep_special(m, made);
       finish_attached(made, m);
       return;
@@ -650,6 +676,7 @@ void do_mount(long rootfd, const MountOp &m) {
     check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
     SC(SYS_close, fd);
     fd = mnt;
+    read_only_later(fd, m);
     keep_special(m, fd);
     finish_attached(fd, m);
     return;
@@ -783,6 +810,20 @@ void enter_root() {
     return;
   }
   if (P->no_pivot) {
+    // chroot leaves the rest of the mount tree in this namespace: a whole procfs or sysfs there,
+    // unreachable as it is, still lets a nested user namespace mount a fresh, unmasked one
+    // (the kernel checks only that a fully visible instance exists). Detached first (made a
+    // slave so that nothing propagates to the host), or covered by a tmpfs where that is
+    // refused, as runc's msMoveRoot does.
+    for (uint32_t i = 0; i < P->n_hide; i++) {
+      const char *h = P->hide_paths[i];
+      long r = SC(SYS_mount, 0, h, 0, MS_SLAVE | MS_REC, 0);
+      if (r == -ENOENT || r == -EINVAL) continue;  // gone with a mount detached before it
+      check(r, STEP_PIVOT, -1, h);
+      r = SC(SYS_umount2, h, MNT_DETACH);
+      if (r == -EINVAL || r == -EPERM) r = SC(SYS_mount, "tmpfs", h, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+      check(r, STEP_PIVOT, -1, h);
+    }
     check(SC(SYS_chdir, P->rootfs), STEP_PIVOT, -1, P->rootfs);
     check(SC(SYS_mount, P->rootfs, "/", 0, MS_MOVE, 0), STEP_PIVOT, -1, "move rootfs");
     check(SC(SYS_chroot, "."), STEP_PIVOT, -1, "chroot");
@@ -895,6 +936,13 @@ void finish_rootfs() {
     SC(SYS_close, fd);
   }
   if (nullfd >= 0) SC(SYS_close, nullfd);
+  // runc's finalizeRootfs order: /dev read-only, then the rootfs
+  if (g_dev_mnt >= 0) {
+    ProcRel q(g_dev_mnt);
+    check(remount_ro(q.s, g_dev_mnt, g_dev_flags), STEP_MOUNT_REMOUNT, g_dev_index, "/dev");
+    SC(SYS_close, g_dev_mnt);
+    g_dev_mnt = -1;
+  }
   if (P->readonly_root) {
     unsigned long keep = locked_flags(rootfd);
     check(SC(SYS_mount, 0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, 0), STEP_READONLY_ROOT, -1, "/");

@@ -27,6 +27,8 @@ struct MountOp {
   int32_t tree_fd;        // idmapped: a detached tree made by the parent, moved into place (-1: none)
   uint32_t proc_ok;       // the destination is /proc or an allowlisted /proc file: may resolve into procfs
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
+  uint32_t ro_later;      // made rw, bind-remounted read-only by its fd: 1 after tmpcopyup, 2 at the end
+                          // of the rootfs setup (/dev: its nodes, links and the console go in first)
 };
 
 struct DeviceOp {
@@ -61,6 +63,7 @@ struct Plan {
   SymlinkOp *symlinks; uint32_t n_symlinks;
   uint32_t setup_rootfs;            // mount namespace: do the rootfs work at all
   uint32_t no_pivot;
+  const char **hide_paths; uint32_t n_hide;   // --no-pivot: procfs/sysfs mounts outside the rootfs to detach
   uint32_t readonly_root;
   uint32_t hooks_sync;              // stop before pivot_root for createRuntime/createContainer hooks
   const char **masked; uint32_t n_masked;

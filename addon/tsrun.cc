@@ -51,7 +51,7 @@ struct Storage {
   std::vector<SymlinkOp> symlinks;
   std::vector<NsJoin> joins;
   std::vector<Rlimit> rlimits;
-  std::vector<const char *> masked, readonly, candidates;
+  std::vector<const char *> masked, readonly, candidates, hide;
   std::vector<char *> stub_argv, envp;
   std::vector<uint32_t> groups;
   std::vector<char> seccomp;
@@ -118,6 +118,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.attr_set = U(m, "attrSet");
     op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");
+    op.ro_later = (uint32_t)U(m, "roLater");
     st.mounts.push_back(op);
   }
   p.mounts = st.mounts.data(); p.n_mounts = st.mounts.size();
@@ -142,6 +143,9 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.symlinks = st.symlinks.data(); p.n_symlinks = st.symlinks.size();
   p.setup_rootfs = B(o, "setupRootfs");
   p.no_pivot = B(o, "noPivot");
+  Napi::Array hide = A(o, "hidePaths");
+  for (uint32_t i = 0; i < hide.Length(); i++) st.hide.push_back(st.str(hide.Get(i).As<Napi::String>()));
+  p.hide_paths = st.hide.data(); p.n_hide = st.hide.size();
   p.readonly_root = B(o, "readonlyRoot");
   p.hooks_sync = B(o, "hooksSync");
   Napi::Array masked = A(o, "masked");

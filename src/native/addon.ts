@@ -14,6 +14,8 @@ export interface NativeMount {
   treeFd?: number;
   /** The destination is /proc or an allowlisted /proc file: the child lets it resolve into procfs. */
   procOk?: boolean;
+  /** `ro` applied later by a bind remount of the mount's fd: 1 after tmpcopyup, 2 after /dev is populated. */
+  roLater?: 0 | 1 | 2;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
@@ -31,6 +33,8 @@ export interface NativePlan {
   rootPropagationAfter?: number;
   mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
   setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
+  /** --no-pivot: procfs and sysfs mounts outside the rootfs, detached (or covered) before the chroot. */
+  hidePaths?: string[];
   /** pivot_root/chroot into the rootfs (create); false for exec, which joins the mount namespace. */
   enterRootfs: boolean;
   masked: string[]; readonly: string[];

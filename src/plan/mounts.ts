@@ -86,10 +86,14 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       source = path.resolve(bundle, source);
       if (!fs.existsSync(source)) throw new ConfigError(`${field}.source`, `${source}: no such file or directory`);
     }
+    // a read-only filesystem that tsrun writes into first: /dev (device nodes, links, the console)
+    // or a tmpcopyup; mounted rw and made read-only by its fd afterwards, as runc does
+    const roLater = !bind && (o.flags & MS.RDONLY) && !(o.flags & MS.REMOUNT) ? (target === 'dev' ? 2 : o.tmpcopyup ? 1 : 0) : 0;
     out.push({
       source, target, fstype: bind ? null : (m.type ?? null), data: o.data.length ? o.data.join(',') : null,
       kind: bind ? 1 : 0,
-      flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
+      flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : roLater ? o.flags & ~MS.RDONLY : o.flags,
+      roLater,
       propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
       tmpcopyup: o.tmpcopyup,
       // only these may resolve into procfs in the child (a symlinked destination may not)

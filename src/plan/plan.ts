@@ -10,7 +10,7 @@ import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
 import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
-import { mountOf } from './mountinfo';
+import { fullPseudoMounts, mountOf } from './mountinfo';
 import { hasTimeNamespace } from '../native/kernel';
 import { checkWithoutMountNs } from './mount-namespace';
 import { CgroupMountView, planMounts } from './mounts';
@@ -172,6 +172,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     symlinks: setupRootfs && devSetup ? devSymlinks() : [],
     setupRootfs,
     noPivot: opts.noPivot,
+    hidePaths: setupRootfs && opts.noPivot ? fullPseudoMounts(rootfs) : [],
     readonlyRoot: spec.root?.readonly === true,
     enterRootfs: true,
     hooksSync: false,

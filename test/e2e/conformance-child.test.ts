@@ -112,4 +112,46 @@ describeRoot('linux.rootfsPropagation', () => {
   });
 });
 
-void CRUN; void rt;
+describeRoot('--no-pivot', () => {
+  useLeakChecks();
+
+  test('the host\'s /proc does not stay reachable: a nested user namespace cannot mount a fresh procfs (runc hides it too)', () => {
+    // as a non-root user: mapping uid 0 into a new user namespace would need CAP_SETFCAP
+    const probe = 'mkdir -p /tmp/p && /bin/busybox unshare -Urmpf /bin/busybox sh -c "mount -t proc -o nosuid,nodev,noexec proc /tmp/p && echo MOUNTED || echo refused"';
+    const b = new Bundle((c) => {
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+    }).args('sh', '-c', probe);
+    const r = tsrun(['run', '--no-pivot', '--bundle', b.dir, uniqueId()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('refused\n'); // before: MOUNTED, an unmasked procfs (host's sysrq-trigger, core_pattern...)
+    if (RUNC) expect(rt('runc', ['run', '--no-pivot', '--bundle', b.dir, uniqueId()], { cwd: b.dir }).stdout).toBe('refused\n');
+    // with pivot_root the old root is gone anyway
+    expect(tsrun(['run', '--bundle', b.dir, uniqueId()]).stdout).toBe('refused\n');
+  });
+});
+
+describeRoot('read-only tmpfs mounts tsrun writes into', () => {
+  useLeakChecks();
+  const MOUNTLINE = (point: string) => `awk '$5=="${point}" {s=""; for (i=1; $i!="-"; i++) ; print $5, $6, $(i+1), $(i+3)}' /proc/self/mountinfo`;
+
+  test('a read-only /dev is populated (nodes, links), then made read-only, as runc does', () => {
+    const b = new Bundle((c) => { c.mounts.find((m: any) => m.destination === '/dev').options.push('ro'); })
+      .args('sh', '-c', `ls /dev/null /dev/zero /dev/ptmx /dev/fd /dev/pts/ptmx >/dev/null && echo populated; touch /dev/x 2>/dev/null || echo ro-dev; ${MOUNTLINE('/dev')}`);
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r).toMatchObject({ code: 0, stderr: '' }); // before: "create mount point dev/pts: read-only file system"
+    expect(r.stdout).toBe('populated\nro-dev\n/dev ro,nosuid tmpfs rw,size=65536k,mode=755\n');
+    if (RUNC) expect(runIn('runc', b).stdout).toBe(r.stdout);
+  });
+
+  test('a read-only tmpfs with tmpcopyup gets the copy first, as runc does', () => {
+    const b = new Bundle((c) => { c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'ro', 'nosuid'] }); })
+      .args('sh', '-c', `head -c 5 /etc/passwd; echo; touch /etc/x 2>/dev/null || echo ro-etc; ${MOUNTLINE('/etc')}`);
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^root:\nro-etc\n\/etc ro,nosuid,relatime tmpfs rw/);
+    if (RUNC) expect(runIn('runc', b).stdout).toBe(r.stdout);
+  });
+});
+
+void CRUN;
