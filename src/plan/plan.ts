@@ -102,6 +102,11 @@ export function processFields(
   };
 }
 
+/** linux.personality as personality(2) takes it (undefined: leave it). */
+export function planPersonality(p: { domain?: string } | undefined): number | undefined {
+  return p ? (p.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined;
+}
+
 export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   const proc = spec.process;
   checkProcess(proc);
@@ -183,7 +188,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     setsid: true,
     // runc's mapping: dots become path separators under /proc/sys
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key, value, path: `/proc/sys/${key.replace(/\./g, '/')}` })),
-    personality: linux.personality ? (linux.personality.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined,
+    personality: planPersonality(linux.personality),
     memoryPolicy: planMemoryPolicy(linux.memoryPolicy),
     timeOffsets: planTimeOffsets(linux.timeOffsets),
     newKeyring: !opts.noNewKeyring,

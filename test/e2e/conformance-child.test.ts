@@ -154,4 +154,24 @@ describeRoot('read-only tmpfs mounts tsrun writes into', () => {
   });
 });
 
+describeRoot('exec', () => {
+  useLeakChecks();
+
+  test('applies linux.personality and linux.memoryPolicy as the init got them', () => {
+    const b = new Bundle((c) => {
+      c.linux.personality = { domain: 'LINUX32' };
+      c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+    }).args('sleep', '100');
+    const id = uniqueId();
+    runDetached(b, id);
+    try {
+      const probe = 'uname -m; head -1 /proc/self/numa_maps | grep -o "bind:0" || echo default';
+      const init = tsrun(['exec', id, 'sh', '-c', probe]);
+      expect(init).toMatchObject({ code: 0, stdout: expect.stringMatching(/^(i686|armv[78]l|armv8l)\nbind:0\n$/) }); // before: x86_64 / default
+    } finally {
+      expect(tsrun(['delete', '-f', id]).code).toBe(0);
+    }
+  });
+});
+
 void CRUN;
