@@ -1273,12 +1273,24 @@ void write_sysctls() {
   die(STEP_EXEC_INIT, r, -1, "tsrun-init");
 }
 
+// linux.timeOffsets: /proc/self/timens_offsets opened while this process is still the runtime's
+// root in the initial user namespace. After it enters a new user namespace its /proc files
+// belong to the host's root (it is not dumpable) and the open is refused; the write is checked
+// against the opener's credentials (CAP_SYS_TIME over the time namespace's owner), which these
+// have.
+long g_timens_fd = -EBADF;
+void open_time_offsets() {
+  if (!P->time_offsets) return;
+  g_timens_fd = SC(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+}
+
 }  // namespace
 
 [[noreturn]] void child_main(const Plan *plan) {
   P = plan;
   W = const_cast<Plan *>(plan);  // this process's private copy of the parent's memory
   close_inherited();
+  open_time_offsets();
   die_with_parent();
   if (P->set_cpus_initial) SC(SYS_sched_setaffinity, 0, sizeof P->cpus_initial, P->cpus_initial);
   // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
@@ -1313,12 +1325,14 @@ void write_sysctls() {
     }
     if (P->unshare_flags) check(SC(SYS_unshare, P->unshare_flags), STEP_UNSHARE, -1, "unshare");
     if (P->time_offsets) {
-      // must be written before the first process enters the new time namespace
-      long fd = SC(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+      // must be written before the first process enters the new time namespace, through the fd
+      // opened before any user namespace (open_time_offsets)
+      long fd = g_timens_fd;
       check(fd, STEP_TIME_OFFSETS, -1, "/proc/self/timens_offsets");
       long n = slen(P->time_offsets);
       long w = SC(SYS_write, fd, P->time_offsets, n);
       SC(SYS_close, fd);
+      g_timens_fd = -EBADF;
       if (w != n) die(STEP_TIME_OFFSETS, w < 0 ? w : -EIO, -1, "/proc/self/timens_offsets");
     }
     // exec: this process stays outside the pid namespace it joined; tsrun-init forks into it

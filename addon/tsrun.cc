@@ -603,14 +603,40 @@ Napi::Value SendFds(const Napi::CallbackInfo &info) {
 }
 
 // Idmapped mounts, the parent's half (mount_setattr(MOUNT_ATTR_IDMAP) needs privilege in the
-// initial user namespace): a user namespace holding the mount's mappings, and a detached
-// clone of the source tree idmapped with it. The child only moves that tree into place.
+// initial user namespace): a user namespace holding the mount's mappings (or the one the
+// container joins, by its path), and a detached clone of the source tree (recursive for rbind)
+// idmapped with it: every mount of the tree for ridmap, the top one only for idmap (runc's
+// semantics). The child only moves that tree into place.
+//   idmappedTree(source, cloneRecursive, idmapRecursive, uidMap, gidMap, usernsPath?)
 Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string source = info[0].As<Napi::String>();
   bool recursive = info[1].ToBoolean();
-  std::string uid_map = info[2].As<Napi::String>();
-  std::string gid_map = info[3].As<Napi::String>();
+  bool idmap_recursive = info[2].ToBoolean();
+  std::string uid_map = info[3].As<Napi::String>();
+  std::string gid_map = info[4].As<Napi::String>();
+  if (info.Length() > 5 && info[5].IsString()) {
+    // a user namespace the container joins: its own mappings, by its nsfs file
+    std::string ns = info[5].As<Napi::String>();
+    int userns = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (userns < 0) { SysError(env, "open user namespace " + ns, errno).ThrowAsJavaScriptException(); return env.Null(); }
+    int tree = (int)syscall(428 /* open_tree */, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    int err = tree < 0 ? errno : 0;
+    std::string what = "open_tree " + source;
+    if (!err) {
+      struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
+      if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+        err = errno; what = "idmap " + source + " with " + ns + " (does its filesystem support idmapped mounts?)";
+      }
+    }
+    close(userns);
+    if (err) {
+      if (tree >= 0) close(tree);
+      SysError(env, what, err).ThrowAsJavaScriptException();
+      return env.Null();
+    }
+    return Napi::Number::New(env, tree);
+  }
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) { SysError(env, "pipe", errno).ThrowAsJavaScriptException(); return env.Null(); }
   // a child that only waits: async-signal-safe calls only
@@ -644,7 +670,7 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   }
   if (!err) {
     struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
-    if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+    if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
       err = errno; what = "idmap " + source + " (does its filesystem support idmapped mounts?)";
     }
   }

@@ -173,7 +173,7 @@ export function runChild(
     for (const m of plan.native.mounts) {
       if (!m.idmap || !m.source) continue;
       try {
-        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.uidMap, m.idmap.gidMap);
+        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.idmapRecursive, m.idmap.uidMap, m.idmap.gidMap, m.idmap.usernsPath);
       } catch (e) {
         throw new TsrunError(`mounts[${m.index}]: ${(e as Error).message}`, { field: `mounts[${m.index}]` });
       }

@@ -10,7 +10,7 @@ export interface NativeMount {
   /** tmpfs: copy the directory's previous contents into the new mount. */
   tmpcopyup?: boolean;
   /** Idmapped bind: the mappings (uid_map/gid_map text); create turns them into a tree fd. */
-  idmap?: { uidMap: string; gidMap: string; recursive: boolean };
+  idmap?: { uidMap: string; gidMap: string; recursive: boolean; idmapRecursive: boolean; usernsPath?: string };
   treeFd?: number;
   /** The destination is /proc or an allowlisted /proc file: the child lets it resolve into procfs. */
   procOk?: boolean;
@@ -97,7 +97,8 @@ export interface Addon {
   connectUnix(path: string): number;
   /** One sendmsg of data with fds attached (SCM_RIGHTS). */
   sendFds(sock: number, data: string, fds: number[]): void;
-  idmappedTree(source: string, recursive: boolean, uidMap: string, gidMap: string): number;
+  /** A detached clone of source (recursive: rbind) idmapped with uidMap/gidMap, or with the user namespace at usernsPath; idmapRecursive: every mount of the tree (ridmap), else the top one. */
+  idmappedTree(source: string, recursive: boolean, idmapRecursive: boolean, uidMap: string, gidMap: string, usernsPath?: string): number;
   /** Per syscall: 0 when this kernel has it, else the errno a probe got (ENOSYS, or EPERM from a parent's filter). */
   kernelSupport(): KernelSupport;
   bindUnixDgram(path: string): number;

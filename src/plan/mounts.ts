@@ -45,23 +45,32 @@ function checkProcMount(m: Mount, dest: string, field: string): void {
 
 const mapText = (m: LinuxIdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
 
+/** The container's user namespace, as an idmapped mount without mappings of its own takes it. */
+export type UsernsOfContainer = { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] } | { path: string };
+
 /**
  * An idmapped bind mount: the mount's own mappings, or with just idmap/ridmap the container's
- * user namespace mappings (runc's semantics). Written verbatim as the helper namespace's maps:
- * a file owned by hostID on disk shows as containerID.
+ * user namespace mappings (runc's semantics): a new one's as written, a joined one itself (its
+ * nsfs file: that namespace's mappings, whatever they are). Written verbatim as the helper
+ * namespace's maps: a file owned by hostID on disk shows as containerID. `idmap` maps the top
+ * mount of an rbind only, `ridmap` every mount of it (runc).
  */
-function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }) {
+function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, userns?: UsernsOfContainer) {
   if (!o.idmap && !m.uidMappings && !m.gidMappings) return undefined;
   if (!bind) throw new ConfigError(field, 'idmapped mounts must be bind mounts');
-  const uid = m.uidMappings ?? userns?.uid ?? [];
-  const gid = m.gidMappings ?? userns?.gid ?? [];
-  if (!uid.length || !gid.length) throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
+  const own = !!(m.uidMappings || m.gidMappings);
+  const usernsPath = !own && userns && 'path' in userns ? userns.path : undefined;
+  const uid = m.uidMappings ?? (userns && 'uid' in userns ? userns.uid : []);
+  const gid = m.gidMappings ?? (userns && 'gid' in userns ? userns.gid : []);
+  if (!usernsPath && (!uid.length || !gid.length)) {
+    throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
+  }
   const missing = idmapMissing();
   if (missing) throw new ConfigError(o.idmap ? `${field}.options` : `${field}.uidMappings`, missing);
-  return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.idmap === 'ridmap' || o.recursive };
+  return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.recursive, idmapRecursive: o.idmap === 'ridmap', usernsPath };
 }
 
-export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }): NativeMount[] {
+export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: UsernsOfContainer): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;

@@ -174,4 +174,71 @@ describeRoot('exec', () => {
   });
 });
 
+const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+const userns = (c: any) => {
+  c.linux.namespaces.push({ type: 'user' });
+  c.linux.uidMappings = MAP;
+  c.linux.gidMappings = MAP;
+};
+/** A source directory with a root-owned and a 1:1-owned file (mount points under /tmp: 1777 in the image). */
+function idmapSource(): string {
+  const d = fs.mkdtempSync(path.join(work(), 'idmap-src-'));
+  fs.chmodSync(d, 0o755);
+  fs.writeFileSync(path.join(d, 'root-owned'), 'x');
+  fs.writeFileSync(path.join(d, 'one-owned'), 'x');
+  fs.chownSync(path.join(d, 'one-owned'), 1, 1);
+  return d;
+}
+
+describeRoot('user namespaces', () => {
+  useLeakChecks();
+
+  test('a time namespace with a user namespace: the offsets are written (they were refused: EACCES)', () => {
+    const b = new Bundle((c) => {
+      userns(c);
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 7200 } };
+    }).args('sh', '-c', 'cat /proc/self/timens_offsets | tr -s " " | tr "\\n" " "; id -u');
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: 'monotonic 86400 0 boottime 7200 0 0\n' });
+  });
+
+  test('an idmapped mount in a joined user namespace takes that namespace\'s mappings', () => {
+    const holder = uniqueId();
+    const pid = runDetached(new Bundle(userns).args('sleep', '100'), holder);
+    try {
+      const d = idmapSource();
+      const b = new Bundle((c) => {
+        c.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+        c.mounts.push({ destination: '/tmp/idm', type: 'bind', source: d, options: ['bind', 'idmap'] });
+      }).args('sh', '-c', 'stat -c "%n %u:%g" /tmp/idm/root-owned /tmp/idm/one-owned; id -u');
+      const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe(''); // before: "an idmapped mount needs uidMappings and gidMappings"
+      expect(r).toMatchObject({ code: 0, stdout: '/tmp/idm/root-owned 0:0\n/tmp/idm/one-owned 1:1\n0\n' });
+    } finally {
+      expect(tsrun(['delete', '-f', holder]).code).toBe(0);
+    }
+  });
+
+  test('idmap on an rbind maps the top mount only, ridmap every mount of it (runc\'s semantics)', () => {
+    const d = idmapSource();
+    fs.mkdirSync(path.join(d, 'sub'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', path.join(d, 'sub')]).status).toBe(0);
+    try {
+      fs.writeFileSync(path.join(d, 'sub/one-owned'), 'x');
+      fs.chownSync(path.join(d, 'sub/one-owned'), 1, 1);
+      const probe = 'stat -c "%n %u:%g" /tmp/idm/one-owned /tmp/idm/sub/one-owned';
+      const with_ = (opt: string) => tsrun(['run', '--bundle', new Bundle((c) => {
+        userns(c);
+        c.mounts.push({ destination: '/tmp/idm', type: 'bind', source: d, options: ['rbind', opt] });
+      }).args('sh', '-c', probe).dir, uniqueId()]);
+      // before: idmap with rbind mapped the submount too
+      expect(with_('idmap')).toMatchObject({ code: 0, stdout: '/tmp/idm/one-owned 1:1\n/tmp/idm/sub/one-owned 65534:65534\n' });
+      expect(with_('ridmap')).toMatchObject({ code: 0, stdout: '/tmp/idm/one-owned 1:1\n/tmp/idm/sub/one-owned 1:1\n' });
+    } finally {
+      spawnSync('umount', ['-l', path.join(d, 'sub')]);
+    }
+  });
+});
+
 void CRUN;
