@@ -135,6 +135,26 @@ void send_fd_msg(uint32_t type, long fd) {
   if (send_with_fd(P->sync_fd, &m, sizeof m, fd) < 0) SC(SYS_exit_group, 1);
 }
 
+// One record that may carry an fd (SCM_RIGHTS, received close-on-exec): *fd is -1 without one.
+long recv_record(Msg *m, long *fd) {
+  struct iovec iov = { m, sizeof *m };
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } ctl;
+  struct msghdr mh = {};
+  mh.msg_iov = &iov; mh.msg_iovlen = 1;
+  mh.msg_control = ctl.b; mh.msg_controllen = sizeof ctl.b;
+  *fd = -1;
+  long r = SC(SYS_recvmsg, P->sync_fd, &mh, MSG_CMSG_CLOEXEC);
+  if (r < 0) return r;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      const char *d = reinterpret_cast<const char *>(CMSG_DATA(c));
+      for (size_t i = 0; i < sizeof v; i++) reinterpret_cast<char *>(&v)[i] = d[i];
+      *fd = v;
+    }
+  return r;
+}
+
 void await_go() {
   Msg m;
   for (;;) {
@@ -540,7 +560,7 @@ long reopen_mounted(long rootfd, const MountOp &m, long at, const struct stat *w
 // A bind without open_tree: mount(2) of the source (opened once, by its host path, as open_tree
 // would look it up) onto the resolved destination fd. Returns the new mount's fd.
 long bind_fallback(long rootfd, const MountOp &m, long at) {
-  long src = SC(SYS_openat, AT_FDCWD, m.source, O_PATH | O_CLOEXEC);
+  long src = m.src_fd >= 0 ? SC(SYS_fcntl, m.src_fd, F_DUPFD_CLOEXEC, 0) : SC(SYS_openat, AT_FDCWD, m.source, O_PATH | O_CLOEXEC);
   check(src, STEP_MOUNT, m.index, m.source);
   struct stat sst;
   check(SC(SYS_fstat, src, &sst), STEP_MOUNT, m.index, m.source);
@@ -625,8 +645,10 @@ void do_mount(long rootfd, const MountOp &m) {
     // (CVE-2021-30465 class). Without open_tree: bind_fallback.
     long tree = m.tree_fd;  // idmapped: the parent made this detached tree
     if (tree < 0) {
+      const long rec = (m.flags & MS_REC) ? AT_RECURSIVE : 0;
       tree = g_no_mount_api ? -ENOSYS
-                            : SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
+           : m.src_fd >= 0 ? SC(428 /* open_tree */, m.src_fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_EMPTY_PATH | rec)
+                           : SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | rec);
       if (tree < 0 && !mount_api_missing(tree)) check(tree, STEP_MOUNT, m.index, m.source);
     }
     if (tree >= 0) {
@@ -636,6 +658,7 @@ void do_mount(long rootfd, const MountOp &m) {
       tree = bind_fallback(rootfd, m, fd);
     }
     SC(SYS_close, fd);
+    if (m.src_fd >= 0) SC(SYS_close, m.src_fd);
     fd = tree;
     unsigned long rflags = m.flags & REMOUNT_MASK;
     if (rflags) {
@@ -1212,6 +1235,37 @@ void write_sysctls() {
   SC(SYS_close, procfd);
 }
 
+// In a user namespace the child cannot look up a bind source below a directory only the host's
+// root may search (runc passes mount fds for this). It hands the parent its mount namespace; the
+// parent, still the host's root, opens each source there (O_PATH) and sends the fds back. They
+// are this namespace's mounts, with the locks its copy of the host's mounts carries, cloned by
+// open_tree or bound from the fd in do_mount; a source the parent could not open is looked up
+// by path here as before (and fails with its own error).
+void receive_mount_sources() {
+  long ns = SC(SYS_openat, AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  check(ns, STEP_MOUNT, -1, "/proc/self/ns/mnt");
+  Msg req;
+  char *p = reinterpret_cast<char *>(&req);
+  for (size_t i = 0; i < sizeof req; i++) p[i] = 0;
+  req.type = MSG_MOUNTSOURCES; req.index = -1;
+  if (send_with_fd(P->sync_fd, &req, sizeof req, ns) < 0) SC(SYS_exit_group, 1);
+  SC(SYS_close, ns);
+  for (;;) {
+    Msg m;
+    long fd;
+    long r = recv_record(&m, &fd);
+    if (r == -EINTR) continue;
+    if (r != (long)sizeof m) SC(SYS_exit_group, 1);
+    if (m.type == MSG_GO) { if (fd >= 0) SC(SYS_close, fd); return; }
+    if (m.type != MSG_SOURCE || m.index < 0 || (uint32_t)m.index >= P->n_mounts || fd < 0) {
+      if (fd >= 0) SC(SYS_close, fd);
+      continue;
+    }
+    if (W->mounts[m.index].src_fd >= 0) SC(SYS_close, W->mounts[m.index].src_fd);
+    W->mounts[m.index].src_fd = (int32_t)fd;
+  }
+}
+
 [[noreturn]] void init_main() {
   // exec: the session belongs to the process tsrun-init forks into the pid namespace
   if (!P->fork_in_stub && (P->setsid || P->console_socket_fd >= 0)) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
@@ -1224,6 +1278,7 @@ void write_sysctls() {
   if (!P->enter_rootfs) setup_console();  // exec: the container's /dev/ptmx is reachable already
   if (P->hostname) check(SC(SYS_sethostname, P->hostname, slen(P->hostname)), STEP_HOSTNAME, -1, P->hostname);
   if (P->domainname) check(SC(SYS_setdomainname, P->domainname, slen(P->domainname)), STEP_DOMAINNAME, -1, P->domainname);
+  if (P->mount_sources) receive_mount_sources();
   if (P->setup_rootfs) setup_rootfs();
   if (P->hooks_sync) { send_msg(MSG_HOOKS, 0, 0, 0, -1, ""); await_go(); }
   if (P->enter_rootfs) {

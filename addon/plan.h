@@ -27,6 +27,7 @@ struct MountOp {
   int32_t tree_fd;        // idmapped: a detached tree made by the parent, moved into place (-1: none)
   uint32_t proc_ok;       // the destination is /proc or an allowlisted /proc file: may resolve into procfs
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
+  int32_t src_fd;         // bind source opened by the runtime's root in this mount namespace (-1: by path)
   uint32_t ro_later;      // made rw, bind-remounted read-only by its fd: 1 after tmpcopyup, 2 at the end
                           // of the rootfs setup (/dev: its nodes, links and the console go in first)
 };
@@ -62,6 +63,7 @@ struct Plan {
   DeviceOp *devices; uint32_t n_devices;
   SymlinkOp *symlinks; uint32_t n_symlinks;
   uint32_t setup_rootfs;            // mount namespace: do the rootfs work at all
+  uint32_t mount_sources;           // user ns: bind sources are opened by the parent's root (MSG_MOUNTSOURCES)
   uint32_t no_pivot;
   const char **hide_paths; uint32_t n_hide;   // --no-pivot: procfs/sysfs mounts outside the rootfs to detach
   uint32_t readonly_root;
@@ -125,7 +127,10 @@ enum MsgType : uint32_t {
   MSG_HOOKS = 3,      // child -> parent: rootfs ready, run hooks, then ACK
   MSG_ERROR = 4,      // child -> parent: step failed, errno, detail
   MSG_SECCOMP = 5,    // child -> parent: the seccomp notify fd (SCM_RIGHTS); parent hands it to the listener, then ACK
+  MSG_MOUNTSOURCES = 6,  // child -> parent: its mount namespace (SCM_RIGHTS); the parent opens the bind
+                         // sources there as the host's root and sends them (MSG_SOURCE), then GO
   MSG_GO = 100,       // parent -> child: proceed
+  MSG_SOURCE = 101,   // parent -> child: mounts[index]'s source, O_PATH (SCM_RIGHTS)
 };
 
 enum Step : uint32_t {

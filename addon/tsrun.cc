@@ -119,6 +119,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");
     op.ro_later = (uint32_t)U(m, "roLater");
+    op.src_fd = -1;
     st.mounts.push_back(op);
   }
   p.mounts = st.mounts.data(); p.n_mounts = st.mounts.size();
@@ -142,6 +143,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   }
   p.symlinks = st.symlinks.data(); p.n_symlinks = st.symlinks.size();
   p.setup_rootfs = B(o, "setupRootfs");
+  p.mount_sources = B(o, "mountSources");
   p.no_pivot = B(o, "noPivot");
   Napi::Array hide = A(o, "hidePaths");
   for (uint32_t i = 0; i < hide.Length(); i++) st.hide.push_back(st.str(hide.Get(i).As<Napi::String>()));
@@ -414,14 +416,73 @@ Napi::Value SyncRecv(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// syncSend(sock, type[, index, fd]): one record, with fd attached (SCM_RIGHTS) when given.
 Napi::Value SyncSend(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   Msg m;
   memset(&m, 0, sizeof m);
   m.type = info[1].As<Napi::Number>().Uint32Value();
-  if (send(fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) SysError(env, "send sync record", errno).ThrowAsJavaScriptException();
+  m.index = info.Length() > 2 ? info[2].As<Napi::Number>().Int32Value() : -1;
+  int pass = info.Length() > 3 ? info[3].As<Napi::Number>().Int32Value() : -1;
+  struct iovec iov = { &m, sizeof m };
+  struct msghdr mh = {};
+  mh.msg_iov = &iov; mh.msg_iovlen = 1;
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  if (pass >= 0) {
+    memset(&ctl, 0, sizeof ctl);
+    mh.msg_control = ctl.buf; mh.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pass, sizeof pass);
+  }
+  ssize_t n;
+  do { n = sendmsg(fd, &mh, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+  if (n != sizeof m) SysError(env, "send sync record", errno).ThrowAsJavaScriptException();
   return env.Undefined();
+}
+
+// openInMountNs(nsFd, paths): each path opened O_PATH by this process's credentials (the
+// host's root) inside the mount namespace nsFd names: a container's, before its rootfs is set
+// up. The result is an fd in this process (or -errno) per path. The fds refer to that
+// namespace's mounts, so a child in a user namespace can bind them (with the locks its copy of
+// the host's mounts carries) where it could not look the path up itself (root-only
+// directories). setns needs a single-threaded caller: a helper shares our fd table and memory
+// (CLONE_FILES | CLONE_VM, vfork-style) and only joins, opens and exits.
+struct NsOpen { int nsfd; const char *const *paths; size_t n; long *out; };
+int NsOpenHelper(void *arg) {
+  NsOpen *a = static_cast<NsOpen *>(arg);
+  long r = syscall(SYS_setns, a->nsfd, CLONE_NEWNS);
+  long err = r < 0 ? -(long)errno : 0;
+  for (size_t i = 0; i < a->n; i++) {
+    long fd = err ? err : syscall(SYS_openat, AT_FDCWD, a->paths[i], O_PATH | O_CLOEXEC);
+    a->out[i] = fd < 0 && !err ? -(long)errno : fd;
+  }
+  return 0;
+}
+Napi::Value OpenInMountNs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int nsfd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<std::string> paths;
+  for (uint32_t i = 0; i < arr.Length(); i++) paths.push_back(arr.Get(i).As<Napi::String>());
+  std::vector<const char *> cpaths;
+  for (auto &p : paths) cpaths.push_back(p.c_str());
+  std::vector<long> out(paths.size(), -EIO);
+  NsOpen a = { nsfd, cpaths.data(), paths.size(), out.data() };
+  std::vector<char> stack(256 * 1024);
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  int pid = clone(NsOpenHelper, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) { SysError(env, "clone", e).ThrowAsJavaScriptException(); return env.Null(); }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  Napi::Array res = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); i++) res.Set((uint32_t)i, Napi::Number::New(env, (double)out[i]));
+  return res;
 }
 
 Napi::Value Close(const Napi::CallbackInfo &info) {
@@ -839,6 +900,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));
+  exports.Set("openInMountNs", Napi::Function::New(env, OpenInMountNs));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpid", Napi::Function::New(env, WaitPid));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit));

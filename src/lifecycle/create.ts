@@ -25,6 +25,7 @@ import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
 import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
+import { sendMountSources } from './mount-sources';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -215,6 +216,8 @@ export function runChild(
         // the filter is loaded by the process that becomes the container's (or exec's) process
         sendToListener(listener, msg.fd, plan.seccompState(init), init);
         a.syncSend(syncFd, MSG.GO);
+      } else if (msg.type === MSG.MOUNTSOURCES) {
+        sendMountSources(a, syncFd, msg.fd, plan.native.mounts);
       } else if (msg.type === MSG.HOOKS) {
         plan.onHooks?.(init);
         a.syncSend(syncFd, MSG.GO);

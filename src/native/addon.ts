@@ -33,6 +33,8 @@ export interface NativePlan {
   rootPropagationAfter?: number;
   mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
   setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
+  /** The init is in a user namespace: bind sources are opened by the parent (MSG.MOUNTSOURCES). */
+  mountSources?: boolean;
   /** --no-pivot: procfs and sysfs mounts outside the rootfs, detached (or covered) before the chroot. */
   hidePaths?: string[];
   /** pivot_root/chroot into the rootfs (create); false for exec, which joins the mount namespace. */
@@ -86,7 +88,10 @@ export interface WaitStatus { pid: number; code: number | null; signal: number |
 export interface Addon {
   spawn(plan: NativePlan): { pid: number; syncFd: number; intoCgroup: boolean };
   syncRecv(fd: number, timeoutMs: number): SyncMsg | null;
-  syncSend(fd: number, type: number): void;
+  /** One sync record; with index and an fd attached (SCM_RIGHTS) for MSG.SOURCE. */
+  syncSend(fd: number, type: number, index?: number, passFd?: number): void;
+  /** Each path opened O_PATH by this process's root inside the mount namespace nsFd: an fd, or -errno. */
+  openInMountNs(nsFd: number, paths: string[]): number[];
   close(fd: number): void;
   waitpid(pid: number, nohang?: boolean): WaitStatus;
   waitExit(pid: number): Promise<WaitStatus>;

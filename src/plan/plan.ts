@@ -178,6 +178,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     devices: setupRootfs && devSetup ? planDevices(linux.devices, userns) : [],
     symlinks: setupRootfs && devSetup ? devSymlinks() : [],
     setupRootfs,
+    mountSources: setupRootfs && userns && mounts.some((m) => m.kind === 1 && m.source && !m.idmap),
     noPivot: opts.noPivot,
     hidePaths: setupRootfs && opts.noPivot ? fullPseudoMounts(rootfs) : [],
     readonlyRoot: spec.root?.readonly === true,

@@ -4,8 +4,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, CRUN, describeRoot, errMsg, rt, RUNC, runDetached, runIn, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, rt, RUNC, runDetached, runIn, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 import { makeRootfs } from '../helpers/rootfs';
+import { testNeedsNewMountApi } from '../helpers/enosys-mode';
 
 const withoutMountNs = (c: any) => {
   c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
@@ -193,6 +194,41 @@ function idmapSource(): string {
 describeRoot('user namespaces', () => {
   useLeakChecks();
 
+  test('bind sources below a root-only (0700) directory are opened by the host\'s root, as runc passes mount fds; the host mount\'s locks stay', () => {
+    const secret = fs.mkdtempSync(path.join(work(), 'root-only-'));
+    fs.chmodSync(secret, 0o700);
+    const vol = path.join(secret, 'vol');
+    fs.mkdirSync(vol, { mode: 0o755 });
+    fs.writeFileSync(path.join(vol, 'f'), 'hidden\n');
+    // a nosuid host mount below it: the container's root may not clear that (a lock)
+    fs.mkdirSync(path.join(vol, 'locked'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,size=64k', 'tmpfs', path.join(vol, 'locked')]).status).toBe(0);
+    try {
+      const b = new Bundle((c) => {
+        userns(c);
+        for (const k of ['bounding', 'effective', 'permitted']) c.process.capabilities[k].push('CAP_SYS_ADMIN');
+        c.mounts.push({ destination: '/tmp/vol', type: 'bind', source: vol, options: ['rbind', 'ro'] });
+      }).args('sh', '-c', 'cat /tmp/vol/f; mount -o remount,bind,suid /tmp/vol/locked 2>/dev/null && echo LOCK-CLEARED || echo locked');
+      const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe(''); // before: "mounts[N]: mount …/vol: permission denied"
+      expect(r).toMatchObject({ code: 0, stdout: 'hidden\nlocked\n' });
+      if (RUNC) {
+        const rb = new Bundle((c) => {
+          userns(c);
+          // runc 1.1.5 cannot mount sysfs in a user namespace without its own netns, nor create /sys/fs in a root-owned image
+          c.mounts = c.mounts.filter((m: any) => m.destination !== '/sys' && m.type !== 'cgroup');
+          for (const k of ['bounding', 'effective', 'permitted']) c.process.capabilities[k].push('CAP_SYS_ADMIN');
+          c.mounts.push({ destination: '/tmp/vol', type: 'bind', source: vol, options: ['rbind', 'ro'] });
+        }).args('sh', '-c', 'cat /tmp/vol/f; mount -o remount,bind,suid /tmp/vol/locked 2>/dev/null && echo LOCK-CLEARED || echo locked');
+        const rr = runIn('runc', rb);
+        expect(errMsg(rr.stderr)).toBe('');
+        expect(rr).toMatchObject({ code: 0, stdout: 'hidden\nlocked\n' });
+      }
+    } finally {
+      spawnSync('umount', ['-l', path.join(vol, 'locked')]);
+    }
+  });
+
   test('a time namespace with a user namespace: the offsets are written (they were refused: EACCES)', () => {
     const b = new Bundle((c) => {
       userns(c);
@@ -203,7 +239,7 @@ describeRoot('user namespaces', () => {
     expect(r).toMatchObject({ code: 0, stderr: '', stdout: 'monotonic 86400 0 boottime 7200 0 0\n' });
   });
 
-  test('an idmapped mount in a joined user namespace takes that namespace\'s mappings', () => {
+  testNeedsNewMountApi('an idmapped mount in a joined user namespace takes that namespace\'s mappings', 'idmapped mounts are open_tree + mount_setattr', () => {
     const holder = uniqueId();
     const pid = runDetached(new Bundle(userns).args('sleep', '100'), holder);
     try {
@@ -220,7 +256,7 @@ describeRoot('user namespaces', () => {
     }
   });
 
-  test('idmap on an rbind maps the top mount only, ridmap every mount of it (runc\'s semantics)', () => {
+  testNeedsNewMountApi('idmap on an rbind maps the top mount only, ridmap every mount of it (runc\'s semantics)', 'idmapped mounts are open_tree + mount_setattr', () => {
     const d = idmapSource();
     fs.mkdirSync(path.join(d, 'sub'));
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', path.join(d, 'sub')]).status).toBe(0);
@@ -241,4 +277,3 @@ describeRoot('user namespaces', () => {
   });
 });
 
-void CRUN;
