@@ -549,7 +549,9 @@ long verify_new_mount(long found, long at, const struct stat *want, long magic, 
 // Looks `rel` up again in the rootfs after a mount(2) onto `at`: an O_PATH fd of the new mount's
 // root, checked by verify_new_mount. Dies on failure.
 long reopen_mounted(long rootfd, const MountOp &m, long at, const struct stat *want, long magic) {
-  long fd = open_in_root(rootfd, m.target, O_PATH | O_NOFOLLOW);
+  // following a last symlink, inside the root: a destination that was a dangling link was
+  // created (and mounted) where it points, as mkdir_in_root does
+  long fd = open_in_root(rootfd, m.target, O_PATH);
   check(fd, STEP_MOUNT, m.index, m.target);
   long r = verify_new_mount(fd, at, want, magic);
   if (r == -EAGAIN) die(STEP_MOUNT, -EAGAIN, m.index, "the destination was swapped while it was mounted; refusing to work on what is there now");

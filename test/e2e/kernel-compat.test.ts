@@ -141,12 +141,15 @@ describeRoot('kernels without the new mount and fd API (run under a filter answe
     const host = fs.mkdtempSync(path.join(work(), 'compat-host-'));
     fs.symlinkSync(host, path.join(rootfs, 'abs'));                        // absolute: the rootfs's own <host>
     fs.symlinkSync(`../../../../../../../..${host}`, path.join(rootfs, 'up')); // ..: clamped at the root
+    fs.symlinkSync('/made-by-link', path.join(rootfs, 'last')); // dangling, the destination's last component
     const b = new Bundle((c) => {
       c.mounts.push({ destination: '/abs/a', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
       c.mounts.push({ destination: '/up/b', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'rprivate'] });
-    }, { rootfs }).args('sh', '-c', `grep -c " ${host}/[ab] " /proc/self/mountinfo`);
+      // propagation: a later step on the new mount, found again through the link
+      c.mounts.push({ destination: '/last', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'rprivate'] });
+    }, { rootfs }).args('sh', '-c', `grep -c " ${host}/[ab] " /proc/self/mountinfo; grep -c " /made-by-link " /proc/self/mountinfo`);
     const r = oldKernel(['run', '--bundle', b.dir, uniqueId()]);
-    expect(r).toMatchObject({ code: 0, stdout: '2\n' });
+    expect(r).toMatchObject({ code: 0, stdout: '2\n1\n' });
     expect(fs.readdirSync(host)).toEqual([]);                  // nothing created on the host
     expect(fs.existsSync(path.join(rootfs, host, 'a'))).toBe(true); // ... but inside the rootfs
   });
