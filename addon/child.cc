@@ -6,6 +6,7 @@
 // here). Every failure is reported to the parent as one fixed-size record on
 // the sync socket, then the child exits.
 #include "plan.h"
+#include "walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,10 @@ long g_lsm_procfd = -1;   // verified /proc handle for tsrun-init's LSM write (p
 // paths are applied through them, never by looking "/proc/..." up again (a shared volume may
 // have renamed the directory away and left a symlink, CVE-2019-19921 class).
 long g_proc_mnt = -1, g_sys_mnt = -1;
+// A read-only /dev, held by fd until its nodes, links and the console are in (MountOp.ro_later 2).
+long g_dev_mnt = -1;
+unsigned long g_dev_flags = 0;
+int32_t g_dev_index = -1;
 // A procfs of the container's pid namespace that this child mounted itself (g_proc_mnt, or a
 // detached one): magic-link paths ("thread-self/fd/N") are resolved relative to it, with it as
 // the working directory, after pivot_root.
@@ -130,6 +135,26 @@ void send_fd_msg(uint32_t type, long fd) {
   if (send_with_fd(P->sync_fd, &m, sizeof m, fd) < 0) SC(SYS_exit_group, 1);
 }
 
+// One record that may carry an fd (SCM_RIGHTS, received close-on-exec): *fd is -1 without one.
+long recv_record(Msg *m, long *fd) {
+  struct iovec iov = { m, sizeof *m };
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } ctl;
+  struct msghdr mh = {};
+  mh.msg_iov = &iov; mh.msg_iovlen = 1;
+  mh.msg_control = ctl.b; mh.msg_controllen = sizeof ctl.b;
+  *fd = -1;
+  long r = SC(SYS_recvmsg, P->sync_fd, &mh, MSG_CMSG_CLOEXEC);
+  if (r < 0) return r;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      const char *d = reinterpret_cast<const char *>(CMSG_DATA(c));
+      for (size_t i = 0; i < sizeof v; i++) reinterpret_cast<char *>(&v)[i] = d[i];
+      *fd = v;
+    }
+  return r;
+}
+
 void await_go() {
   Msg m;
   for (;;) {
@@ -165,8 +190,6 @@ struct FdPath {
   }
 };
 
-struct OpenHow { uint64_t flags, mode, resolve; };
-
 // "thread-self/fd/N": the fd as a path relative to a verified procfs (the working directory is
 // set to g_procfd before use). After pivot_root, "/proc/self/fd/N" would be looked up in a
 // /proc the image controls.
@@ -183,14 +206,17 @@ struct ProcRel {
   }
 };
 
+// Where mount ids are read (fdinfo) when the walk needs them: the host's /proc until
+// pivot_root, tsrun's verified procfs of the container after it (enter_root).
+long g_fdinfo_proc = AT_FDCWD;
+
+// openat2(RESOLVE_*) or, on kernels without it, the equivalent walk (walk.h).
+long resolve_at(long base, const char *rel, uint64_t oflags, uint64_t resolve) {
+  return walk::open_resolved(base, rel, oflags, resolve, g_fdinfo_proc);
+}
+
 long open_in_root(long rootfd, const char *rel, long flags) {
-  OpenHow how = { (uint64_t)(flags | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  if (!rel[0]) rel = ".";
-  // EAGAIN: a rename raced the resolution of ".." (the kernel cannot vouch for the walk);
-  // retry rather than let a racer in a shared volume make create fail
-  long r = -EAGAIN;
-  for (int i = 0; i < 128 && r == -EAGAIN; i++) r = SC(SYS_openat2, rootfd, rel, &how, sizeof how);
-  return r;
+  return resolve_at(rootfd, rel, (uint64_t)flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 // A mount target must not have resolved into procfs unless the config asked for /proc or an
@@ -402,7 +428,10 @@ long mount_detached(const MountOp &m) {
 void finish_attached(long fd, const MountOp &m) {
   if (m.attr_set || m.attr_clr) {
     struct { uint64_t set, clr, propagation, userns_fd; } attr = { m.attr_set, m.attr_clr, 0, 0 };
-    check(SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), STEP_MOUNT_SETATTR, m.index, m.target);
+    long r = SC(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    // the r* options are this syscall: nothing to fall back to (the planner refuses them first)
+    if (r == -ENOSYS) die(STEP_MOUNT_SETATTR, r, m.index, "(recursive r* options) need mount_setattr (Linux 5.12)");
+    check(r, STEP_MOUNT_SETATTR, m.index, m.target);
   }
   if (m.propagation) {
     FdPath p(fd);
@@ -463,6 +492,147 @@ void keep_special(const MountOp &m, long fd) {
   check(*slot, STEP_MOUNT, m.index, m.target);
 }
 
+// ---- kernels without the new mount API (open_tree, move_mount, fsopen: Linux 5.2) ----------
+// The fallback is plain mount(2) onto the resolved fd ("/proc/self/fd/N"), then the new mount is
+// looked up again through the rootfs (in-root walk) and checked to be the one just made before
+// any later step (remount flags, propagation, tmpcopyup, keeping /proc and /sys by fd) touches
+// it: a mount on another mount than the directory we resolved, not one this child made before,
+// whose root is the bind source's inode, or a filesystem of the expected type (procfs and sysfs:
+// their root inode). A racer who swapped the path meanwhile makes create fail; it cannot
+// redirect a step to another mount (CVE-2021-30465 class).
+
+int g_no_mount_api = 0;   // open_tree/fsopen answered ENOSYS once: go straight to mount(2)
+
+// ENOSYS: the kernel predates the call. EPERM: also what a parent's seccomp filter that does not
+// know it answers; mount(2) then reports a genuine permission problem itself.
+bool mount_api_missing(long r) {
+  if (r == -ENOSYS) g_no_mount_api = 1;
+  return r == -ENOSYS || r == -EPERM;
+}
+
+long g_made[256];          // mount ids this child made through the fallback
+uint32_t g_n_made = 0;
+
+long fs_magic(const MountOp &m) {
+  if (is_fs(m, "proc")) return 0x9fa0;
+  if (is_fs(m, "sysfs")) return 0x62656572;
+  if (is_fs(m, "tmpfs")) return 0x01021994;
+  return 0;
+}
+
+// The mount now on `at` (an fd of what it was made on), found again as `found` (an O_PATH fd of
+// the lookup): -EAGAIN unless it is that mount. `want`: the bind source (dev, ino); magic: the
+// filesystem type (0: any). Records the mount as made by this child unless it is about to go
+// (mount ids are reused once free).
+long verify_new_mount(long found, long at, const struct stat *want, long magic, bool record = true) {
+  struct stat st;
+  long r = SC(SYS_fstat, found, &st);
+  if (r < 0) return r;
+  if (want && (st.st_dev != want->st_dev || st.st_ino != want->st_ino)) return -EAGAIN;
+  if (magic) {
+    struct statfs sfs;
+    r = SC(SYS_fstatfs, found, &sfs);
+    if (r < 0) return r;
+    if ((long)sfs.f_type != magic) return -EAGAIN;
+    // procfs and sysfs roots are inode 1: not a directory inside another procfs or sysfs
+    if ((magic == 0x9fa0 || magic == 0x62656572) && st.st_ino != 1) return -EAGAIN;
+  }
+  long id = walk::mnt_id(found, g_fdinfo_proc), under = walk::mnt_id(at, g_fdinfo_proc);
+  if (id < 0) return id;
+  if (under < 0) return under;
+  if (id == under) return -EAGAIN;
+  for (uint32_t i = 0; i < g_n_made; i++) if (g_made[i] == id) return -EAGAIN;
+  if (record && g_n_made < sizeof g_made / sizeof g_made[0]) g_made[g_n_made++] = id;
+  return 0;
+}
+
+// Looks `rel` up again in the rootfs after a mount(2) onto `at`: an O_PATH fd of the new mount's
+// root, checked by verify_new_mount. Dies on failure.
+long reopen_mounted(long rootfd, const MountOp &m, long at, const struct stat *want, long magic) {
+  // following a last symlink, inside the root: a destination that was a dangling link was
+  // created (and mounted) where it points, as mkdir_in_root does
+  long fd = open_in_root(rootfd, m.target, O_PATH);
+  check(fd, STEP_MOUNT, m.index, m.target);
+  long r = verify_new_mount(fd, at, want, magic);
+  if (r == -EAGAIN) die(STEP_MOUNT, -EAGAIN, m.index, "the destination was swapped while it was mounted; refusing to work on what is there now");
+  check(r, STEP_MOUNT, m.index, m.target);
+  return fd;
+}
+
+// A bind without open_tree: mount(2) of the source (opened once, by its host path, as open_tree
+// would look it up) onto the resolved destination fd. Returns the new mount's fd.
+long bind_fallback(long rootfd, const MountOp &m, long at) {
+  long src = m.src_fd >= 0 ? SC(SYS_fcntl, m.src_fd, F_DUPFD_CLOEXEC, 0) : SC(SYS_openat, AT_FDCWD, m.source, O_PATH | O_CLOEXEC);
+  check(src, STEP_MOUNT, m.index, m.source);
+  struct stat sst;
+  check(SC(SYS_fstat, src, &sst), STEP_MOUNT, m.index, m.source);
+  FdPath s(src), t(at);
+  check(SC(SYS_mount, s.s, t.s, 0, MS_BIND | (m.flags & MS_REC), 0), STEP_MOUNT, m.index, m.source);
+  SC(SYS_close, src);
+  return reopen_mounted(rootfd, m, at, &sst, 0);
+}
+
+// A filesystem without fsopen/fsmount: mount(2) onto the resolved destination fd, flags and data
+// as given, then the new mount's fd. sysfs refused in a user namespace: the host's /sys bound
+// instead (read-only through the new mount's fd when asked), as on the fsopen path.
+long fs_fallback(long rootfd, const MountOp &m, long at) {
+  FdPath t(at);
+  long r = SC(SYS_mount, m.source, t.s, m.fstype, m.flags, m.data);
+  bool sys_bind = r == -EPERM && is_fs(m, "sysfs");
+  if (sys_bind) {
+    long src = SC(SYS_openat, AT_FDCWD, "/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    check(src, STEP_MOUNT, m.index, "/sys");
+    FdPath s(src);
+    r = SC(SYS_mount, s.s, t.s, 0, MS_BIND | MS_REC, 0);
+    SC(SYS_close, src);
+  }
+  check(r, STEP_MOUNT, m.index, m.target);
+  long fd = reopen_mounted(rootfd, m, at, nullptr, fs_magic(m));
+  if (sys_bind && (m.flags & MS_RDONLY)) {
+    FdPath q(fd);
+    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), 0), STEP_MOUNT_REMOUNT, m.index, m.target);
+  }
+  return fd;
+}
+
+// tmpcopyup: what the directory held (`dir`, the covered destination) copied into the new mount.
+void copy_up(long dir, long mnt, const MountOp &m) {
+  long before = SC(SYS_openat, dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  check(before, STEP_MOUNT_TARGET, m.index, m.target);
+  long after = SC(SYS_openat, mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  check(after, STEP_MOUNT, m.index, m.target);
+  struct stat st;
+  if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
+    SC(SYS_fchmod, after, st.st_mode & 07777);
+    SC(SYS_fchown, after, st.st_uid, st.st_gid);
+  }
+  long r = copy_tree(before, after, 0);
+  SC(SYS_close, after);
+  SC(SYS_close, before);
+  check(r, STEP_MOUNT, m.index, m.target);
+}
+
+// MountOp.ro_later: the `ro` the mount was made without, as a bind remount of its own fd (per
+// mount, like runc: the superblock stays rw), now (1) or at the end of the rootfs setup (2).
+long remount_ro(const char *path, long fd, unsigned long flags) {
+  unsigned long keep = locked_flags(fd);
+  if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) keep &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
+  return SC(SYS_mount, 0, path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | flags | keep, 0);
+}
+
+void read_only_later(long fd, const MountOp &m) {
+  if (m.ro_later == 2) {
+    if (g_dev_mnt >= 0) SC(SYS_close, g_dev_mnt);
+    g_dev_mnt = SC(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+    check(g_dev_mnt, STEP_MOUNT, m.index, m.target);
+    g_dev_flags = m.flags & REMOUNT_MASK;
+    g_dev_index = m.index;
+  } else if (m.ro_later == 1) {
+    FdPath q(fd);
+    check(remount_ro(q.s, fd, m.flags & REMOUNT_MASK), STEP_MOUNT_REMOUNT, m.index, m.target);
+  }
+}
+
 void do_mount(long rootfd, const MountOp &m) {
   bool special_fs = is_fs(m, "proc") || is_fs(m, "sysfs");
   long fd = special_fs ? fs_target(rootfd, m) : mkdir_in_root(rootfd, m.target, m.is_file);
@@ -474,14 +644,23 @@ void do_mount(long rootfd, const MountOp &m) {
     // (open_tree), moved onto the resolved fd, and every later step (remount flags, r*
     // attributes, propagation) goes through that tree's fd. A racer swapping the path for a
     // symlink meanwhile cannot redirect the read-only remount to another mount
-    // (CVE-2021-30465 class).
+    // (CVE-2021-30465 class). Without open_tree: bind_fallback.
     long tree = m.tree_fd;  // idmapped: the parent made this detached tree
     if (tree < 0) {
-      tree = SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
-      check(tree, STEP_MOUNT, m.index, m.source);
+      const long rec = (m.flags & MS_REC) ? AT_RECURSIVE : 0;
+      tree = g_no_mount_api ? -ENOSYS
+           : m.src_fd >= 0 ? SC(428 /* open_tree */, m.src_fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_EMPTY_PATH | rec)
+                           : SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | rec);
+      if (tree < 0 && !mount_api_missing(tree)) check(tree, STEP_MOUNT, m.index, m.source);
     }
-    check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.source);
+    if (tree >= 0) {
+      long r = SC(429 /* move_mount */, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */);
+      check(r, STEP_MOUNT, m.index, m.source);
+    } else {
+      tree = bind_fallback(rootfd, m, fd);
+    }
     SC(SYS_close, fd);
+    if (m.src_fd >= 0) SC(SYS_close, m.src_fd);
     fd = tree;
     unsigned long rflags = m.flags & REMOUNT_MASK;
     if (rflags) {
@@ -493,13 +672,14 @@ void do_mount(long rootfd, const MountOp &m) {
     keep_special(m, fd);
     finish_attached(fd, m);
     return;
-  } else if ((special_fs || m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation) && !(m.flags & MS_REMOUNT)) {
+  } else if ((special_fs || m.tmpcopyup || m.attr_set || m.attr_clr || m.propagation || m.ro_later) && !(m.flags & MS_REMOUNT)) {
     // steps after the mount itself: made detached (fsopen/fsmount), worked on by its fd and
-    // attached by move_mount, so none of them looks the destination up again
-    long mnt = mount_detached(m);
+    // attached by move_mount, so none of them looks the destination up again. Without
+    // fsopen: fs_fallback, then the same steps on the verified new mount.
+    long mnt = g_no_mount_api ? -ENOSYS : mount_detached(m);
     // sysfs cannot be made from a user namespace that does not own the network ns: the host's,
     // as a tree made read-only by its fd before it is attached
-    if (mnt == -EPERM && is_fs(m, "sysfs")) {
+    if (mnt == -EPERM && is_fs(m, "sysfs") && !g_no_mount_api) {
       mnt = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
       if (mnt >= 0 && (m.flags & MS_RDONLY)) {
         struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
@@ -507,25 +687,21 @@ void do_mount(long rootfd, const MountOp &m) {
         if (r < 0) { SC(SYS_close, mnt); mnt = r; }
       }
     }
-    check(mnt, STEP_MOUNT, m.index, m.target);
-    if (m.tmpcopyup) {
-      long before = SC(SYS_openat, fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      check(before, STEP_MOUNT_TARGET, m.index, m.target);
-      long after = SC(SYS_openat, mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      check(after, STEP_MOUNT, m.index, m.target);
-      struct stat st;
-      if (SC(SYS_fstat, before, &st) == 0) {  // the mount root takes the directory's mode and owner
-        SC(SYS_fchmod, after, st.st_mode & 07777);
-        SC(SYS_fchown, after, st.st_uid, st.st_gid);
-      }
-      long r = copy_tree(before, after, 0);
-      SC(SYS_close, after);
-      SC(SYS_close, before);
-      check(r, STEP_MOUNT, m.index, m.target);
+    if (mnt < 0 && mount_api_missing(mnt)) {
+      long made = fs_fallback(rootfd, m, fd);
+      if (m.tmpcopyup) copy_up(fd, made, m);
+      SC(SYS_close, fd);
+      read_only_later(made, m);
+      keep_special(m, made);
+      finish_attached(made, m);
+      return;
     }
+    check(mnt, STEP_MOUNT, m.index, m.target);
+    if (m.tmpcopyup) copy_up(fd, mnt, m);
     check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
     SC(SYS_close, fd);
     fd = mnt;
+    read_only_later(fd, m);
     keep_special(m, fd);
     finish_attached(fd, m);
     return;
@@ -583,6 +759,25 @@ void make_symlink(long rootfd, const SymlinkOp &s) {
   SC(SYS_close, pfd);
 }
 
+// No fsopen: a procfs mounted over the rootfs's root in this mount namespace (the bind of the
+// rootfs made above: private or a slave, nothing propagates out), opened through the rootfs's
+// host path (trusted: config's root.path, resolved by the parent), checked to be a procfs root
+// on a new mount, and detached at once: the fd keeps it, the container never sees it.
+long procfs_fallback() {
+  long under = SC(SYS_openat, AT_FDCWD, P->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (under < 0) return under;
+  FdPath t(under);
+  long r = SC(SYS_mount, "proc", t.s, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+  if (r < 0) { SC(SYS_close, under); return r; }  // e.g. no fully visible procfs in a user ns
+  long fd = SC(SYS_openat, AT_FDCWD, P->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  check(fd, STEP_MOUNT, -1, "tsrun's procfs");
+  check(verify_new_mount(fd, under, nullptr, 0x9fa0, false), STEP_MOUNT, -1, "tsrun's procfs over the rootfs");
+  FdPath q(fd);
+  check(SC(SYS_umount2, q.s, MNT_DETACH), STEP_MOUNT, -1, "detach tsrun's procfs");
+  SC(SYS_close, under);
+  return fd;
+}
+
 void setup_rootfs() {
   check(SC(SYS_mount, 0, "/", 0, P->root_propagation, 0), STEP_ROOT_PROPAGATION, -1, "/");
   if (P->rootfs_parent_mount) SC(SYS_mount, 0, P->rootfs_parent_mount, 0, MS_PRIVATE, 0);
@@ -609,18 +804,51 @@ void setup_rootfs() {
   } else {
     MountOp proc = {};
     proc.fstype = "proc"; proc.source = "proc"; proc.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC; proc.index = -1;
-    long fd = mount_detached(proc);
+    long fd = g_no_mount_api ? -ENOSYS : mount_detached(proc);
+    if (fd < 0 && mount_api_missing(fd)) fd = procfs_fallback();
     if (fd >= 0) g_procfd = fd;
   }
 }
 
+// linux.rootfsPropagation shared/slave/unbindable (r*) on the container's "/": until now "/" was
+// the rootfs's bind, private so that pivot_root takes it (runc 1.4's fix; crun does the same).
+// Last of the rootfs steps: the masks and read-only paths bind mounts, which an unbindable
+// tree would refuse.
+void root_propagation_after() {
+  if (!P->root_propagation_after) return;
+  check(SC(SYS_mount, 0, "/", 0, P->root_propagation_after, 0), STEP_ROOT_PROPAGATION, -1, "/");
+}
+
 void enter_root() {
   if (!P->setup_rootfs) {
+    // no mount namespace: tsrun-init reaches exec.fifo (and the console and sysctls are
+    // written) through the runtime's own /proc, held before the chroot and checked to be
+    // procfs; the container's /proc, if any, is never asked
+    long procfd = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    check(procfd, STEP_PIVOT, -1, "/proc");
+    struct statfs sfs;
+    check(SC(SYS_fstatfs, procfd, &sfs), STEP_PIVOT, -1, "/proc");
+    if (sfs.f_type != 0x9fa0) die(STEP_PIVOT, -EPERM, -1, "the runtime's /proc is not procfs");
+    g_procfd = procfd;
     check(SC(SYS_chroot, P->rootfs), STEP_PIVOT, -1, P->rootfs);
     check(SC(SYS_chdir, "/"), STEP_PIVOT, -1, "/");
     return;
   }
   if (P->no_pivot) {
+    // chroot leaves the rest of the mount tree in this namespace: a whole procfs or sysfs there,
+    // unreachable as it is, still lets a nested user namespace mount a fresh, unmasked one
+    // (the kernel checks only that a fully visible instance exists). Detached first (made a
+    // slave so that nothing propagates to the host), or covered by a tmpfs where that is
+    // refused, as runc's msMoveRoot does.
+    for (uint32_t i = 0; i < P->n_hide; i++) {
+      const char *h = P->hide_paths[i];
+      long r = SC(SYS_mount, 0, h, 0, MS_SLAVE | MS_REC, 0);
+      if (r == -ENOENT || r == -EINVAL) continue;  // gone with a mount detached before it
+      check(r, STEP_PIVOT, -1, h);
+      r = SC(SYS_umount2, h, MNT_DETACH);
+      if (r == -EINVAL || r == -EPERM) r = SC(SYS_mount, "tmpfs", h, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+      check(r, STEP_PIVOT, -1, h);
+    }
     check(SC(SYS_chdir, P->rootfs), STEP_PIVOT, -1, P->rootfs);
     check(SC(SYS_mount, P->rootfs, "/", 0, MS_MOVE, 0), STEP_PIVOT, -1, "move rootfs");
     check(SC(SYS_chroot, "."), STEP_PIVOT, -1, "chroot");
@@ -640,6 +868,10 @@ void enter_root() {
   SC(SYS_close, oldroot);
   SC(SYS_close, newroot);
 }
+
+// After enter_root the host's /proc is gone: mount ids (the walk's NO_XDEV, the fallback's
+// checks) are read through tsrun's own procfs of the container.
+void after_enter_root() { g_fdinfo_proc = g_procfd >= 0 ? g_procfd : -EBADF; }
 
 // The working directory becomes tsrun's procfs, so that ProcRel paths resolve inside it. Without
 // one (no /proc in the config and no fsopen), "/proc" of the container is the best there is.
@@ -667,10 +899,7 @@ long resolve_covered(long rootfd, const char *p) {
     }
   }
   while (*rel == '/') rel++;
-  OpenHow how = { (uint64_t)(O_PATH | O_CLOEXEC), 0, resolve };
-  long r = -EAGAIN;
-  for (int i = 0; i < 128 && r == -EAGAIN; i++) r = SC(SYS_openat2, base, rel[0] ? rel : ".", &how, sizeof how);
-  return r;
+  return resolve_at(base, rel, O_PATH, resolve);
 }
 
 void finish_rootfs() {
@@ -684,9 +913,23 @@ void finish_rootfs() {
     long fd = resolve_covered(rootfd, p);
     if (fd == -ENOENT) continue;
     check(fd, STEP_READONLY_PATH, (int32_t)i, p);
-    long tree = SC(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-    check(tree, STEP_READONLY_PATH, (int32_t)i, p);
-    check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
+    long tree = g_no_mount_api ? -ENOSYS : SC(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (tree >= 0 || !mount_api_missing(tree)) {
+      check(tree, STEP_READONLY_PATH, (int32_t)i, p);
+      check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
+    } else {
+      // no open_tree: bound onto itself by mount(2), the new mount found again the same way
+      // and checked to be it (same inode, a new mount on top of the one resolved)
+      ProcRel self(fd);
+      check(SC(SYS_mount, self.s, self.s, 0, MS_BIND | MS_REC, 0), STEP_READONLY_PATH, (int32_t)i, p);
+      struct stat want;
+      check(SC(SYS_fstat, fd, &want), STEP_READONLY_PATH, (int32_t)i, p);
+      tree = resolve_covered(rootfd, p);
+      check(tree, STEP_READONLY_PATH, (int32_t)i, p);
+      long r = verify_new_mount(tree, fd, &want, 0);
+      if (r == -EAGAIN) die(STEP_READONLY_PATH, -EAGAIN, (int32_t)i, "the path was swapped while it was bound; refusing to work on what is there now");
+      check(r, STEP_READONLY_PATH, (int32_t)i, p);
+    }
     SC(SYS_close, fd);
     ProcRel q(tree);
     unsigned long keep = locked_flags(tree);
@@ -698,8 +941,7 @@ void finish_rootfs() {
   // /proc/sys/kernel/core_pattern writable). Checked through an O_PATH fd, mounted from it.
   long nullfd = -1;
   if (P->n_masked) {
-    OpenHow how = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-    nullfd = SC(SYS_openat2, rootfd, "dev/null", &how, sizeof how);
+    nullfd = resolve_at(rootfd, "dev/null", O_PATH | O_NOFOLLOW, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     check(nullfd, STEP_MASK, -1, "/dev/null");
     struct stat st;
     check(SC(SYS_fstat, nullfd, &st), STEP_MASK, -1, "/dev/null");
@@ -719,11 +961,19 @@ void finish_rootfs() {
     SC(SYS_close, fd);
   }
   if (nullfd >= 0) SC(SYS_close, nullfd);
+  // runc's finalizeRootfs order: /dev read-only, then the rootfs
+  if (g_dev_mnt >= 0) {
+    ProcRel q(g_dev_mnt);
+    check(remount_ro(q.s, g_dev_mnt, g_dev_flags), STEP_MOUNT_REMOUNT, g_dev_index, "/dev");
+    SC(SYS_close, g_dev_mnt);
+    g_dev_mnt = -1;
+  }
   if (P->readonly_root) {
     unsigned long keep = locked_flags(rootfd);
     check(SC(SYS_mount, 0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, 0), STEP_READONLY_ROOT, -1, "/");
   }
   SC(SYS_close, rootfd);
+  root_propagation_after();
 }
 
 const char *lookup() {
@@ -795,8 +1045,7 @@ void setup_console() {
   if (P->console_socket_fd < 0) return;
   // no magic links: a /dev/ptmx -> /proc/self/fd/N planted in the container cannot hand us a
   // pty of the host's devpts; and it must be the pty multiplexer (char 5:2)
-  OpenHow how = { (uint64_t)(O_RDWR | O_NOCTTY | O_CLOEXEC), 0, 0x02 /* RESOLVE_NO_MAGICLINKS */ };
-  long master = SC(SYS_openat2, AT_FDCWD, "/dev/ptmx", &how, sizeof how);
+  long master = resolve_at(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY, RESOLVE_NO_MAGICLINKS);
   check(master, STEP_CONSOLE, -1, "open /dev/ptmx");
   struct stat mst;
   check(SC(SYS_fstat, master, &mst), STEP_CONSOLE, -1, "stat /dev/ptmx");
@@ -823,11 +1072,9 @@ void setup_console() {
     // CVE-2025-52565 class), a regular file or char device, not on procfs or sysfs
     ProcRel peer(slave);
     cwd_to_procfs(STEP_CONSOLE);
-    OpenHow nolinks = { (uint64_t)(O_PATH | O_NOFOLLOW | O_CLOEXEC), 0, 0x04 /* RESOLVE_NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ };
-    long con = SC(SYS_openat2, AT_FDCWD, "/dev/console", &nolinks, sizeof nolinks);
+    long con = resolve_at(AT_FDCWD, "/dev/console", O_PATH | O_NOFOLLOW, walk::NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (con == -ENOENT) {
-      OpenHow dirhow = { (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC), 0, 0x04 | 0x02 };
-      long dev = SC(SYS_openat2, AT_FDCWD, "/dev", &dirhow, sizeof dirhow);
+      long dev = resolve_at(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY, walk::NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       check(dev, STEP_CONSOLE, -1, "/dev");
       long c = SC(SYS_openat, dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0666);
       if (c >= 0) SC(SYS_close, c);
@@ -969,8 +1216,7 @@ void prepare_lsm() {
   // exec: this process is outside the container's pid namespace, where thread-self of its
   // procfs does not resolve; tsrun-init, forked into it, opens the attr file
   if (P->fork_in_stub) return;
-  OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
-  long fd = SC(SYS_openat2, g_lsm_procfd, P->lsm_attr, &how, sizeof how);
+  long fd = resolve_at(g_lsm_procfd, P->lsm_attr, O_WRONLY, walk::BENEATH | walk::NO_MAGICLINKS | walk::NO_XDEV);
   check(fd, STEP_LSM, -1, P->lsm_attr);
   SC(SYS_close, fd);
 }
@@ -980,8 +1226,8 @@ void write_sysctls() {
   if (!P->n_sysctl) return;
   long procfd = open_procfs(STEP_SYSCTL);
   for (uint32_t i = 0; i < P->n_sysctl; i++) {
-    OpenHow how = { (uint64_t)(O_WRONLY | O_CLOEXEC), 0, 0x08 /* RESOLVE_BENEATH */ | 0x04 /* NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */ | 0x01 /* NO_XDEV */ };
-    long fd = SC(SYS_openat2, procfd, P->sysctl_paths[i] + 6 /* past "/proc/" */, &how, sizeof how);
+    long fd = resolve_at(procfd, P->sysctl_paths[i] + 6 /* past "/proc/" */, O_WRONLY,
+                         walk::BENEATH | walk::NO_SYMLINKS | walk::NO_MAGICLINKS | walk::NO_XDEV);
     check(fd, STEP_SYSCTL, (int32_t)i, P->sysctl_paths[i]);
     long n = slen(P->sysctl_values[i]);
     long w = SC(SYS_write, fd, P->sysctl_values[i], n);
@@ -989,6 +1235,37 @@ void write_sysctls() {
     if (w != n) die(STEP_SYSCTL, w < 0 ? w : -EIO, (int32_t)i, P->sysctl_paths[i]);
   }
   SC(SYS_close, procfd);
+}
+
+// In a user namespace the child cannot look up a bind source below a directory only the host's
+// root may search (runc passes mount fds for this). It hands the parent its mount namespace; the
+// parent, still the host's root, opens each source there (O_PATH) and sends the fds back. They
+// are this namespace's mounts, with the locks its copy of the host's mounts carries, cloned by
+// open_tree or bound from the fd in do_mount; a source the parent could not open is looked up
+// by path here as before (and fails with its own error).
+void receive_mount_sources() {
+  long ns = SC(SYS_openat, AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  check(ns, STEP_MOUNT, -1, "/proc/self/ns/mnt");
+  Msg req;
+  char *p = reinterpret_cast<char *>(&req);
+  for (size_t i = 0; i < sizeof req; i++) p[i] = 0;
+  req.type = MSG_MOUNTSOURCES; req.index = -1;
+  if (send_with_fd(P->sync_fd, &req, sizeof req, ns) < 0) SC(SYS_exit_group, 1);
+  SC(SYS_close, ns);
+  for (;;) {
+    Msg m;
+    long fd;
+    long r = recv_record(&m, &fd);
+    if (r == -EINTR) continue;
+    if (r != (long)sizeof m) SC(SYS_exit_group, 1);
+    if (m.type == MSG_GO) { if (fd >= 0) SC(SYS_close, fd); return; }
+    if (m.type != MSG_SOURCE || m.index < 0 || (uint32_t)m.index >= P->n_mounts || fd < 0) {
+      if (fd >= 0) SC(SYS_close, fd);
+      continue;
+    }
+    if (W->mounts[m.index].src_fd >= 0) SC(SYS_close, W->mounts[m.index].src_fd);
+    W->mounts[m.index].src_fd = (int32_t)fd;
+  }
 }
 
 [[noreturn]] void init_main() {
@@ -1003,10 +1280,12 @@ void write_sysctls() {
   if (!P->enter_rootfs) setup_console();  // exec: the container's /dev/ptmx is reachable already
   if (P->hostname) check(SC(SYS_sethostname, P->hostname, slen(P->hostname)), STEP_HOSTNAME, -1, P->hostname);
   if (P->domainname) check(SC(SYS_setdomainname, P->domainname, slen(P->domainname)), STEP_DOMAINNAME, -1, P->domainname);
+  if (P->mount_sources) receive_mount_sources();
   if (P->setup_rootfs) setup_rootfs();
   if (P->hooks_sync) { send_msg(MSG_HOOKS, 0, 0, 0, -1, ""); await_go(); }
   if (P->enter_rootfs) {
     enter_root();
+    after_enter_root();
     setup_console();
     write_sysctls();  // before /proc/sys becomes read-only (runc's order)
     if (P->setup_rootfs) finish_rootfs();
@@ -1051,12 +1330,24 @@ void write_sysctls() {
   die(STEP_EXEC_INIT, r, -1, "tsrun-init");
 }
 
+// linux.timeOffsets: /proc/self/timens_offsets opened while this process is still the runtime's
+// root in the initial user namespace. After it enters a new user namespace its /proc files
+// belong to the host's root (it is not dumpable) and the open is refused; the write is checked
+// against the opener's credentials (CAP_SYS_TIME over the time namespace's owner), which these
+// have.
+long g_timens_fd = -EBADF;
+void open_time_offsets() {
+  if (!P->time_offsets) return;
+  g_timens_fd = SC(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+}
+
 }  // namespace
 
 [[noreturn]] void child_main(const Plan *plan) {
   P = plan;
   W = const_cast<Plan *>(plan);  // this process's private copy of the parent's memory
   close_inherited();
+  open_time_offsets();
   die_with_parent();
   if (P->set_cpus_initial) SC(SYS_sched_setaffinity, 0, sizeof P->cpus_initial, P->cpus_initial);
   // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
@@ -1091,12 +1382,14 @@ void write_sysctls() {
     }
     if (P->unshare_flags) check(SC(SYS_unshare, P->unshare_flags), STEP_UNSHARE, -1, "unshare");
     if (P->time_offsets) {
-      // must be written before the first process enters the new time namespace
-      long fd = SC(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+      // must be written before the first process enters the new time namespace, through the fd
+      // opened before any user namespace (open_time_offsets)
+      long fd = g_timens_fd;
       check(fd, STEP_TIME_OFFSETS, -1, "/proc/self/timens_offsets");
       long n = slen(P->time_offsets);
       long w = SC(SYS_write, fd, P->time_offsets, n);
       SC(SYS_close, fd);
+      g_timens_fd = -EBADF;
       if (w != n) die(STEP_TIME_OFFSETS, w < 0 ? w : -EIO, -1, "/proc/self/timens_offsets");
     }
     // exec: this process stays outside the pid namespace it joined; tsrun-init forks into it

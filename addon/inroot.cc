@@ -9,29 +9,26 @@
 // can block or act on hardware), must be a regular file, and only then is that same inode
 // reopened for reading through the parent's own /proc/self/fd; at most maxBytes are read.
 //
-// Kernels without openat2 (before 5.6, ENOSYS): nothing is read (null). There is no
-// hand-written walk to fall back to; the child needs openat2 for every mount destination
-// anyway, so such a kernel cannot create a container.
+// Kernels without openat2 (before 5.6, ENOSYS): the component walk of walk.h, shared with the
+// fork child, with the same guarantees (symlinks resolved by hand inside the root, ".."
+// clamped at it, no magic links).
 //
 // This runs in the parent (Node), not the fork child: ordinary C++ is fine.
 #include <napi.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "walk.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
-
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 
 namespace tsrun {
 namespace {
@@ -53,24 +50,14 @@ Napi::Error InRootError(Napi::Env env, const std::string &what, int err) {
 
 // -errno on failure.
 int OpenInRoot(int rootfd, const char *rel) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  // EAGAIN: a rename raced the resolution of ".." (the kernel cannot vouch for the walk): retry
-  for (int i = 0; i < 128; i++) {
-    long r = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-    if (r >= 0) return (int)r;
-    if (errno != EAGAIN && errno != EINTR) return -errno;
-  }
-  return -EAGAIN;
+  return (int)walk::open_resolved(rootfd, rel, O_PATH, walk::IN_ROOT | walk::NO_MAGICLINKS, AT_FDCWD);
 }
 
 }  // namespace
 
 // readFileInRoot(rootfs, rel, maxBytes): the file's bytes, or null when it is not there or
 // not usable (no such path inside the rootfs, a symlink loop, not a regular file, larger than
-// maxBytes, or no openat2). Throws (with errno) only when the rootfs itself cannot be opened
+// maxBytes). Throws (with errno) only when the rootfs itself cannot be opened
 // or reading fails.
 Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -94,7 +81,7 @@ Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   int r = OpenInRoot(root.fd, rel.empty() ? "." : rel.c_str());
-  if (r < 0) return env.Null();  // ENOENT, ENOTDIR, ELOOP, EXDEV (magic link), ENOSYS, ...
+  if (r < 0) return env.Null();  // ENOENT, ENOTDIR, ELOOP (magic link, loop), ...
   Fd path(r);
 
   struct stat st;

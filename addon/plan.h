@@ -27,6 +27,9 @@ struct MountOp {
   int32_t tree_fd;        // idmapped: a detached tree made by the parent, moved into place (-1: none)
   uint32_t proc_ok;       // the destination is /proc or an allowlisted /proc file: may resolve into procfs
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
+  int32_t src_fd;         // bind source opened by the runtime's root in this mount namespace (-1: by path)
+  uint32_t ro_later;      // made rw, bind-remounted read-only by its fd: 1 after tmpcopyup, 2 at the end
+                          // of the rootfs setup (/dev: its nodes, links and the console go in first)
 };
 
 struct DeviceOp {
@@ -46,7 +49,7 @@ struct Rlimit { uint32_t resource; uint64_t soft, hard; int32_t index; };
 
 struct Plan {
   const char *rootfs;               // absolute host path
-  const char *rootfs_parent_mount;  // host mount point containing dirname(rootfs): made private for pivot_root
+  const char *rootfs_parent_mount;  // host mount holding the rootfs (its own when it is a mount point): made private for pivot_root
   uint64_t clone_flags;             // namespaces created at clone time
   uint64_t unshare_flags;           // namespaces unshared by the child after the parent's go
   uint32_t two_stage;               // join/unshare then fork again (joins, time ns)
@@ -55,11 +58,14 @@ struct Plan {
   NsJoin *joins; uint32_t n_joins;
   const char *hostname; const char *domainname;   // nullptr: leave alone
   uint64_t root_propagation;
+  uint64_t root_propagation_after;  // applied to the container's "/" after pivot_root (0: none)
   MountOp *mounts; uint32_t n_mounts;
   DeviceOp *devices; uint32_t n_devices;
   SymlinkOp *symlinks; uint32_t n_symlinks;
   uint32_t setup_rootfs;            // mount namespace: do the rootfs work at all
+  uint32_t mount_sources;           // user ns: bind sources are opened by the parent's root (MSG_MOUNTSOURCES)
   uint32_t no_pivot;
+  const char **hide_paths; uint32_t n_hide;   // --no-pivot: procfs/sysfs mounts outside the rootfs to detach
   uint32_t readonly_root;
   uint32_t hooks_sync;              // stop before pivot_root for createRuntime/createContainer hooks
   const char **masked; uint32_t n_masked;
@@ -121,7 +127,10 @@ enum MsgType : uint32_t {
   MSG_HOOKS = 3,      // child -> parent: rootfs ready, run hooks, then ACK
   MSG_ERROR = 4,      // child -> parent: step failed, errno, detail
   MSG_SECCOMP = 5,    // child -> parent: the seccomp notify fd (SCM_RIGHTS); parent hands it to the listener, then ACK
+  MSG_MOUNTSOURCES = 6,  // child -> parent: its mount namespace (SCM_RIGHTS); the parent opens the bind
+                         // sources there as the host's root and sends them (MSG_SOURCE), then GO
   MSG_GO = 100,       // parent -> child: proceed
+  MSG_SOURCE = 101,   // parent -> child: mounts[index]'s source, O_PATH (SCM_RIGHTS)
 };
 
 enum Step : uint32_t {

@@ -52,7 +52,7 @@ struct Storage {
   std::vector<SymlinkOp> symlinks;
   std::vector<NsJoin> joins;
   std::vector<Rlimit> rlimits;
-  std::vector<const char *> masked, readonly, candidates;
+  std::vector<const char *> masked, readonly, candidates, hide;
   std::vector<char *> stub_argv, envp;
   std::vector<uint32_t> groups;
   std::vector<char> seccomp;
@@ -100,6 +100,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.hostname = OptStr(st, o, "hostname");
   p.domainname = OptStr(st, o, "domainname");
   p.root_propagation = U(o, "rootPropagation");
+  p.root_propagation_after = U(o, "rootPropagationAfter");
   Napi::Array mounts = A(o, "mounts");
   for (uint32_t i = 0; i < mounts.Length(); i++) {
     Napi::Object m = mounts.Get(i).As<Napi::Object>();
@@ -118,6 +119,8 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.attr_set = U(m, "attrSet");
     op.attr_clr = U(m, "attrClr");
     op.index = (int32_t)I(m, "index");
+    op.ro_later = (uint32_t)U(m, "roLater");
+    op.src_fd = -1;
     st.mounts.push_back(op);
   }
   p.mounts = st.mounts.data(); p.n_mounts = st.mounts.size();
@@ -141,7 +144,11 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   }
   p.symlinks = st.symlinks.data(); p.n_symlinks = st.symlinks.size();
   p.setup_rootfs = B(o, "setupRootfs");
+  p.mount_sources = B(o, "mountSources");
   p.no_pivot = B(o, "noPivot");
+  Napi::Array hide = A(o, "hidePaths");
+  for (uint32_t i = 0; i < hide.Length(); i++) st.hide.push_back(st.str(hide.Get(i).As<Napi::String>()));
+  p.hide_paths = st.hide.data(); p.n_hide = st.hide.size();
   p.readonly_root = B(o, "readonlyRoot");
   p.hooks_sync = B(o, "hooksSync");
   Napi::Array masked = A(o, "masked");
@@ -410,14 +417,73 @@ Napi::Value SyncRecv(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// syncSend(sock, type[, index, fd]): one record, with fd attached (SCM_RIGHTS) when given.
 Napi::Value SyncSend(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   Msg m;
   memset(&m, 0, sizeof m);
   m.type = info[1].As<Napi::Number>().Uint32Value();
-  if (send(fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) SysError(env, "send sync record", errno).ThrowAsJavaScriptException();
+  m.index = info.Length() > 2 ? info[2].As<Napi::Number>().Int32Value() : -1;
+  int pass = info.Length() > 3 ? info[3].As<Napi::Number>().Int32Value() : -1;
+  struct iovec iov = { &m, sizeof m };
+  struct msghdr mh = {};
+  mh.msg_iov = &iov; mh.msg_iovlen = 1;
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  if (pass >= 0) {
+    memset(&ctl, 0, sizeof ctl);
+    mh.msg_control = ctl.buf; mh.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pass, sizeof pass);
+  }
+  ssize_t n;
+  do { n = sendmsg(fd, &mh, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+  if (n != sizeof m) SysError(env, "send sync record", errno).ThrowAsJavaScriptException();
   return env.Undefined();
+}
+
+// openInMountNs(nsFd, paths): each path opened O_PATH by this process's credentials (the
+// host's root) inside the mount namespace nsFd names: a container's, before its rootfs is set
+// up. The result is an fd in this process (or -errno) per path. The fds refer to that
+// namespace's mounts, so a child in a user namespace can bind them (with the locks its copy of
+// the host's mounts carries) where it could not look the path up itself (root-only
+// directories). setns needs a single-threaded caller: a helper shares our fd table and memory
+// (CLONE_FILES | CLONE_VM, vfork-style) and only joins, opens and exits.
+struct NsOpen { int nsfd; const char *const *paths; size_t n; long *out; };
+int NsOpenHelper(void *arg) {
+  NsOpen *a = static_cast<NsOpen *>(arg);
+  long r = syscall(SYS_setns, a->nsfd, CLONE_NEWNS);
+  long err = r < 0 ? -(long)errno : 0;
+  for (size_t i = 0; i < a->n; i++) {
+    long fd = err ? err : syscall(SYS_openat, AT_FDCWD, a->paths[i], O_PATH | O_CLOEXEC);
+    a->out[i] = fd < 0 && !err ? -(long)errno : fd;
+  }
+  return 0;
+}
+Napi::Value OpenInMountNs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int nsfd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<std::string> paths;
+  for (uint32_t i = 0; i < arr.Length(); i++) paths.push_back(arr.Get(i).As<Napi::String>());
+  std::vector<const char *> cpaths;
+  for (auto &p : paths) cpaths.push_back(p.c_str());
+  std::vector<long> out(paths.size(), -EIO);
+  NsOpen a = { nsfd, cpaths.data(), paths.size(), out.data() };
+  std::vector<char> stack(256 * 1024);
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  int pid = clone(NsOpenHelper, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) { SysError(env, "clone", e).ThrowAsJavaScriptException(); return env.Null(); }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  Napi::Array res = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); i++) res.Set((uint32_t)i, Napi::Number::New(env, (double)out[i]));
+  return res;
 }
 
 Napi::Value Close(const Napi::CallbackInfo &info) {
@@ -599,14 +665,40 @@ Napi::Value SendFds(const Napi::CallbackInfo &info) {
 }
 
 // Idmapped mounts, the parent's half (mount_setattr(MOUNT_ATTR_IDMAP) needs privilege in the
-// initial user namespace): a user namespace holding the mount's mappings, and a detached
-// clone of the source tree idmapped with it. The child only moves that tree into place.
+// initial user namespace): a user namespace holding the mount's mappings (or the one the
+// container joins, by its path), and a detached clone of the source tree (recursive for rbind)
+// idmapped with it: every mount of the tree for ridmap, the top one only for idmap (runc's
+// semantics). The child only moves that tree into place.
+//   idmappedTree(source, cloneRecursive, idmapRecursive, uidMap, gidMap, usernsPath?)
 Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string source = info[0].As<Napi::String>();
   bool recursive = info[1].ToBoolean();
-  std::string uid_map = info[2].As<Napi::String>();
-  std::string gid_map = info[3].As<Napi::String>();
+  bool idmap_recursive = info[2].ToBoolean();
+  std::string uid_map = info[3].As<Napi::String>();
+  std::string gid_map = info[4].As<Napi::String>();
+  if (info.Length() > 5 && info[5].IsString()) {
+    // a user namespace the container joins: its own mappings, by its nsfs file
+    std::string ns = info[5].As<Napi::String>();
+    int userns = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (userns < 0) { SysError(env, "open user namespace " + ns, errno).ThrowAsJavaScriptException(); return env.Null(); }
+    int tree = (int)syscall(428 /* open_tree */, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    int err = tree < 0 ? errno : 0;
+    std::string what = "open_tree " + source;
+    if (!err) {
+      struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
+      if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+        err = errno; what = "idmap " + source + " with " + ns + " (does its filesystem support idmapped mounts?)";
+      }
+    }
+    close(userns);
+    if (err) {
+      if (tree >= 0) close(tree);
+      SysError(env, what, err).ThrowAsJavaScriptException();
+      return env.Null();
+    }
+    return Napi::Number::New(env, tree);
+  }
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) { SysError(env, "pipe", errno).ThrowAsJavaScriptException(); return env.Null(); }
   // a child that only waits: async-signal-safe calls only
@@ -640,7 +732,7 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   }
   if (!err) {
     struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
-    if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+    if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
       err = errno; what = "idmap " + source + " (does its filesystem support idmapped mounts?)";
     }
   }
@@ -651,6 +743,24 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
     return env.Null();
   }
   return Napi::Number::New(env, tree);
+}
+
+// Which of the newer syscalls tsrun uses this kernel has: each is called with arguments every
+// kernel that has it refuses before doing anything (bad fd, zero size), so only ENOSYS (no such
+// syscall) or EPERM (a seccomp filter of a parent that does not know it) mean "missing". The
+// value per name is 0 (present) or the errno.
+Napi::Value KernelSupport(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto probe = [](long r) -> int { return r < 0 && (errno == ENOSYS || errno == EPERM) ? errno : 0; };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("openTree", probe(syscall(428 /* open_tree */, -1, "", 0)));
+  o.Set("moveMount", probe(syscall(429 /* move_mount */, -1, "", -1, "", 0)));
+  o.Set("fsopen", probe(syscall(430 /* fsopen */, nullptr, 0x80000000u /* no such flag */)));
+  o.Set("clone3", probe(syscall(435 /* clone3 */, nullptr, 0)));
+  o.Set("closeRange", probe(syscall(436 /* close_range */, ~0u, 0u, 0u)));
+  o.Set("openat2", probe(syscall(437 /* openat2 */, -1, "", nullptr, 0)));
+  o.Set("mountSetattr", probe(syscall(442 /* mount_setattr */, -1, "", 0, nullptr, 0)));
+  return o;
 }
 
 // sd_notify relay: a datagram socket bound in the state dir, bind-mounted into the container.
@@ -779,6 +889,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("drainFd", Napi::Function::New(env, DrainFd));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("sendFds", Napi::Function::New(env, SendFds));
+  exports.Set("kernelSupport", Napi::Function::New(env, KernelSupport));
   exports.Set("idmappedTree", Napi::Function::New(env, IdmappedTree));
   exports.Set("bindUnixDgram", Napi::Function::New(env, BindUnixDgram));
   exports.Set("recvDgram", Napi::Function::New(env, RecvDgram));
@@ -790,6 +901,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));
+  exports.Set("openInMountNs", Napi::Function::New(env, OpenInMountNs));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpid", Napi::Function::New(env, WaitPid));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit));

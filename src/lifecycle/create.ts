@@ -27,6 +27,7 @@ import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 import { onField } from './field-fs';
+import { sendMountSources } from './mount-sources';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -182,7 +183,7 @@ export function runChild(
     for (const m of plan.native.mounts) {
       if (!m.idmap || !m.source) continue;
       try {
-        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.uidMap, m.idmap.gidMap);
+        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.idmapRecursive, m.idmap.uidMap, m.idmap.gidMap, m.idmap.usernsPath);
       } catch (e) {
         throw new TsrunError(`mounts[${m.index}]: ${(e as Error).message}`, { field: `mounts[${m.index}]` });
       }
@@ -227,6 +228,8 @@ export function runChild(
         // the filter is loaded by the process that becomes the container's (or exec's) process
         sendToListener(listener, msg.fd, plan.seccompState(init), init);
         a.syncSend(syncFd, MSG.GO);
+      } else if (msg.type === MSG.MOUNTSOURCES) {
+        sendMountSources(a, syncFd, msg.fd, plan.native.mounts);
       } else if (msg.type === MSG.HOOKS) {
         plan.onHooks?.(init);
         a.syncSend(syncFd, MSG.GO);

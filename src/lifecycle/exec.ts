@@ -6,7 +6,8 @@ import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
-import { processFields } from '../plan/plan';
+import { planPersonality, processFields } from '../plan/plan';
+import { planMemoryPolicy } from '../plan/process-attrs';
 import { checkLsm } from '../plan/lsm';
 import { OCI_VERSION } from '../state/status';
 import { checkProcess } from '../plan/process';
@@ -130,6 +131,9 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       hostname: null, domainname: null, rootPropagation: 0, mounts: [], devices: [], symlinks: [],
       setupRootfs: false, noPivot: false, readonlyRoot: false, hooksSync: false, enterRootfs: false, forkInStub: true,
       masked: [], readonly: [], fifoFd: -1, setsid: true, newKeyring: false,
+      // the container's, as its init got them (runc and crun apply both to exec'd processes)
+      personality: planPersonality(c.state.config.linux?.personality),
+      memoryPolicy: planMemoryPolicy(c.state.config.linux?.memoryPolicy),
       ...processFields(proc, c.state.rootfs, {
         stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleFd: -1, consoleSocketFd: target.childFd,
         seccomp: c.state.config.linux?.seccomp,

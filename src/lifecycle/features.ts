@@ -1,5 +1,7 @@
 // `features`: what this build can do on this host, in runtime-spec's features.md shape.
-// Only what works is listed: containerd enables rro, idmapped mounts and user namespaces from it.
+// Only what works on this kernel is listed: containerd enables rro, idmapped mounts and user
+// namespaces from it. The r* options and idmap/ridmap need mount_setattr (Linux 5.12), idmapped
+// mounts open_tree too; a namespace is listed when /proc/self/ns has it (time: Linux 5.6).
 import fs = require('fs');
 import { NAMESPACES } from '../native/constants';
 import { capNames, lastCap } from '../plan/capabilities';
@@ -7,6 +9,7 @@ import { CLEAR, PROPAGATION, RECURSIVE, SET } from '../plan/mount-options';
 import { ACTIONS, FLAGS, OPS } from '../plan/seccomp';
 import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
 import { SPEC_VERSION } from '../state/status';
+import { hasIdmappedMounts, hasMountSetattr } from '../native/kernel';
 
 const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32',
   'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE',
@@ -14,7 +17,9 @@ const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 
 
 export function features(version: string): Record<string, unknown> {
   const namespaces = Object.entries(NAMESPACES).filter(([, n]) => fs.existsSync(`/proc/self/ns/${n.proc}`)).map(([t]) => t).sort();
-  const mountOptions = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'bind', 'rbind', 'tmpcopyup', 'idmap', 'ridmap'].sort();
+  const idmap = hasIdmappedMounts();
+  const mountOptions = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION),
+    ...(hasMountSetattr() ? Object.keys(RECURSIVE) : []), 'bind', 'rbind', 'tmpcopyup', ...(idmap ? ['idmap', 'ridmap'] : [])].sort();
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
@@ -36,8 +41,8 @@ export function features(version: string): Record<string, unknown> {
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
-      // idmapped mounts: mount_setattr(MOUNT_ATTR_IDMAP), Linux 5.12+ and a filesystem that supports it
-      mountExtensions: { idmap: { enabled: fs.existsSync('/proc/self/ns/user') } },
+      // idmapped mounts: open_tree + mount_setattr(MOUNT_ATTR_IDMAP), Linux 5.12+ and a filesystem that supports it
+      mountExtensions: { idmap: { enabled: idmap } },
     },
     annotations: { 'org.opencontainers.tsrun.version': version },
   };

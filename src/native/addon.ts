@@ -10,10 +10,12 @@ export interface NativeMount {
   /** tmpfs: copy the directory's previous contents into the new mount. */
   tmpcopyup?: boolean;
   /** Idmapped bind: the mappings (uid_map/gid_map text); create turns them into a tree fd. */
-  idmap?: { uidMap: string; gidMap: string; recursive: boolean };
+  idmap?: { uidMap: string; gidMap: string; recursive: boolean; idmapRecursive: boolean; usernsPath?: string };
   treeFd?: number;
   /** The destination is /proc or an allowlisted /proc file: the child lets it resolve into procfs. */
   procOk?: boolean;
+  /** `ro` applied later by a bind remount of the mount's fd: 1 after tmpcopyup, 2 after /dev is populated. */
+  roLater?: 0 | 1 | 2;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
@@ -27,8 +29,14 @@ export interface NativePlan {
   joins: { type: number; path: string; index: number }[];
   hostname: string | null; domainname: string | null;
   rootPropagation: number;
+  /** linux.rootfsPropagation applied to the container's "/" after pivot_root (0: none). */
+  rootPropagationAfter?: number;
   mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
   setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
+  /** The init is in a user namespace: bind sources are opened by the parent (MSG.MOUNTSOURCES). */
+  mountSources?: boolean;
+  /** --no-pivot: procfs and sysfs mounts outside the rootfs, detached (or covered) before the chroot. */
+  hidePaths?: string[];
   /** pivot_root/chroot into the rootfs (create); false for exec, which joins the mount namespace. */
   enterRootfs: boolean;
   masked: string[]; readonly: string[];
@@ -70,13 +78,20 @@ export interface NativePlan {
   hooksBlob?: Buffer;
 }
 
+export interface KernelSupport {
+  openTree: number; moveMount: number; fsopen: number; clone3: number; closeRange: number; openat2: number; mountSetattr: number;
+}
+
 export interface SyncMsg { type: number; step: number; errno: number; pid: number; index: number; detail: string; fd?: number }
 export interface WaitStatus { pid: number; code: number | null; signal: number | null }
 
 export interface Addon {
   spawn(plan: NativePlan): { pid: number; syncFd: number; intoCgroup: boolean };
   syncRecv(fd: number, timeoutMs: number): SyncMsg | null;
-  syncSend(fd: number, type: number): void;
+  /** One sync record; with index and an fd attached (SCM_RIGHTS) for MSG.SOURCE. */
+  syncSend(fd: number, type: number, index?: number, passFd?: number): void;
+  /** Each path opened O_PATH by this process's root inside the mount namespace nsFd: an fd, or -errno. */
+  openInMountNs(nsFd: number, paths: string[]): number[];
   close(fd: number): void;
   waitpid(pid: number, nohang?: boolean): WaitStatus;
   waitExit(pid: number): Promise<WaitStatus>;
@@ -87,7 +102,10 @@ export interface Addon {
   connectUnix(path: string): number;
   /** One sendmsg of data with fds attached (SCM_RIGHTS). */
   sendFds(sock: number, data: string, fds: number[]): void;
-  idmappedTree(source: string, recursive: boolean, uidMap: string, gidMap: string): number;
+  /** A detached clone of source (recursive: rbind) idmapped with uidMap/gidMap, or with the user namespace at usernsPath; idmapRecursive: every mount of the tree (ridmap), else the top one. */
+  idmappedTree(source: string, recursive: boolean, idmapRecursive: boolean, uidMap: string, gidMap: string, usernsPath?: string): number;
+  /** Per syscall: 0 when this kernel has it, else the errno a probe got (ENOSYS, or EPERM from a parent's filter). */
+  kernelSupport(): KernelSupport;
   bindUnixDgram(path: string): number;
   recvDgram(fd: number, timeoutMs: number): string | null;
   sendDgram(path: string, data: string): void;
@@ -104,10 +122,10 @@ export interface Addon {
    */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
   /**
-   * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS):
-   * absolute and `..` symlinks stay in the rootfs. null when it is missing or unusable: not a
-   * regular file (fifo, device, socket, directory), larger than maxBytes, or no openat2 on this
-   * kernel. Throws an Error with errno when the rootfs cannot be opened or the read fails.
+   * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS),
+   * or the same walk by hand where the kernel has no openat2 (addon/walk.h): absolute and `..`
+   * symlinks stay in the rootfs. null when it is missing or unusable: not a regular file (fifo,
+   * device, socket, directory) or larger than maxBytes. Throws an Error with errno when the rootfs cannot be opened or the read fails.
    */
   readFileInRoot(rootfs: string, rel: string, maxBytes: number): Buffer | null;
   /** Parent-side fd helpers (addon/pidfd.cc). */

@@ -59,4 +59,4 @@ export const STEPS = [
   'sysctl', 'personality', 'scheduler', 'ioPriority', 'execCPUAffinity', 'memoryPolicy', 'timeOffsets', 'LSM label',
 ] as const;
 
-export const MSG = { USERNS: 1, PID: 2, HOOKS: 3, ERROR: 4, SECCOMP: 5, GO: 100 } as const;
+export const MSG = { USERNS: 1, PID: 2, HOOKS: 3, ERROR: 4, SECCOMP: 5, MOUNTSOURCES: 6, GO: 100, SOURCE: 101 } as const;

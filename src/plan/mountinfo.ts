@@ -10,6 +10,28 @@ export function mountPoints(text = fs.readFileSync('/proc/self/mountinfo', 'utf8
   return out;
 }
 
+const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/**
+ * Mount points of whole procfs and sysfs instances (root "/" of the filesystem) outside `rootfs`:
+ * what --no-pivot hides before it chroots. Each one would let a process in the container mount a
+ * fresh, unmasked procfs or sysfs from a nested user namespace (the kernel only checks that a
+ * fully visible instance exists in the mount namespace, not that it is reachable), as runc's
+ * msMoveRoot explains.
+ */
+export function fullPseudoMounts(rootfs: string, text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0 || f[3] !== '/' || (f[sep + 1] !== 'proc' && f[sep + 1] !== 'sysfs')) continue;
+    const point = unescape(f[4]);
+    if (point === rootfs || point.startsWith(rootfs.endsWith('/') ? rootfs : rootfs + '/')) continue;
+    out.push(point);
+  }
+  return out;
+}
+
 /** The deepest mount point that contains `p`. */
 export function mountOf(p: string, points = mountPoints()): string {
   let best = '/';

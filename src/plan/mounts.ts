@@ -5,7 +5,8 @@ import type { LinuxIdMapping, Mount } from '../spec/config-types';
 import type { NativeMount } from '../native/addon';
 import { ConfigError } from '../errors';
 import { MS } from '../native/constants';
-import { parseMountOptions, type ParsedOptions } from './mount-options';
+import { parseMountOptions, RECURSIVE, type ParsedOptions } from './mount-options';
+import { hasMountSetattr, idmapMissing, kernelSupport, missingText } from '../native/kernel';
 
 /** How the cgroup hierarchies look from the container: filled in from the cgroup manager. */
 export interface CgroupMountView {
@@ -44,26 +45,42 @@ function checkProcMount(m: Mount, dest: string, field: string): void {
 
 const mapText = (m: LinuxIdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
 
+/** The container's user namespace, as an idmapped mount without mappings of its own takes it. */
+export type UsernsOfContainer = { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] } | { path: string };
+
 /**
  * An idmapped bind mount: the mount's own mappings, or with just idmap/ridmap the container's
- * user namespace mappings (runc's semantics). Written verbatim as the helper namespace's maps:
- * a file owned by hostID on disk shows as containerID.
+ * user namespace mappings (runc's semantics): a new one's as written, a joined one itself (its
+ * nsfs file: that namespace's mappings, whatever they are). Written verbatim as the helper
+ * namespace's maps: a file owned by hostID on disk shows as containerID. `idmap` maps the top
+ * mount of an rbind only, `ridmap` every mount of it (runc).
  */
-function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }) {
+function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, userns?: UsernsOfContainer) {
   if (!o.idmap && !m.uidMappings && !m.gidMappings) return undefined;
   if (!bind) throw new ConfigError(field, 'idmapped mounts must be bind mounts');
-  const uid = m.uidMappings ?? userns?.uid ?? [];
-  const gid = m.gidMappings ?? userns?.gid ?? [];
-  if (!uid.length || !gid.length) throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
-  return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.idmap === 'ridmap' || o.recursive };
+  const own = !!(m.uidMappings || m.gidMappings);
+  const usernsPath = !own && userns && 'path' in userns ? userns.path : undefined;
+  const uid = m.uidMappings ?? (userns && 'uid' in userns ? userns.uid : []);
+  const gid = m.gidMappings ?? (userns && 'gid' in userns ? userns.gid : []);
+  if (!usernsPath && (!uid.length || !gid.length)) {
+    throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
+  }
+  const missing = idmapMissing();
+  if (missing) throw new ConfigError(o.idmap ? `${field}.options` : `${field}.uidMappings`, missing);
+  return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.recursive, idmapRecursive: o.idmap === 'ridmap', usernsPath };
 }
 
-export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }): NativeMount[] {
+export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: UsernsOfContainer): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;
     if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
     const o = parseMountOptions(m.options, field);
+    // the r* options are mount_setattr(AT_RECURSIVE) itself: nothing to fall back to
+    const rOpt = (m.options ?? []).findIndex((opt) => opt in RECURSIVE);
+    if (rOpt >= 0 && !hasMountSetattr()) {
+      throw new ConfigError(`${field}.options`, `${m.options![rOpt]} needs mount_setattr (Linux 5.12); ${missingText(kernelSupport().mountSetattr)}`);
+    }
     const bind = o.bind || m.type === 'bind';
     const target = rel(m.destination);
     checkProcMount(m, '/' + target, field);
@@ -78,10 +95,14 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
       source = path.resolve(bundle, source);
       if (!fs.existsSync(source)) throw new ConfigError(`${field}.source`, `${source}: no such file or directory`);
     }
+    // a read-only filesystem that tsrun writes into first: /dev (device nodes, links, the console)
+    // or a tmpcopyup; mounted rw and made read-only by its fd afterwards, as runc does
+    const roLater = !bind && (o.flags & MS.RDONLY) && !(o.flags & MS.REMOUNT) ? (target === 'dev' ? 2 : o.tmpcopyup ? 1 : 0) : 0;
     out.push({
       source, target, fstype: bind ? null : (m.type ?? null), data: o.data.length ? o.data.join(',') : null,
       kind: bind ? 1 : 0,
-      flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : o.flags,
+      flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : roLater ? o.flags & ~MS.RDONLY : o.flags,
+      roLater,
       propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
       tmpcopyup: o.tmpcopyup,
       // only these may resolve into procfs in the child (a symlinked destination may not)

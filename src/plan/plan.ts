@@ -10,7 +10,9 @@ import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
 import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
-import { mountOf } from './mountinfo';
+import { fullPseudoMounts, mountOf } from './mountinfo';
+import { hasTimeNamespace } from '../native/kernel';
+import { checkWithoutMountNs } from './mount-namespace';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
 import { checkProcess, dedupEnv, pathCandidates, withHome } from './process';
@@ -102,6 +104,11 @@ export function processFields(
   };
 }
 
+/** linux.personality as personality(2) takes it (undefined: leave it). */
+export function planPersonality(p: { domain?: string } | undefined): number | undefined {
+  return p ? (p.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined;
+}
+
 export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   const proc = spec.process;
   checkProcess(proc);
@@ -113,6 +120,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   nsList.forEach((ns, index) => {
     const info = NAMESPACES[ns.type];
     if (!info) throw new ConfigError(`linux.namespaces[${index}].type`, `unknown namespace type "${ns.type}"`);
+    if (ns.type === 'time' && !hasTimeNamespace()) {
+      throw new ConfigError(`linux.namespaces[${index}]`, 'time namespaces need Linux 5.6 (CLONE_NEWTIME); this kernel has none (no /proc/self/ns/time)');
+    }
     if (ns.path) {
       if (!fs.existsSync(ns.path)) throw new ConfigError(`linux.namespaces[${index}].path`, `${ns.path}: no such file`);
       joins.push({ type: info.flag, path: ns.path, index });
@@ -125,21 +135,25 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   if (newNs.has('user') && (uidMappings.length === 0 || gidMappings.length === 0)) {
     throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
   }
-  if ((spec.hostname || spec.domainname) && !newNs.has('uts')) {
-    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'cannot be set without a new uts namespace');
+  // a uts namespace of its own, new or joined by path: set there, as runc and crun do
+  if ((spec.hostname || spec.domainname) && !nsList.some((n) => n.type === 'uts')) {
+    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', `unable to set ${spec.hostname ? 'hostname' : 'domainname'} without a private UTS namespace`);
   }
   const flagsOf = (names: Iterable<string>) => [...names].reduce((f, n) => f | NAMESPACES[n].flag, 0);
   const twoStage = joins.length > 0 || newNs.has('time');
   const cloneFlags = twoStage ? 0 : flagsOf([...newNs].filter((n) => n !== 'cgroup'));
   const unshareFlags = twoStage ? flagsOf([...newNs].filter((n) => n !== 'user')) : (newNs.has('cgroup') ? CLONE.NEWCGROUP : 0);
   const setupRootfs = newNs.has('mount') || nsList.some((n) => n.type === 'mount' && n.path);
+  if (!setupRootfs) checkWithoutMountNs(spec);
 
   if (linux.intelRdt) {
     throw new ConfigError('linux.intelRdt', fs.existsSync('/sys/fs/resctrl/info')
       ? 'Intel RDT (resctrl) is not supported by this tsrun version yet'
       : 'this host has no resctrl filesystem mounted at /sys/fs/resctrl (Intel RDT unavailable)');
   }
-  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup, newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : undefined), spec);
+  const joinedUserPath = nsList.find((n) => n.type === 'user' && n.path)?.path;
+  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup,
+    newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : joinedUserPath ? { path: joinedUserPath } : undefined), spec);
   const devSetup = needsDevSetup(spec.mounts);
   const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;
   if (linux.rootfsPropagation && prop === undefined) {
@@ -147,18 +161,28 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   }
   const native: NativePlan = {
     rootfs,
-    rootfsParentMount: mountOf(path.dirname(rootfs)),
+    // the mount holding the rootfs, the rootfs's own when it is a mount point (containerd's
+    // overlay): made private so that pivot_root accepts the bind of it (runc's and crun's choice)
+    rootfsParentMount: mountOf(rootfs),
     cloneFlags, unshareFlags, twoStage,
     usernsSync: twoStage && newNs.has('user'),
     userns, joins,
     hostname: spec.hostname ?? null,
     domainname: spec.domainname ?? null,
-    rootPropagation: prop || (MS.SLAVE | MS.REC),
+    // the runtime's copy of the mount tree first (what reaches the host, what comes in from it);
+    // unbindable there would only make every later bind of a host path fail (runc and crun do
+    // fail): the container's "/" gets it after pivot_root instead
+    rootPropagation: prop && !(prop & MS.UNBINDABLE) ? prop : (MS.SLAVE | MS.REC),
+    // the container's own "/" gets it again after pivot_root (runc 1.4, crun): before it, "/"
+    // is the private bind of the rootfs. Private is what it is already.
+    rootPropagationAfter: prop && !(prop & MS.PRIVATE) ? prop : 0,
     mounts,
     devices: setupRootfs && devSetup ? planDevices(linux.devices, userns) : [],
     symlinks: setupRootfs && devSetup ? devSymlinks() : [],
     setupRootfs,
+    mountSources: setupRootfs && userns && mounts.some((m) => m.kind === 1 && m.source && !m.idmap),
     noPivot: opts.noPivot,
+    hidePaths: setupRootfs && opts.noPivot ? fullPseudoMounts(rootfs) : [],
     readonlyRoot: spec.root?.readonly === true,
     enterRootfs: true,
     hooksSync: false,
@@ -169,7 +193,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     setsid: true,
     // sysctl(8)'s mapping: in a dotted key "/" stands for a literal dot; a key whose first separator is "/" is a path
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key, value, path: `/proc/sys/${sysctlPath(key)}` })),
-    personality: linux.personality ? (linux.personality.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined,
+    personality: planPersonality(linux.personality),
     memoryPolicy: planMemoryPolicy(linux.memoryPolicy),
     timeOffsets: planTimeOffsets(linux.timeOffsets),
     newKeyring: !opts.noNewKeyring,

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Bundle, describeRoot, errMsg, runDetached, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { testNeedsNewMountApi } from '../helpers/enosys-mode';
 
 const ALL = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time', 'user'];
 const PROC: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', time: 'time', user: 'user' };
@@ -132,7 +133,7 @@ describeRoot('idmapped mounts', () => {
   };
   const probe = 'stat -c "%n %u:%g" /tmp/idm/root-owned /tmp/idm/one-owned';
 
-  test('mount uidMappings/gidMappings: host-owned files show as the container\'s ids inside a user namespace', () => {
+  testNeedsNewMountApi('mount uidMappings/gidMappings: host-owned files show as the container\'s ids inside a user namespace', 'idmapped mounts are open_tree + mount_setattr', () => {
     const d = src();
     const b = new Bundle((c) => {
       userns(c);
@@ -144,7 +145,7 @@ describeRoot('idmapped mounts', () => {
     expect(tsrun(['run', '--bundle', plain.dir, uniqueId()]).stdout).toBe('/tmp/idm/root-owned 65534:65534\n/tmp/idm/one-owned 65534:65534\n');
   });
 
-  test('the idmap option alone takes the container\'s user namespace mappings; files created inside land as host ids', () => {
+  testNeedsNewMountApi('the idmap option alone takes the container\'s user namespace mappings; files created inside land as host ids', 'idmapped mounts are open_tree + mount_setattr', () => {
     const d = src();
     const b = new Bundle((c) => {
       userns(c);

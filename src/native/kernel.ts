@@ -1,0 +1,43 @@
+// What this kernel can do, for the features that need a syscall of their own (no fallback):
+// the r* mount options and idmapped mounts (mount_setattr, Linux 5.12), time namespaces (5.6).
+// Everything else tsrun uses has a fallback in the child (addon/walk.h, child.cc).
+import fs = require('fs');
+import { addon, type KernelSupport } from './addon';
+
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 38: 'ENOSYS' };
+
+let cached: KernelSupport | undefined;
+
+export function kernelSupport(): KernelSupport {
+  cached ??= addon().kernelSupport();
+  return cached;
+}
+
+/** Why a syscall is missing, for an error: "this kernel returned ENOSYS". */
+export function missingText(errno: number): string {
+  return `this kernel returned ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`;
+}
+
+/** mount_setattr(2): the r* options (rro, rnosuid, ...). */
+export function hasMountSetattr(): boolean {
+  return kernelSupport().mountSetattr === 0;
+}
+
+/** Idmapped mounts: a detached tree (open_tree) idmapped with mount_setattr(MOUNT_ATTR_IDMAP), moved into place. */
+export function hasIdmappedMounts(): boolean {
+  const k = kernelSupport();
+  return k.openTree === 0 && k.moveMount === 0 && k.mountSetattr === 0 && fs.existsSync('/proc/self/ns/user');
+}
+
+/** The first missing syscall an idmapped mount needs, as text for an error; undefined when all are there. */
+export function idmapMissing(): string | undefined {
+  const k = kernelSupport();
+  for (const [name, errno] of [['open_tree', k.openTree], ['move_mount', k.moveMount], ['mount_setattr', k.mountSetattr]] as const) {
+    if (errno) return `idmapped mounts need ${name} (Linux 5.12); ${missingText(errno)}`;
+  }
+  return undefined;
+}
+
+export function hasTimeNamespace(): boolean {
+  return fs.existsSync('/proc/self/ns/time');
+}
