@@ -18,6 +18,8 @@ import { writePidFile } from '../state/store';
 import { consoleTarget } from './console';
 import { Container } from './container';
 import { runChild } from './create';
+import { crashPoint } from './crash-point';
+import { killAndReap } from './reap';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
 import { forwardSignals } from './forward-signals';
@@ -103,7 +105,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   } finally {
     c.sd.unlock();
   }
-  let pid: number;
+  let pid = 0;
   let relayFd = -1;
   try {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
@@ -135,9 +137,11 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       target.close();
     }
+    crashPoint('exec:execd');
     if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
+    if (pid > 0) killAndReap([pid]); // started, but the caller cannot manage it (runc stops it too)
     throw e;
   }
   if (o.detach) return 0;

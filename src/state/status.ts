@@ -15,6 +15,22 @@ export function startTime(pid: number): string | null {
   return rest[19] ?? null;
 }
 
+const PF_EXITING = 0x4;
+
+/**
+ * Not yet on its way out: alive, not a zombie, and not exiting (PF_EXITING in field 9 of
+ * /proc/PID/stat). A killed pid namespace init stays in exit, out of its cgroups already,
+ * until every process of its namespace has been reaped, also one whose parent is outside
+ * (an exec'd process whose tsrun was killed: reaped by the host's init, whenever it does).
+ */
+export function notExiting(pid: number, started?: string): boolean {
+  let stat: string;
+  try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return false; }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z' || rest[0] === 'X' || (started !== undefined && rest[19] !== started)) return false;
+  return (Number(rest[6]) & PF_EXITING) === 0;
+}
+
 export function initAlive(s: StoredState): boolean {
   return s.pid > 0 && startTime(s.pid) === s.pidStartTime;
 }
