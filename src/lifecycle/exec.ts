@@ -22,7 +22,7 @@ import { crashPoint } from './crash-point';
 import { killAndReap } from './reap';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
-import { forwardSignals } from './forward-signals';
+import { signalForwarder, type SignalForwarder } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
 import { checkPreservedFds } from './preserved-fds';
 
@@ -107,6 +107,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   }
   let pid = 0;
   let relayFd = -1;
+  let forwarder: SignalForwarder | undefined;
   try {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
@@ -116,6 +117,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
+    if (!o.detach) forwarder = signalForwarder(relayFd < 0);
     const joins = joinsOf(c);
     const native = {
       rootfs: c.state.rootfs, rootfsParentMount: null, cloneFlags: 0, unshareFlags: 0, twoStage: true,
@@ -142,12 +144,21 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
     if (pid > 0) killAndReap([pid]); // started, but the caller cannot manage it (runc stops it too)
+    forwarder?.stop();
     throw e;
   }
-  if (o.detach) return 0;
-  const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
-  if (relayFd >= 0) addon().close(relayFd);
-  const stopForwarding = forwardSignals(pid, master < 0);
+  if (o.detach || !forwarder) return 0;
+  forwarder.target(pid);
+  const stopForwarding = forwarder.stop;
+  let master = -1;
+  try {
+    if (relayFd >= 0) master = addon().recvFd(relayFd, 10_000);
+  } catch (e) {
+    stopForwarding();
+    throw e;
+  } finally {
+    if (relayFd >= 0) addon().close(relayFd);
+  }
   const relay = master >= 0 ? relayTerminal(master) : undefined;
   try {
     const st = await addon().waitExit(pid);
