@@ -12,7 +12,7 @@ import { log } from '../log';
 import type { Spec } from '../spec/config-types';
 import { salvageState } from '../state/salvage';
 import { CorruptStateError, StateDir, type StoredState } from '../state/store';
-import { notExiting, OCI_VERSION } from '../state/status';
+import { OCI_VERSION, processState } from '../state/status';
 import { runHooks } from '../hooks/run-hooks';
 import { moveNetDevicesOut } from './net-devices';
 import { Container, type Members } from './container';
@@ -126,17 +126,26 @@ export function destroy(c: Container, opts: { hooks?: boolean } = {}): void {
 }
 
 
-/** Wait until the init, `members` and (exclusive) everything in the cgroup are gone; returns what is left. */
+/**
+ * Wait until the init, `members` and (exclusive) everything in the cgroup are gone; returns
+ * what is left. A process that is exiting counts as gone once it has left the cgroup (the
+ * kernel takes it out before a pid namespace's init waits for its namespace to be reaped):
+ * what is still listed in the cgroup is waited for, or `others` below would take it for
+ * another container's.
+ */
 function waitGone(c: Container, members: Members): number[] {
   const deadline = Date.now() + KILL_WAIT_MS;
   const { pid, pidStartTime } = c.state;
   for (let round = 0; ; round++) {
-    // an exiting process is out of its cgroups: the cgroups' removal below tells whether one is stuck there
-    const left = new Set(members.pids.filter((p) => notExiting(p)));
-    if (pid > 0 && notExiting(pid, pidStartTime)) left.add(pid);
-    if (members.exclusive) {
-      try { for (const p of c.cgroup.pids()) left.add(p); } catch { /* gone */ }
-    }
+    let inCgroup: number[] = [];
+    try { inCgroup = c.cgroup.exists() ? c.cgroup.pids() : []; } catch { /* gone */ }
+    const here = (p: number, started?: string) => {
+      const st = processState(p, started);
+      return st === 'alive' || (st === 'exiting' && inCgroup.includes(p));
+    };
+    const left = new Set(members.pids.filter((p) => here(p)));
+    if (pid > 0 && here(pid, pidStartTime)) left.add(pid);
+    if (members.exclusive) for (const p of inCgroup) left.add(p);
     if (!left.size) return [];
     if (Date.now() >= deadline) return [...left].sort((a, b) => a - b);
     // new arrivals in the cgroup (a fork racing the kill) get theirs too
