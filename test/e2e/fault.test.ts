@@ -311,6 +311,25 @@ describeRoot('concurrency and long-lived library processes', () => {
     }
   });
 
+  test('delete -f of a container in a shared cgroup while a second create into it runs its hooks: the create in progress is not killed', async () => {
+    // the host's pid namespace: the first container's cgroup counts as its alone unless another state (or journal) names it
+    const cgroupsPath = `/${uid('shared')}`;
+    const marker = path.join(work(), `${uid('hook')}.ran`);
+    const hostPid = (c: any) => { c.linux.cgroupsPath = cgroupsPath; c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid'); };
+    const first = uid();
+    runDetached(new Bundle(hostPid).args('sleep', '100'), first);
+    const b = new Bundle((c) => { hostPid(c); c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}; sleep 1`] }] }; }).args('sleep', '100');
+    const second = uid();
+    const p = spawn(TSRUN, ['--root', stateRoot('tsrun'), 'create', '--bundle', b.dir, second], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!fs.existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(tsrun(['delete', '--force', first]).code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(JSON.parse(tsrun(['state', second]).stdout).status).toBe('created');
+    forceDelete(second);
+  });
+
   test('200 containers created, started, waited for and deleted in one process: fd count constant, RSS bounded', async () => {
     const b = new Bundle().args('true');
     const root = stateRoot('tsrun');
