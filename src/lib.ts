@@ -2,6 +2,7 @@
 export { create, type CreateOptions, type Created } from './lifecycle/create';
 export { start } from './lifecycle/start';
 export { kill } from './lifecycle/kill';
+export { wait, type ExitStatus } from './lifecycle/wait';
 export { deleteContainer } from './lifecycle/delete';
 export { state, list } from './lifecycle/query';
 export { run, type RunOptions } from './lifecycle/run';

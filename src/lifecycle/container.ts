@@ -1,10 +1,11 @@
 // An existing container: its state dir, stored state, cgroups, live status, and which of the
 // processes in its cgroup are its own.
 import fs = require('fs');
+import path = require('path');
 import type { CgroupManager } from '../cgroups';
 import { frozenFromPaths } from '../cgroups/frozen';
 import { createdPathProblem, pidNamespace, recordedPathProblem, selfOrAncestor } from '../cgroups/members';
-import { CorruptStateError, listIds, StateDir, type StoredState } from '../state/store';
+import { CorruptStateError, JOURNAL_FILE, STATE_FILE, StateDir, type StoredState } from '../state/store';
 import { liveStatus, startTime, type Status } from '../state/status';
 import { GlobalOptions, rootOf } from './options';
 
@@ -96,18 +97,24 @@ export class Container {
 
   /**
    * Whether the container's cgroup directories are its own: it made them, and no other
-   * container under --root records a cgroup at or below them. The others' state.json are only
-   * searched as text (a delete among 100 containers must not parse 100 states); a false match
-   * (the path in a config) makes the cgroup count as shared, the safe side.
+   * container under --root, nor a create still at work (by its journal), records a cgroup at
+   * or below them. The others' files are only searched as text (a delete among 100 containers
+   * must not parse 100 states); a false match (the path in a config) makes the cgroup count as
+   * shared, the safe side.
    */
   private exclusiveCgroup(): boolean {
     const mine = [...new Set(Object.values(this.state.cgroupPaths))];
     if (!mine.every((d) => this.state.cgroupCreated.includes(d))) return false;
     const needles = mine.flatMap((d) => [`"${d}"`, `"${d}/`]);
-    for (const id of listIds(this.sd.root)) {
+    // every other state dir: its state.json, or the journal of a create still at work
+    let ids: string[];
+    try { ids = fs.readdirSync(this.sd.root); } catch { ids = []; }
+    for (const id of ids) {
       if (id === this.state.id) continue;
-      let text: string;
-      try { text = fs.readFileSync(new StateDir(this.sd.root, id).stateFile, 'utf8'); } catch { continue; /* gone */ }
+      let text = '';
+      for (const file of [STATE_FILE, JOURNAL_FILE]) {
+        try { text = fs.readFileSync(path.join(this.sd.root, id, file), 'utf8'); break; } catch { /* not there */ }
+      }
       if (needles.some((n) => text.includes(n))) return false;
     }
     return true;

@@ -1,33 +1,36 @@
-// create: claim the id, plan, clone the child, and walk it through the sync protocol:
-// cgroup placement and id maps before it proceeds, then wait until it execs tsrun-init.
+// create: claim the id, plan, clone the child (run-child.ts), publish the state. One
+// transaction: until state.json is written, a journal in the state dir names what exists so
+// far (cgroups, the child), and any failure after the claim kills and reaps what was started,
+// removes the cgroups and the state dir, and reports one error naming the flag or config
+// field. A create killed outright leaves the journal, from which `delete --force` (or the next
+// create of the id) cleans up.
 import fs = require('fs');
 import path = require('path');
 import { cgroupManager, checkCgroupBeforeCreate, type CgroupManager } from '../cgroups';
-import { TsrunError } from '../errors';
+import { strerror, TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
-import { MSG } from '../native/constants';
 import { buildPlan, type ContainerPlan } from '../plan/plan';
 import { loadSpec } from '../spec/load';
-import type { LinuxResources, Spec } from '../spec/config-types';
-import { StateDir, writePidFile, type StoredState } from '../state/store';
-import { startTime } from '../state/status';
-import { cgroupMountView } from './cgroup-view';
-import { childError } from './child-error';
-import { writeIdMaps } from './idmap';
-import { consoleTarget, receiveMaster } from './console';
-import { checkNetDevices, moveNetDevicesIn } from './net-devices';
-import { hostNotifySocket, withNotifySocket } from './notify';
+import type { Spec } from '../spec/config-types';
+import { AbortedCreateError, StateDir, writePidFile, type CreateJournal, type StoredState } from '../state/store';
+import { OCI_VERSION, startTime } from '../state/status';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { startHooksBlob } from '../hooks/start-hooks';
-import { sendToListener, type ContainerState } from './seccomp-listener';
-import { OCI_VERSION } from '../state/status';
 import { phase } from '../trace';
+import { cgroupMountView } from './cgroup-view';
+import { consoleTarget, receiveMaster } from './console';
+import { Container } from './container';
+import { crashPoint } from './crash-point';
+import { deleteContainer, destroy } from './delete';
+import { checkNetDevices, moveNetDevicesIn } from './net-devices';
+import { hostNotifySocket, withNotifySocket } from './notify';
 import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
-import { onField } from './field-fs';
-import { sendMountSources } from './mount-sources';
+import { killAndReap } from './reap';
+import { runChild } from './run-child';
+import type { ContainerState } from './seccomp-listener';
 
 export interface CreateOptions extends GlobalOptions {
   bundle?: string;
@@ -49,8 +52,6 @@ export interface Created {
   /** The pty master, when tsrun itself relays the container's terminal (foreground run). */
   consoleMaster?: number;
 }
-
-const SYNC_TIMEOUT_MS = 120_000;
 
 /** systemd socket activation: how many fds (3..) were passed to this process. */
 export function listenFds(): number {
@@ -76,174 +77,166 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   phase('load and validate config.json');
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
+  const root = rootOf(opts);
+  const sd = new StateDir(root, id);
   const consoleT = consoleTarget(!!spec.process?.terminal, opts.consoleSocket, !!opts.foreground);
-  const sd = new StateDir(rootOf(opts), id);
-  sd.create();
+  try {
+    await claim(sd, opts);
+  } catch (e) {
+    consoleT.close();
+    if (consoleT.relayFd >= 0) addon().close(consoleT.relayFd);
+    throw e;
+  }
+  crashPoint('create:claimed');
   let cg: CgroupManager | undefined;
+  let fifoFd = -1;
+  // what exists so far: the journal's content, and what a rollback undoes
+  const journal: CreateJournal = { id, pid: 0, pidStartTime: '', cgroupPaths: {}, cgroupCreated: [], newNamespaces: [] };
+  let netDevicesMoved = false;
+  let pidFileWritten = false;
   let pidfdSock: PidfdSocket | undefined;
   try {
     pidfdSock = connectPidfdSocket(opts.pidfdSocket, 'standard');
     const notify = hostNotifySocket();
-    if (notify) spec = withNotifySocket(spec, sd.dir);
+    if (notify) spec = inRoot(root, id, 'create the notify socket directory', () => withNotifySocket(spec, sd.dir));
     cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup }));
-    addon().mkfifo(sd.fifo, 0o622);
-    const fifoFd = addon().openPath(sd.fifo);
-    let plan: ContainerPlan;
-    try {
-      const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
-      // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
-      // the container ahead of --preserve-fds, and it is told how many
-      const listen = listenFds();
-      plan = buildPlan(listen ? withListenEnv(spec, listen) : spec, {
-        bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
-        consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
-        cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
-      });
-      plan.native.mountConsole = true;
-      plan.native.hooksBlob = startHooksBlob(spec.hooks?.startContainer, { id, bundle, annotations: spec.annotations });
-      // prestart and createRuntime (runtime namespace), then createContainer (the container's
-      // namespaces): after the namespaces exist, before pivot_root, while the child waits
-      plan.native.hooksSync = hasHooks(spec.hooks, 'prestart', 'createRuntime', 'createContainer');
-      // what hooks (stdin) and a seccomp listener are told while the container is being created
-      const creatingState = (initPid: number): ContainerState =>
-        ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
-      const onHooks = (initPid: number) => {
-        const st = creatingState(initPid);
-        // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
-        // rootfs with the container process's environment (runc runs it from its init)
-        runHooks('prestart', spec.hooks, st, { cwd: bundle });
-        runHooks('createRuntime', spec.hooks, st, { cwd: bundle });
-        runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
-      };
-      phase('plan');
-      checkNetDevices(spec);
-      const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState }, cg);
-      try {
-        moveNetDevicesIn(spec, pid);
-        pidfdSock?.send(pid);
-      } catch (e) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-        throw e;
-      }
-      consoleT.close();
-      const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
-      const state: StoredState = {
-        ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
-        created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
-        systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec, notifySocket: notify,
-      };
-      if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
-      sd.write(state);
-      if (opts.pidFile) writePidFile(opts.pidFile, pid);
-      return { id, pid, bundle, consoleMaster };
-    } finally {
-      addon().close(fifoFd);
-      if (consoleT.relayFd >= 0) addon().close(consoleT.relayFd);
+    journal.cgroupPaths = cg.paths;
+    inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));
+    inRoot(root, id, 'create exec.fifo', () => addon().mkfifo(sd.fifo, 0o622));
+    fifoFd = addon().openPath(sd.fifo);
+    const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+    // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
+    // the container ahead of --preserve-fds, and it is told how many
+    const listen = listenFds();
+    const plan: ContainerPlan = buildPlan(listen ? withListenEnv(spec, listen) : spec, {
+      bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
+      consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
+      cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
+    });
+    plan.native.mountConsole = true;
+    plan.native.hooksBlob = startHooksBlob(spec.hooks?.startContainer, { id, bundle, annotations: spec.annotations });
+    // prestart and createRuntime (runtime namespace), then createContainer (the container's
+    // namespaces): after the namespaces exist, before pivot_root, while the child waits
+    plan.native.hooksSync = hasHooks(spec.hooks, 'prestart', 'createRuntime', 'createContainer');
+    // what hooks (stdin) and a seccomp listener are told while the container is being created
+    const creatingState = (initPid: number): ContainerState =>
+      ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
+    const onHooks = (initPid: number) => {
+      const st = creatingState(initPid);
+      // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
+      // rootfs with the container process's environment (runc runs it from its init)
+      runHooks('prestart', spec.hooks, st, { cwd: bundle });
+      runHooks('createRuntime', spec.hooks, st, { cwd: bundle });
+      runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
+    };
+    phase('plan');
+    checkNetDevices(spec);
+    journal.newNamespaces = [...plan.newNamespaces];
+    // written before each step that makes something: a create killed in between leaves nothing the journal does not name
+    const onProgress = (p: { created?: readonly string[]; pid?: number }) => {
+      if (p.created) journal.cgroupCreated = [...p.created];
+      if (p.pid) Object.assign(journal, { pid: p.pid, pidStartTime: startTime(p.pid) ?? '' });
+      inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));
+    };
+    const pid = runChild({
+      ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState,
+      onProgress, verb: 'create',
+    }, cg);
+    crashPoint('create:init-execd');
+    netDevicesMoved = true;
+    moveNetDevicesIn(spec, pid);
+    pidfdSock?.send(pid);
+    consoleT.close();
+    const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
+    const state: StoredState = {
+      ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
+      created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
+      systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec, notifySocket: notify,
+    };
+    if (!state.pidStartTime || state.pidStartTime !== journal.pidStartTime) throw new TsrunError('container init exited before it could be started');
+    // the pid file before the state: a caller that sees the container (state, list) can manage it
+    if (opts.pidFile) {
+      writePidFile(opts.pidFile, pid);
+      pidFileWritten = true;
     }
+    crashPoint('create:pid-file');
+    inRoot(root, id, 'write state.json', () => sd.write(state));
+    crashPoint('create:published');
+    sd.dropJournal();
+    return { id, pid, bundle, consoleMaster };
   } catch (e) {
     consoleT.close();
-    try { cg?.destroy(); } catch (err) { log('warning', `removing cgroup: ${(err as Error).message}`); }
-    sd.remove();
+    if (consoleT.relayFd >= 0) addon().close(consoleT.relayFd);
+    rollback(sd, opts, journal, spec, netDevicesMoved);
+    if (pidFileWritten) removePidFile(opts.pidFile!, journal.pid);
     throw e;
   } finally {
     pidfdSock?.close();
+    if (fifoFd >= 0) addon().close(fifoFd);
     sd.unlock();
   }
 }
 
-/** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
-export function runChild(
-  plan: Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'>
-    & {
-      setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void;
-      /** The container state the seccomp listener is sent (create: "creating"; exec: the container's). */
-      seccompState?: (pid: number) => ContainerState;
-      /** The cgroups exist (exec): place the process only. */
-      existingCgroup?: boolean;
-    },
-  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined },
-): number {
-  const a = addon();
-  // Limits first, then the process: cpuset and realtime settings must be in place before a
-  // task may join (runc's order). Born in the container's cgroup2 cgroup (clone3
-  // CLONE_INTO_CGROUP) where there is one; v1 hierarchies are joined through cgroup.procs.
-  // exec joins the container's cgroups, which exist: nothing to make (and no cgroup_mutex to wait for)
-  if (!plan.existingCgroup) cg.create();
-  if (plan.setResources) cg.setResources(plan.resources, plan.devices);
-  phase('cgroup create and limits');
-  const unified = cg.unifiedDir?.();
-  let cgroupFd = -1;
-  if (unified) {
-    try { cgroupFd = fs.openSync(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); } catch { cgroupFd = -1; }
-  }
-  // idmapped binds: the trees are made here, in the initial user namespace, and moved by the child
-  const trees: number[] = [];
-  let spawned: { pid: number; syncFd: number; intoCgroup?: boolean };
+/**
+ * Claim the state dir. A dir left by a create that was killed after it made something
+ * (AbortedCreateError) is cleaned up as `delete --force` would, then claimed again.
+ * Errors of the state root name --root.
+ */
+async function claim(sd: StateDir, opts: GlobalOptions): Promise<void> {
   try {
-    for (const m of plan.native.mounts) {
-      if (!m.idmap || !m.source) continue;
-      try {
-        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.idmapRecursive, m.idmap.uidMap, m.idmap.gidMap, m.idmap.usernsPath);
-      } catch (e) {
-        throw new TsrunError(`mounts[${m.index}]: ${(e as Error).message}`, { field: `mounts[${m.index}]` });
-      }
-      trees.push(m.treeFd);
-    }
-    spawned = a.spawn({ ...plan.native, cgroupFd });
-  } finally {
-    if (cgroupFd >= 0) fs.closeSync(cgroupFd);
-    for (const t of trees) a.close(t);
-  }
-  const { pid: stage1, syncFd } = spawned;
-  phase('clone');
-  const bornInUnified = spawned.intoCgroup === true;
-  let init = stage1;
-  let stage1Reaped = false;
-  try {
-    cg.apply(stage1, bornInUnified);
-    phase('cgroup placement');
-    if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
-    if (plan.oomScoreAdj !== undefined) {
-      const file = `/proc/${stage1}/oom_score_adj`;
-      onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
-    }
-    a.syncSend(syncFd, MSG.GO);
-    for (;;) {
-      const msg = a.syncRecv(syncFd, SYNC_TIMEOUT_MS);
-      if (!msg) break;
-      if (msg.type === MSG.ERROR) throw childError(msg, plan.native.args);
-      if (msg.type === MSG.USERNS) {
-        writeIdMaps(msg.pid, plan.uidMappings, plan.gidMappings);
-        a.syncSend(syncFd, MSG.GO);
-      } else if (msg.type === MSG.PID) {
-        init = msg.pid;
-        a.waitpid(stage1);
-        stage1Reaped = true;
-      } else if (msg.type === MSG.SECCOMP) {
-        const listener = plan.native.seccompListener;
-        if (msg.fd === undefined || !listener || !plan.seccompState) {
-          if (msg.fd !== undefined) a.close(msg.fd);
-          throw new TsrunError('seccomp: the child sent a notify fd nobody asked for');
-        }
-        // the filter is loaded by the process that becomes the container's (or exec's) process
-        sendToListener(listener, msg.fd, plan.seccompState(init), init);
-        a.syncSend(syncFd, MSG.GO);
-      } else if (msg.type === MSG.MOUNTSOURCES) {
-        sendMountSources(a, syncFd, msg.fd, plan.native.mounts);
-      } else if (msg.type === MSG.HOOKS) {
-        plan.onHooks?.(init);
-        a.syncSend(syncFd, MSG.GO);
-      }
-    }
-    phase('child: namespaces, rootfs, credentials, exec of tsrun-init');
-    return init;
+    inRoot(sd.root, sd.id, 'create the state directory', () => sd.create());
   } catch (e) {
-    for (const p of new Set([stage1, init])) {
-      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-      if (p !== stage1 || !stage1Reaped) { try { a.waitpid(p); } catch { /* not ours */ } }
-    }
-    throw e;
-  } finally {
-    a.close(syncFd);
+    if (!(e instanceof AbortedCreateError)) throw e;
+    await deleteContainer(sd.id, { ...opts, force: true });
+    inRoot(sd.root, sd.id, 'create the state directory', () => sd.create());
   }
 }
+
+/** `fn`, with a file system error in the state root turned into one naming --root (never a temp file's name). */
+function inRoot<T>(root: string, id: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (e instanceof TsrunError || (typeof err.errno !== 'number' && !err.code)) throw e;
+    const errno = typeof err.errno === 'number' ? Math.abs(err.errno) : undefined;
+    const why = errno ? strerror(errno) : err.code;
+    const hint = errno === 28 ? ': the file system of --root is full' : errno === 30 || errno === 13 ? ': --root must be a writable directory' : '';
+    throw new TsrunError(`--root ${root}: cannot ${what} for container ${id}: ${why}${hint}`, { errno });
+  }
+}
+
+/**
+ * Undo a create that failed after its claim: kill and reap the child (or init) and everything
+ * in its cgroups that is its own, hand moved network devices back, remove the cgroups and the
+ * state dir. What cannot be undone (a process that survives SIGKILL) keeps the state dir and
+ * its journal for `delete --force`, and is a warning: the create's own error is the one reported.
+ */
+function rollback(sd: StateDir, opts: GlobalOptions, journal: CreateJournal, spec: Spec, netDevicesMoved: boolean): void {
+  const made = journal.pid > 0 || Object.keys(journal.cgroupPaths).length > 0;
+  // the state destroy() needs: what the journal says, plus the devices to hand back
+  const config = { ociVersion: spec.ociVersion, linux: netDevicesMoved ? { netDevices: spec.linux?.netDevices } : {} } as Spec;
+  try {
+    if (!made) sd.remove();
+    else {
+      destroy(new Container(sd, opts, false, {
+        ...journal, ociVersion: spec.ociVersion, bundle: '', rootfs: '', created: '', owner: '', cgroupsPath: '', systemdCgroup: false, config,
+      }), { hooks: false });
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = e instanceof TsrunError || typeof err.errno !== 'number' ? err.message : `its state dir ${sd.dir} could not be removed: ${strerror(Math.abs(err.errno))}`;
+    log('warning', `cleaning up after the failed create: ${why}; \`delete --force ${sd.id}\` retries`);
+  } finally {
+    // ours: a zombie must not stay in a library process
+    if (journal.pid > 0) killAndReap([journal.pid], 100);
+  }
+}
+
+function removePidFile(file: string, pid: number): void {
+  try {
+    if (fs.readFileSync(file, 'utf8') === String(pid)) fs.rmSync(file, { force: true });
+  } catch { /* gone */ }
+}
+
+export { runChild } from './run-child';

@@ -3,7 +3,8 @@
 // Container.members), and the state is removed only once they are gone: a survivor is an
 // error and the state stays for a retry. `--force` also cleans up after a state.json that is
 // corrupt, truncated or missing (an aborted create): the container is found through what the
-// file still says or, failing that, the cgroup its id gives by default.
+// file still says, the create's journal (creating.json: what a killed create had made), or,
+// failing both, the cgroup its id gives by default.
 import { cgroupManager, detectCgroups } from '../cgroups';
 import { recordedPathProblem } from '../cgroups/members';
 import { NotExistError, TsrunError } from '../errors';
@@ -11,10 +12,11 @@ import { log } from '../log';
 import type { Spec } from '../spec/config-types';
 import { salvageState } from '../state/salvage';
 import { CorruptStateError, StateDir, type StoredState } from '../state/store';
-import { OCI_VERSION, startTime } from '../state/status';
+import { OCI_VERSION, processState } from '../state/status';
 import { runHooksWarnOnly } from '../hooks/run-hooks';
 import { moveNetDevicesOut } from './net-devices';
 import { Container, type Members } from './container';
+import { crashPoint } from './crash-point';
 import { GlobalOptions, rootOf } from './options';
 
 /** How long killed processes get to exit before delete reports them and keeps the state. */
@@ -28,6 +30,7 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
     if (e instanceof NotExistError && opts.force) return;
     throw e;
   }
+  crashPoint('delete:locked');
   try {
     let c: Container;
     try {
@@ -39,7 +42,8 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
         if (e instanceof NotExistError) throw new TsrunError('container does not exist (its state dir has no state.json: an aborted create; delete --force removes it)');
         throw e;
       }
-      destroy(orphan(sd, opts, e instanceof CorruptStateError ? e.text : ''));
+      const journal = e instanceof NotExistError ? sd.readJournal() : '';
+      destroy(journal ? orphan(sd, opts, journal, true) : orphan(sd, opts, e instanceof CorruptStateError ? e.text : ''));
       return;
     }
     const status = c.status();
@@ -56,10 +60,11 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
  * A container whose state.json is unusable, put together from what the text still says. Its
  * cgroups: the salvaged paths if they are cgroups below a hierarchy's root, else the default
  * cgroup for its id; presumed made by it (another container under --root in them still
- * makes them shared, see Container.members). Its init, if the text still names it, tells its
+ * makes them shared, see Container.members), unless the text is the create's journal
+ * (`exact`), which lists what the create made. Its init, if the text still names it, tells its
  * pid namespace.
  */
-function orphan(sd: StateDir, opts: GlobalOptions, text: string): Container {
+export function orphan(sd: StateDir, opts: GlobalOptions, text: string, exact = false): Container {
   const sv = salvageState(text);
   const layout = detectCgroups();
   let paths = sv.cgroupPaths;
@@ -69,15 +74,20 @@ function orphan(sd: StateDir, opts: GlobalOptions, text: string): Container {
   const state: StoredState = {
     ociVersion: OCI_VERSION, id: sd.id, pid: sv.pid ?? 0, pidStartTime: sv.pidStartTime ?? '', bundle: '', rootfs: '', created: '',
     owner: '', cgroupsPath: '', systemdCgroup: false, cgroupPaths: paths,
-    cgroupCreated: sv.cgroupPaths === paths && sv.cgroupCreated ? [...new Set([...sv.cgroupCreated, ...leaves])] : leaves,
+    cgroupCreated: sv.cgroupPaths !== paths ? leaves
+      : exact ? sv.cgroupCreated ?? [] : sv.cgroupCreated ? [...new Set([...sv.cgroupCreated, ...leaves])] : leaves,
     // without its init the pid namespace cannot be told: then the cgroup decides (Container.members)
     newNamespaces: sv.pid && sv.pidStartTime ? sv.newNamespaces ?? [] : [], config: { ociVersion: OCI_VERSION } as Spec,
   };
   return new Container(sd, opts, false, state);
 }
 
-/** Kill the container's processes, wait for them to go, remove cgroups and state. */
-export function destroy(c: Container): void {
+/**
+ * Kill the container's processes, wait for them to go, remove cgroups and state, run the
+ * poststop hooks (unless `hooks` is false: a create rolled back). A survivor is an error and
+ * the state dir stays (locked by the caller until it unlocks).
+ */
+export function destroy(c: Container, opts: { hooks?: boolean } = {}): void {
   const members = c.members(); // while the init lives: its pid namespace tells its processes
   if (c.status() !== 'stopped') {
     // while its network namespace still exists: hand the moved devices back
@@ -90,6 +100,7 @@ export function destroy(c: Container): void {
   if (left.length) {
     throw new TsrunError(`container ${c.state.id}: process${left.length > 1 ? 'es' : ''} ${left.join(', ')} still running after SIGKILL; state kept, run delete --force again`);
   }
+  crashPoint('delete:killed');
   const others = !members.exclusive && c.cgroup.exists() ? c.cgroup.pids() : [];
   if (others.length) {
     log('warning', `cgroup of ${c.state.id} still has ${others.length} process(es) of another container: left in place`);
@@ -97,10 +108,13 @@ export function destroy(c: Container): void {
     try {
       c.cgroup.destroy();
     } catch (e) {
-      log('warning', `removing cgroup of ${c.state.id}: ${(e as Error).message}`);
+      // the state stays: it is what finds the cgroup again
+      throw new TsrunError(`container ${c.state.id}: ${(e as Error).message}; state kept, run delete --force again`);
     }
   }
+  crashPoint('delete:cgroups-removed');
   c.sd.remove();
+  if (opts.hooks === false) return;
   // poststop: after the container is gone; each failure is a warning, the rest still run and
   // delete still succeeds (runtime-spec lifecycle step 13)
   runHooksWarnOnly('poststop', c.state.config.hooks, {
@@ -108,18 +122,27 @@ export function destroy(c: Container): void {
   });
 }
 
-const alive = (pid: number) => startTime(pid) !== null;
 
-/** Wait until the init, `members` and (exclusive) everything in the cgroup are gone; returns what is left. */
+/**
+ * Wait until the init, `members` and (exclusive) everything in the cgroup are gone; returns
+ * what is left. A process that is exiting counts as gone once it has left the cgroup (the
+ * kernel takes it out before a pid namespace's init waits for its namespace to be reaped):
+ * what is still listed in the cgroup is waited for, or `others` below would take it for
+ * another container's.
+ */
 function waitGone(c: Container, members: Members): number[] {
   const deadline = Date.now() + KILL_WAIT_MS;
   const { pid, pidStartTime } = c.state;
   for (let round = 0; ; round++) {
-    const left = new Set(members.pids.filter(alive));
-    if (pid > 0 && startTime(pid) === pidStartTime) left.add(pid);
-    if (members.exclusive) {
-      try { for (const p of c.cgroup.pids()) left.add(p); } catch { /* gone */ }
-    }
+    let inCgroup: number[] = [];
+    try { inCgroup = c.cgroup.exists() ? c.cgroup.pids() : []; } catch { /* gone */ }
+    const here = (p: number, started?: string) => {
+      const st = processState(p, started);
+      return st === 'alive' || (st === 'exiting' && inCgroup.includes(p));
+    };
+    const left = new Set(members.pids.filter((p) => here(p)));
+    if (pid > 0 && here(pid, pidStartTime)) left.add(pid);
+    if (members.exclusive) for (const p of inCgroup) left.add(p);
     if (!left.size) return [];
     if (Date.now() >= deadline) return [...left].sort((a, b) => a - b);
     // new arrivals in the cgroup (a fork racing the kill) get theirs too

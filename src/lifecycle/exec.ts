@@ -19,6 +19,8 @@ import { writePidFile } from '../state/store';
 import { consoleTarget, receiveMaster } from './console';
 import { Container } from './container';
 import { runChild } from './create';
+import { crashPoint } from './crash-point';
+import { killAndReap } from './reap';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
 import { signalForwarder } from './forward-signals';
@@ -107,7 +109,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   } finally {
     c.sd.unlock();
   }
-  let pid: number;
+  let pid = 0;
   let relayFd = -1;
   // foreground: signals are caught from before the process exists (it may run, and its caller
   // signal tsrun, before runChild returns); SIGWINCH only when tsrun does not relay a terminal
@@ -148,15 +150,12 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       target.close();
     }
-    try {
-      pidfdSock?.send(pid);
-    } catch (e) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      throw e;
-    }
+    pidfdSock?.send(pid);
+    crashPoint('exec:execd');
     if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
     if (relayFd >= 0) addon().close(relayFd);
+    if (pid > 0) killAndReap([pid]); // started, but the caller cannot manage it (runc stops it too)
     forwarder?.stop();
     throw e;
   } finally {

@@ -4,6 +4,7 @@ import { addon } from '../native/addon';
 import { log } from '../log';
 import { phase } from '../trace';
 import { create, type CreateOptions } from './create';
+import { crashPoint } from './crash-point';
 import { deleteContainer } from './delete';
 import { start } from './start';
 import { relayTerminal } from './tty-relay';
@@ -13,6 +14,7 @@ export interface RunOptions extends CreateOptions { detach?: boolean; keep?: boo
 
 export async function run(id: string, opts: RunOptions = {}): Promise<number> {
   const { pid, consoleMaster } = await create(id, { ...opts, foreground: !opts.detach });
+  crashPoint('run:created');
   if (opts.detach) {
     await start(id, opts);
     return 0;
@@ -30,6 +32,7 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
     }
     const relay = consoleMaster !== undefined ? relayTerminal(consoleMaster) : undefined;
     phase('start');
+    crashPoint('run:started');
     const st = await exited;
     relay?.stop();
     phase('container ran');

@@ -7,6 +7,9 @@ import { INIT_FAILURE_HEADER } from '../hooks/start-hooks';
 import { NotifyRelay } from './notify';
 import { OCI_VERSION } from '../state/status';
 import { Container } from './container';
+import { crashPoint } from './crash-point';
+import type { Hook } from '../spec/config-types';
+import { startWaitMs } from '../state/wait-limits';
 import { GlobalOptions } from './options';
 
 /**
@@ -29,6 +32,27 @@ function initFailure(fd: number, n: number): TsrunError {
   return new TsrunError(`the container's init failed after start: ${body ? `tsrun-init: ${body}` : 'no detail'}`);
 }
 
+const ETIMEDOUT = 110;
+
+/**
+ * Open exec.fifo for reading: the init's open completes and it answers (after its
+ * startContainer hooks, if any). Bounded: an init that is stopped (SIGSTOP) or stuck in the
+ * kernel must not keep start, and the lock it holds, forever. Hooks with a timeout add it; a
+ * hook without one may run as long as it likes (as with runc), so then there is no bound.
+ */
+function takeStart(c: Container, startHooks: Hook[] | undefined): number {
+  const hooks = startHooks ?? [];
+  const ms = hooks.every((h) => h.timeout) ? startWaitMs() + hooks.reduce((t, h) => t + h.timeout! * 1000, 0) : -1;
+  try {
+    return addon().startFifo(c.sd.fifo, c.state.pid, ms);
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== ETIMEDOUT) throw e;
+    throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container's init (pid ${c.state.pid}) to take the start signal `
+      + `on exec.fifo${hooks.length ? ' and run its startContainer hooks' : ''}: it is stopped (SIGSTOP) or stuck in the kernel; `
+      + `the container stays created (\`delete --force ${c.state.id}\` removes it)`);
+  }
+}
+
 export async function start(id: string, opts: GlobalOptions = {}): Promise<void> {
   const c = new Container(id, opts);
   let relay: NotifyRelay | undefined;
@@ -43,7 +67,9 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
     // reports a failure on the fifo and exits: a second reader gets the message
     if (hooks?.startContainer?.length) reportFd = fs.openSync(c.sd.fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     relay = c.state.notifySocket ? new NotifyRelay(c.sd.dir) : undefined;
-    const n = addon().startFifo(c.sd.fifo, c.state.pid, -1);
+    crashPoint('start:locked');
+    const n = takeStart(c, hooks?.startContainer);
+    crashPoint('start:released');
     fs.rmSync(c.sd.fifo, { force: true });
     if (n > 1 && reportFd >= 0) throw initFailure(reportFd, n);
     if (n === 0) throw new TsrunError('cannot start a container that has stopped');

@@ -15,6 +15,23 @@ export function startTime(pid: number): string | null {
   return rest[19] ?? null;
 }
 
+const PF_EXITING = 0x4;
+
+/**
+ * 'alive'; 'exiting' (PF_EXITING in field 9 of /proc/PID/stat: killed, on its way out); or
+ * 'gone' (no such process, a zombie, or another process than the one started at `started`).
+ * A killed pid namespace init stays 'exiting', out of its cgroups already, until every process
+ * of its namespace has been reaped, also one whose parent is outside it (an exec'd process
+ * whose tsrun was killed: reaped by the host's init, whenever that gets to it).
+ */
+export function processState(pid: number, started?: string): 'alive' | 'exiting' | 'gone' {
+  let stat: string;
+  try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return 'gone'; }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z' || rest[0] === 'X' || (started !== undefined && rest[19] !== started)) return 'gone';
+  return (Number(rest[6]) & PF_EXITING) !== 0 ? 'exiting' : 'alive';
+}
+
 export function initAlive(s: StoredState): boolean {
   return s.pid > 0 && startTime(s.pid) === s.pidStartTime;
 }

@@ -10,6 +10,7 @@ import { addon, LOCK } from '../native/addon';
 import type { Spec } from '../spec/config-types';
 import { parseJson, stringifyJson } from '../spec/json-int64';
 import { writeFileAtomic } from './atomic';
+import { lockExclusive } from './lock';
 import { checkStoredState } from './validate';
 
 export { writePidFile } from './pid-file';
@@ -17,6 +18,8 @@ export { writePidFile } from './pid-file';
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
+/** What a create has made so far, until state.json is published: see writeJournal. */
+export const JOURNAL_FILE = 'creating.json';
 /** How long a state dir without state.json must be untouched before a create may take it over. */
 const STALE_MS = 2000;
 
@@ -44,6 +47,14 @@ export interface StoredState {
   notifySocket?: string;
 }
 
+/**
+ * The create journal: the cgroups a create is about to make (then made), and its child's pid
+ * once cloned. Written before each step that leaves something a crash would strand, so that
+ * `delete --force` (or the next create of the id) finds and removes it although state.json was
+ * never written. Compact JSON with state.json's key names: salvageState reads both.
+ */
+export type CreateJournal = Pick<StoredState, 'id' | 'pid' | 'pidStartTime' | 'cgroupPaths' | 'cgroupCreated' | 'newNamespaces'>;
+
 const ID = /^[\w+\-.]+$/;
 
 export function checkId(id: string | undefined): string {
@@ -64,7 +75,10 @@ export class StateDir {
 
   /**
    * Claim the id. Fails if a container with this id exists. A directory left by an aborted
-   * create (no state.json, nobody holding its lock, untouched for STALE_MS) is taken over.
+   * create (no state.json, nobody holding its lock) is AbortedCreateError when it has a
+   * journal (the create may have left cgroups or a process: the caller cleans up as delete
+   * --force does and claims again), and is taken over when it has none and was untouched for
+   * STALE_MS (a create between its mkdir and its flock is not aborted).
    */
   create(): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
@@ -72,7 +86,9 @@ export class StateDir {
       fs.mkdirSync(this.dir, { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (!this.takeOverStale()) throw new TsrunError('container with given ID already exists');
+      const took = this.takeOverStale();
+      if (took === 'journal') throw new AbortedCreateError(this.id);
+      if (!took) throw new TsrunError('container with given ID already exists');
       return;
     }
     this.lock();
@@ -84,14 +100,18 @@ export class StateDir {
   }
 
   /** A state dir without state.json whose lock is free: an aborted create (or a delete that lost the file). */
-  private takeOverStale(): boolean {
+  private takeOverStale(): boolean | 'journal' {
     if (this.hasStateFile()) return false;
     let fd: number;
     try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); } catch { return false; }
     let claimed = false;
     try {
-      // fresh: a create between its mkdir and its flock; locked: a create or delete at work
-      if (Date.now() - fs.fstatSync(fd).mtimeMs < STALE_MS || !addon().flock(fd, LOCK.EX | LOCK.NB) || this.hasStateFile()) return false;
+      // locked: a create or delete at work
+      if (!addon().flock(fd, LOCK.EX | LOCK.NB) || this.hasStateFile()) return false;
+      // a journal is only written under the lock: with the lock free, its create is gone
+      if (fs.existsSync(this.journalFile)) return 'journal';
+      // fresh: a create between its mkdir and its flock
+      if (Date.now() - fs.fstatSync(fd).mtimeMs < STALE_MS) return false;
       for (const name of fs.readdirSync(this.dir)) fs.rmSync(path.join(this.dir, name), { recursive: true, force: true });
       fs.fchmodSync(fd, 0o711);
       this.lockFd = fd;
@@ -104,13 +124,18 @@ export class StateDir {
 
   hasStateFile(): boolean { return fs.existsSync(this.stateFile); }
 
-  /** Exclusive lock held until unlock() or process exit. */
+  /** Exclusive lock held until unlock() or process exit; waited for at most lockWaitMs() (then an error naming the id). */
   lock(): void {
     if (this.lockFd >= 0) return;
     let fd: number;
     try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); }
     catch { throw new NotExistError(this.id); }
-    addon().flock(fd, LOCK.EX);
+    try {
+      lockExclusive(fd, this.id);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
     this.lockFd = fd;
   }
 
@@ -142,6 +167,21 @@ export class StateDir {
     writeFileAtomic(this.stateFile, stringifyJson(state), { mode: 0o600 });
   }
 
+  get journalFile(): string { return path.join(this.dir, JOURNAL_FILE); }
+
+  writeJournal(j: CreateJournal): void {
+    writeFileAtomic(this.journalFile, JSON.stringify(j), { mode: 0o600 });
+  }
+
+  /** The journal's text ('' when there is none). */
+  readJournal(): string {
+    try { return fs.readFileSync(this.journalFile, 'utf8'); } catch { return ''; }
+  }
+
+  dropJournal(): void {
+    fs.rmSync(this.journalFile, { force: true });
+  }
+
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.unlock();
@@ -153,6 +193,14 @@ export class CorruptStateError extends TsrunError {
   constructor(sd: StateDir, problem: string, readonly text = '') {
     super(`state.json of container ${sd.id} is corrupt: ${problem} (${sd.stateFile}; \`delete --force ${sd.id}\` kills what is left of it and removes it)`);
     this.name = 'CorruptStateError';
+  }
+}
+
+/** The id's state dir was left by a create that was killed after it made cgroups or a process. */
+export class AbortedCreateError extends TsrunError {
+  constructor(readonly id: string) {
+    super(`container with given ID already exists (left by an aborted create: \`delete --force ${id}\` removes what it made)`);
+    this.name = 'AbortedCreateError';
   }
 }
 

@@ -292,7 +292,7 @@ describeRoot('a corrupt, truncated or missing state.json (issue 11 #13)', () => 
       if (corruptIt) fs.writeFileSync(stateFile(id), '[1,2,3]');
       const r = tsrun(['delete', '--force', id], { timeout: 40_000 });
       expect(r.code).toBe(1);
-      expect(errMsg(r.stderr)).toMatch(new RegExp(`^container ${id}: processes? [\\d, ]*\\b${child}\\b[\\d, ]* still running after SIGKILL; state kept, run delete --force again$`));
+      expect(errMsg(r.stderr)).toMatch(new RegExp(`^container ${id}: process(?:es)? [\\d, ]*\\b${child}\\b[\\d, ]* still running after SIGKILL; state kept, run delete --force again$`));
       expect(fs.existsSync(stateDir(id))).toBe(true);
       expect(alive(child)).toBe(true);
     } finally {

@@ -1,0 +1,152 @@
+// The clone and the sync protocol with the child, shared by create and exec: cgroup placement
+// and id maps before it proceeds, hooks and the seccomp listener while it waits, until it
+// execs tsrun-init (the socket's EOF). Every wait for the child is bounded and says which
+// step it waited for; on any failure the child (and a second stage) is killed and reaped.
+import fs = require('fs');
+import type { CgroupManager } from '../cgroups';
+import { TsrunError } from '../errors';
+import { addon } from '../native/addon';
+import { MSG } from '../native/constants';
+import type { ContainerPlan } from '../plan/plan';
+import type { LinuxResources } from '../spec/config-types';
+import { syncWaitMs } from '../state/wait-limits';
+import { phase } from '../trace';
+import { childError } from './child-error';
+import { crashPoint } from './crash-point';
+import { writeIdMaps } from './idmap';
+import { onField } from './field-fs';
+import { sendMountSources } from './mount-sources';
+import { killAndReap } from './reap';
+import { sendToListener, type ContainerState } from './seccomp-listener';
+
+const ETIMEDOUT = 110;
+
+export interface ChildPlan extends Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'> {
+  setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void;
+  /** The container state the seccomp listener is sent (create: "creating"; exec: the container's). */
+  seccompState?: (pid: number) => ContainerState;
+  /** The cgroups exist (exec): place the process only. */
+  existingCgroup?: boolean;
+  /** Told what exists so far (create's journal): the cgroups made, then the child's and the init's pid. */
+  onProgress?: (p: { created?: readonly string[]; pid?: number }) => void;
+  /** Prefix of the crash points (test-only fault injection): "create" or "exec". */
+  verb?: string;
+}
+
+/** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
+export function runChild(
+  plan: ChildPlan,
+  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined; readonly created?: readonly string[] },
+): number {
+  const a = addon();
+  const verb = plan.verb ?? 'exec';
+  // Limits first, then the process: cpuset and realtime settings must be in place before a
+  // task may join (runc's order). Born in the container's cgroup2 cgroup (clone3
+  // CLONE_INTO_CGROUP) where there is one; v1 hierarchies are joined through cgroup.procs.
+  // exec joins the container's cgroups, which exist: nothing to make (and no cgroup_mutex to wait for)
+  if (!plan.existingCgroup) {
+    try {
+      cg.create();
+    } finally {
+      plan.onProgress?.({ created: cg.created ?? [] });
+    }
+  }
+  if (plan.setResources) cg.setResources(plan.resources, plan.devices);
+  phase('cgroup create and limits');
+  crashPoint(`${verb}:cgroups`);
+  const unified = cg.unifiedDir?.();
+  let cgroupFd = -1;
+  if (unified) {
+    try { cgroupFd = fs.openSync(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); } catch { cgroupFd = -1; }
+  }
+  // idmapped binds: the trees are made here, in the initial user namespace, and moved by the child
+  const trees: number[] = [];
+  let spawned: { pid: number; syncFd: number; intoCgroup?: boolean };
+  try {
+    for (const m of plan.native.mounts) {
+      if (!m.idmap || !m.source) continue;
+      try {
+        m.treeFd = a.idmappedTree(m.source, m.idmap.recursive, m.idmap.idmapRecursive, m.idmap.uidMap, m.idmap.gidMap, m.idmap.usernsPath);
+      } catch (e) {
+        throw new TsrunError(`mounts[${m.index}]: ${(e as Error).message}`, { field: `mounts[${m.index}]` });
+      }
+      trees.push(m.treeFd);
+    }
+    spawned = a.spawn({ ...plan.native, cgroupFd });
+  } finally {
+    if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+    for (const t of trees) a.close(t);
+  }
+  const { pid: stage1, syncFd } = spawned;
+  phase('clone');
+  const bornInUnified = spawned.intoCgroup === true;
+  let init = stage1;
+  let stage1Reaped = false;
+  // what the child does between two records, for the error of a wait that timed out
+  let doing = 'join its cgroups and namespaces, set up the rootfs and exec tsrun-init';
+  try {
+    plan.onProgress?.({ pid: stage1 });
+    crashPoint(`${verb}:cloned`);
+    cg.apply(stage1, bornInUnified);
+    phase('cgroup placement');
+    if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
+    if (plan.oomScoreAdj !== undefined) {
+      const file = `/proc/${stage1}/oom_score_adj`;
+      onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
+    }
+    a.syncSend(syncFd, MSG.GO);
+    for (;;) {
+      const msg = recv(syncFd, init, doing);
+      if (!msg) break;
+      if (msg.type === MSG.ERROR) throw childError(msg, plan.native.args);
+      if (msg.type === MSG.USERNS) {
+        writeIdMaps(msg.pid, plan.uidMappings, plan.gidMappings);
+        a.syncSend(syncFd, MSG.GO);
+        doing = 'set up its namespaces and the rootfs and exec tsrun-init (after its user namespace was mapped)';
+      } else if (msg.type === MSG.PID) {
+        init = msg.pid;
+        plan.onProgress?.({ pid: init });
+        a.waitpid(stage1); // it exits right after sending the record
+        stage1Reaped = true;
+      } else if (msg.type === MSG.SECCOMP) {
+        const listener = plan.native.seccompListener;
+        if (msg.fd === undefined || !listener || !plan.seccompState) {
+          if (msg.fd !== undefined) a.close(msg.fd);
+          throw new TsrunError('seccomp: the child sent a notify fd nobody asked for');
+        }
+        // the filter is loaded by the process that becomes the container's (or exec's) process
+        sendToListener(listener, msg.fd, plan.seccompState(init), init);
+        a.syncSend(syncFd, MSG.GO);
+        doing = 'set its credentials and exec tsrun-init (after the seccomp listener got its fd)';
+      } else if (msg.type === MSG.MOUNTSOURCES) {
+        sendMountSources(a, syncFd, msg.fd, plan.native.mounts);
+      } else if (msg.type === MSG.HOOKS) {
+        crashPoint(`${verb}:hooks`);
+        plan.onHooks?.(init);
+        a.syncSend(syncFd, MSG.GO);
+        doing = 'enter the rootfs, set its credentials and exec tsrun-init (after the prestart, createRuntime and createContainer hooks)';
+      }
+    }
+    phase('child: namespaces, rootfs, credentials, exec of tsrun-init');
+    return init;
+  } catch (e) {
+    // the second stage, if there is one, is our child too (CLONE_PARENT). Briefly: a frozen
+    // child dies only once thawed, which create's rollback does (and reaps it then)
+    killAndReap(stage1Reaped ? [init] : [stage1, init], 300);
+    throw e;
+  } finally {
+    a.close(syncFd);
+  }
+}
+
+/** One record from the child, waited for at most syncWaitMs(); null at EOF (it exec'd tsrun-init, or died). */
+function recv(syncFd: number, pid: number, doing: string): ReturnType<ReturnType<typeof addon>['syncRecv']> {
+  const ms = syncWaitMs();
+  try {
+    return addon().syncRecv(syncFd, ms);
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== ETIMEDOUT) throw e;
+    throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container's child (pid ${pid}) to ${doing}: `
+      + 'it is stuck in the kernel (a mount source that does not answer, such as a hung NFS or FUSE server, or its cgroup frozen); it was killed');
+  }
+}

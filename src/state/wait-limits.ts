@@ -1,0 +1,14 @@
+// How long the lifecycle waits for something before it gives up with an error naming what it
+// waited for (docs/crash-safety.md). Each bound can be lowered through an environment variable
+// for the fault tests (test/e2e/fault.test.ts); they are not an interface for users.
+function envMs(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return process.env[name] && Number.isInteger(v) && v >= 0 ? v : fallback;
+}
+
+/** A container's lock (state dir flock): another tsrun operation on the same id. */
+export const lockWaitMs = (): number => envMs('TSRUN_LOCK_TIMEOUT_MS', 10_000);
+/** One step of the child between clone and the exec of tsrun-init (sync socket records). */
+export const syncWaitMs = (): number => envMs('TSRUN_SYNC_TIMEOUT_MS', 60_000);
+/** start: the init taking the start signal on exec.fifo (plus any startContainer hook timeouts). */
+export const startWaitMs = (): number => envMs('TSRUN_START_TIMEOUT_MS', 10_000);
