@@ -3,7 +3,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, readPid, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+import { Bundle, describeRoot, readPid, sleepMs, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
 
 const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
@@ -25,7 +25,10 @@ describeRoot('security: the host binary and the init stub', () => {
       'readlink /proc/1/exe; (echo pwned >> /proc/1/exe) 2>/dev/null && echo WROTE || echo refused; ls -l /proc/self/fd | grep -c node']);
     expect(r.stdout.trim().split('\n')).toEqual(['/memfd:tsrun-init (deleted)', 'refused', '0']);
     expect(tsrun(['start', id]).code).toBe(0);
-    expect(fs.readlinkSync(`/proc/${init}/exe`)).toContain('busybox');
+    // start returns once the init has read the handshake; its execve follows
+    let exe = '';
+    for (let i = 0; i < 100 && !exe.includes('busybox'); i++) { exe = fs.readlinkSync(`/proc/${init}/exe`); if (!exe.includes('busybox')) sleepMs(20); }
+    expect(exe).toContain('busybox');
     expect(tsrun(['delete', '--force', id]).code).toBe(0);
     expect({ node: sha(node), stub: sha(stub) }).toEqual(before);
   });
