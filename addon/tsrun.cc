@@ -34,6 +34,7 @@
 namespace tsrun {
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
 Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info);  // inroot.cc
+Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info);   // probe.cc
 namespace {
 
 Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
@@ -798,6 +799,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("readFileInRoot", Napi::Function::New(env, ReadFileInRoot));
+  exports.Set("probeSyscalls", Napi::Function::New(env, ProbeSyscalls));
   return exports;
 }
 

@@ -110,6 +110,8 @@ export interface Addon {
    * kernel. Throws an Error with errno when the rootfs cannot be opened or the read fails.
    */
   readFileInRoot(rootfs: string, rel: string, maxBytes: number): Buffer | null;
+  /** Syscall name -> the errno a harmless invalid call got (0: it succeeded); see addon/probe.cc. */
+  probeSyscalls(): Record<string, number>;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
