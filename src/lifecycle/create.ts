@@ -14,6 +14,7 @@ import { StateDir, writePidFile, type StoredState } from '../state/store';
 import { startTime } from '../state/status';
 import { cgroupMountView } from './cgroup-view';
 import { childError } from './child-error';
+import { awaitFifoWait } from './init-exit';
 import { writeIdMaps } from './idmap';
 import { consoleTarget } from './console';
 import { checkNetDevices, moveNetDevicesIn } from './net-devices';
@@ -22,7 +23,7 @@ import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { startHooksBlob } from '../hooks/start-hooks';
 import { sendToListener, type ContainerState } from './seccomp-listener';
 import { OCI_VERSION } from '../state/status';
-import { phase } from '../trace';
+import { describeChild, phase, trace } from '../trace';
 import { GlobalOptions, rootOf } from './options';
 import { checkPreservedFds } from './preserved-fds';
 
@@ -69,7 +70,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   const bundle = path.resolve(opts.bundle ?? process.cwd());
   phase('startup');
   let spec = opts.spec ?? loadSpec(bundle);
-  phase('load and validate config.json');
+  phase('load and validate config.json', () => `${opts.spec ? 'config given by the caller' : `${bundle}/config.json`}, state root ${rootOf(opts)}`);
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
   const consoleT = consoleTarget(!!spec.process?.terminal, opts.consoleSocket, !!opts.foreground);
@@ -107,7 +108,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         runHooks('createRuntime', spec.hooks, st);
         runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid });
       };
-      phase('plan');
+      phase('plan', () => `state dir ${sd.dir} with exec.fifo; ${plan.native.hooksBlob ? 'startContainer hooks handed to tsrun-init' : 'no startContainer hooks'}`);
       checkNetDevices(spec);
       const pid = runChild({ ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState }, cg);
       try {
@@ -117,6 +118,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
         throw e;
       }
       consoleT.close();
+      awaitFifoWait(pid);
       const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
@@ -126,6 +128,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       if (!state.pidStartTime) throw new TsrunError('container init exited before it could be started');
       sd.write(state);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
+      trace('create', () => `container ${id} created: init pid ${pid} waits on ${sd.fifo}`);
       return { id, pid, bundle, consoleMaster };
     } finally {
       addon().close(fifoFd);
@@ -151,7 +154,7 @@ export function runChild(
       /** The cgroups exist (exec): place the process only. */
       existingCgroup?: boolean;
     },
-  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined },
+  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined; paths?: Record<string, string> },
 ): number {
   const a = addon();
   // Limits first, then the process: cpuset and realtime settings must be in place before a
@@ -160,7 +163,8 @@ export function runChild(
   // exec joins the container's cgroups, which exist: nothing to make (and no cgroup_mutex to wait for)
   if (!plan.existingCgroup) cg.create();
   if (plan.setResources) cg.setResources(plan.resources, plan.devices);
-  phase('cgroup create and limits');
+  const cgPaths = () => Object.entries(cg.paths ?? {}).map(([k, d]) => `${k || 'unified'} ${d}`).join(', ');
+  phase('cgroup create and limits', () => `${plan.existingCgroup ? 'joining' : 'made'} ${cgPaths()}${plan.setResources ? '; linux.resources written' : ''}`);
   const unified = cg.unifiedDir?.();
   let cgroupFd = -1;
   if (unified) {
@@ -179,20 +183,24 @@ export function runChild(
       }
       trees.push(m.treeFd);
     }
+    trace('child', () => describeChild(plan.native));
     spawned = a.spawn({ ...plan.native, cgroupFd });
   } finally {
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);
     for (const t of trees) a.close(t);
   }
   const { pid: stage1, syncFd } = spawned;
-  phase('clone');
+  phase('clone', () => `child pid ${stage1}${spawned.intoCgroup ? ', born in its cgroup2 cgroup (clone3 CLONE_INTO_CGROUP)' : ''}`);
   const bornInUnified = spawned.intoCgroup === true;
   let init = stage1;
   let stage1Reaped = false;
   try {
     cg.apply(stage1, bornInUnified);
-    phase('cgroup placement');
-    if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
+    phase('cgroup placement', () => `pid ${stage1} in ${cgPaths()}`);
+    if (!plan.native.twoStage && plan.newNamespaces.has('user')) {
+      writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
+      trace('user namespace', () => `uid_map and gid_map of pid ${stage1} written: ${JSON.stringify(plan.uidMappings)} ${JSON.stringify(plan.gidMappings)}`);
+    }
     if (plan.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stage1}/oom_score_adj`, String(plan.oomScoreAdj));
     a.syncSend(syncFd, MSG.GO);
     for (;;) {
@@ -201,9 +209,11 @@ export function runChild(
       if (msg.type === MSG.ERROR) throw childError(msg, plan.native.args);
       if (msg.type === MSG.USERNS) {
         writeIdMaps(msg.pid, plan.uidMappings, plan.gidMappings);
+        trace('user namespace', () => `uid_map and gid_map of pid ${msg.pid} written: ${JSON.stringify(plan.uidMappings)} ${JSON.stringify(plan.gidMappings)}`);
         a.syncSend(syncFd, MSG.GO);
       } else if (msg.type === MSG.PID) {
         init = msg.pid;
+        trace('child', () => `init pid ${init} (forked into the new pid namespace by pid ${stage1})`);
         a.waitpid(stage1);
         stage1Reaped = true;
       } else if (msg.type === MSG.SECCOMP) {
@@ -214,6 +224,7 @@ export function runChild(
         }
         // the filter is loaded by the process that becomes the container's (or exec's) process
         sendToListener(listener, msg.fd, plan.seccompState(init), init);
+        trace('seccomp', () => `notify fd of pid ${init} sent to ${listener.path}`);
         a.syncSend(syncFd, MSG.GO);
       } else if (msg.type === MSG.HOOKS) {
         plan.onHooks?.(init);

@@ -7,6 +7,8 @@ import { INIT_FAILURE_HEADER } from '../hooks/start-hooks';
 import { NotifyRelay } from './notify';
 import { OCI_VERSION } from '../state/status';
 import { Container } from './container';
+import { diedBeforeStart } from './init-exit';
+import { trace } from '../trace';
 import { GlobalOptions } from './options';
 
 /**
@@ -35,6 +37,8 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
   let reportFd = -1;
   try {
     const status = c.status();
+    // exec.fifo is there until a start opened it: a stopped container with it never started
+    if (status === 'stopped' && fs.existsSync(c.sd.fifo)) throw diedBeforeStart(c.state.pid, c.state.pidStartTime);
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
     if (status !== 'created') throw new TsrunError('cannot start an already running container');
     const hooks = c.state.config.hooks;
@@ -46,7 +50,8 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
     const n = addon().startFifo(c.sd.fifo, c.state.pid, -1);
     fs.rmSync(c.sd.fifo, { force: true });
     if (n > 1 && reportFd >= 0) throw initFailure(reportFd, n);
-    if (n === 0) throw new TsrunError('cannot start a container that has stopped');
+    if (n === 0) throw diedBeforeStart(c.state.pid, c.state.pidStartTime);
+    trace('start', () => `exec.fifo opened: init pid ${c.state.pid} released${reportFd >= 0 ? ' (startContainer hooks ran)' : ''}`);
     // poststart after the user's process started. A failure stops the container, as runc does.
     try {
       runHooks('poststart', hooks, st('running'));
