@@ -30,7 +30,7 @@ function nearestExisting(p: string, flag: string, value: string): { at: string; 
 export function checkRoot(root: string): void {
   const abs = path.resolve(root);
   const { at, st } = nearestExisting(abs, '--root', root);
-  if (!st.isDirectory()) throw new TsrunError(`--root ${root}: ${at === abs ? '' : `${at} `}not a directory`);
+  if (!st.isDirectory()) throw new TsrunError(`--root ${root}: ${at === abs ? '' : `${at} is `}not a directory`);
   let type: number;
   try { type = Number(fs.statfsSync(at).type); } catch { return; }
   const fsName = PSEUDO_FS[type >>> 0];
