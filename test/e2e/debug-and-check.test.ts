@@ -74,3 +74,4 @@ describeRoot('tsrun check', () => {
     expect(f.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY')).toBe(notify);
   });
 
+});
