@@ -13,7 +13,7 @@ const common = {
 };
 // The CLI: whitespace-minified (less to read per call: it is ASCII, read as latin1), wrapped in
 // the CommonJS function already (bin/tsrun compiles it as is, with the code cache below), and
-// without yargs: --help loads dist/tsrun-help.js, a bundle of its own.
+// without the help texts: --help and usage errors load dist/tsrun-help.js, a bundle of its own.
 const helpExternal = {
   name: 'help-external',
   setup(b) { b.onResolve({ filter: /^\.\/help$/ }, () => ({ path: './tsrun-help.js', external: true })); },
