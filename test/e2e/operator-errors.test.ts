@@ -272,3 +272,23 @@ describeRoot('the container\'s init failing: said with its cause', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'no-proc\n' });
   });
 });
+
+describeRoot('housekeeping: the demo and the test suite', () => {
+  test('the demo says which runtime ran it (not runc\'s default hostname) and removes its directory', () => {
+    const tmp = fs.mkdtempSync(path.join(work(), 'demo-tmp-'));
+    const r = spawnSync(process.execPath, [path.join(__dirname, '../../scripts/demo.mjs')], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp }, timeout: 120_000 });
+    expect(r.stdout).toMatch(/^tsrun version \d+\.\d+\.\d+: /);
+    expect(r.stdout).toContain('hello from a tsrun container (hostname tsrun-demo): pid 1 as uid 0');
+    expect(r.stdout).not.toContain('hello from runc');
+    expect(r.stdout).toMatch(/demo: OK\n$/);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  }, 150_000);
+
+  test('a test file removes its work directory (tsrun-e2e-*) when it ends', () => {
+    const tmp = fs.mkdtempSync(path.join(work(), 'jest-tmp-'));
+    const jest = path.join(__dirname, '../../node_modules/.bin/jest');
+    const r = spawnSync(jest, ['--runInBand', 'test/e2e/spec-cli.test.ts'], { cwd: path.join(__dirname, '../..'), encoding: 'utf8', env: { ...process.env, TMPDIR: tmp }, timeout: 120_000 });
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('tsrun-e2e-'))).toEqual([]);
+  }, 150_000);
+});
