@@ -102,3 +102,25 @@ describe('zsh completion', () => {
     expect(spawnSync('zsh', ['-n'], { input: zshCompletion() }).status).toBe(0);
   });
 });
+
+describe('README and docs/ stay inside the repository', () => {
+  const files = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+  test('every relative link resolves to a file of the repository', () => {
+    const bad: string[] = [];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:|#)/.test(target)) continue;
+        const abs = path.resolve(path.dirname(path.join(ROOT, f)), target.replace(/#.*$/, ''));
+        if (!abs.startsWith(ROOT + path.sep) || !fs.existsSync(abs)) bad.push(`${f}: ${target}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  test('no path names a directory outside it (../shared, /work/...)', () => {
+    const bad = files.filter((f) => /\.\.\/shared\/|\/work\/(shared|main|wt)\b/.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+});
