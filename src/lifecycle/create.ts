@@ -119,6 +119,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       }
       consoleT.close();
       awaitFifoWait(pid);
+      phase('init waits on exec.fifo');
       const consoleMaster = consoleT.relayFd >= 0 ? addon().recvFd(consoleT.relayFd, 10_000) : undefined;
       const state: StoredState = {
         ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
