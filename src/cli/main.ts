@@ -29,8 +29,9 @@ function checkArgs(cmd: string, spec: CommandSpec, args: string[]): void {
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const helpModule = () => require('./help') as typeof import('./help');
 
+/** -g takes integers (runc's IntSlice): anything else is a usage error; the range is exec's to check. */
 function gid(s: string): number {
-  if (!/^\d+$/.test(s)) throw new TsrunError(`additional-gids must be a positive number ${s}`);
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`invalid value "${s}" for flag -additional-gids: parse error`, 'exec', true);
   return Number(s);
 }
 
@@ -86,12 +87,13 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     case 'delete': await (await import('../lifecycle/delete')).deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
     case 'list': writeOut(formatList(await (await import('../lifecycle/query')).list(G), f.format as string, !!f.quiet)); return 0;
     case 'exec': {
+      const additionalGids = (f['additional-gids'] as string[] | undefined)?.map(gid);
       try {
         return await (await import('../lifecycle/exec')).exec(args[0], {
           ...G, args: args.slice(1), process: f.process as string | undefined, tty: !!f.tty,
           consoleSocket: f['console-socket'] as string | undefined, detach: !!f.detach, pidFile: f['pid-file'] as string | undefined,
           cwd: f.cwd as string | undefined, env: f.env as string[] | undefined, user: f.user as string | undefined,
-          additionalGids: (f['additional-gids'] as string[] | undefined)?.map(gid), cap: f.cap as string[] | undefined,
+          additionalGids, cap: f.cap as string[] | undefined,
           noNewPrivs: !!f['no-new-privs'], apparmor: f.apparmor as string | undefined, processLabel: f['process-label'] as string | undefined,
           preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'], cgroup: f.cgroup as string[] | undefined,
         });

@@ -37,14 +37,28 @@ export function diedBeforeStart(pid: number, startTime: string): TsrunError {
   return new TsrunError(`the container's init (pid ${pid}) exited before start${how ? ` (${how})` : ''}; tsrun-init's message, if it wrote one, is on the container's stderr`);
 }
 
+const NR_OPENAT = process.arch === 'arm64' ? 56 : 257;
+
+/** Blocked opening exec.fifo: the kernel's wait for a reader, or (no symbol names) asleep in openat. */
+function blockedOnFifo(pid: number): boolean {
+  try {
+    const wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    if (wchan === 'wait_for_partner' || wchan === 'fifo_open') return true;
+    // "NR args... sp pc" while in a syscall, "running" otherwise; tsrun-init's first openat
+    // is the fifo's (nothing else it opens before start can block)
+    return Number(fs.readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0]) === NR_OPENAT;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Create: wait until tsrun-init blocks on exec.fifo (its open waits in wait_for_partner), or
- * dies on the way there. Everything tsrun-init does before that wait (argv, hooks blob, the
- * fifo reopened through the procfs handle) then fails `create`, not a later `start`. It gets
- * there within microseconds of its exec; the bound only keeps a kernel without wchan from
- * stalling create.
+ * Create: wait until tsrun-init blocks on exec.fifo, or dies on the way there. Everything
+ * tsrun-init does before that wait (argv, hooks blob, the fifo reopened through the procfs
+ * handle) then fails `create`, not a later `start`. It gets there within a millisecond of its
+ * exec; the bound only keeps a kernel that shows neither wchan nor syscall from stalling create.
  */
-export function awaitFifoWait(pid: number, boundMs = 1000): void {
+export function awaitFifoWait(pid: number, boundMs = 500): void {
   const deadline = Date.now() + boundMs;
   for (let i = 0; ; i++) {
     const f = statFields(pid);
@@ -56,14 +70,9 @@ export function awaitFifoWait(pid: number, boundMs = 1000): void {
       } catch { /* not ours */ }
       throw new TsrunError(`the container's init exited during create${how ? ` (${how})` : ''}; tsrun-init's message is on the container's stderr`);
     }
+    // wchan "0" is a task running at that moment: keep looking
+    if (f[0] !== 'R' && blockedOnFifo(pid)) return;
     if (Date.now() > deadline) return;
-    if (f[0] !== 'R') {
-      let wchan = '';
-      try { wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8'); } catch { return; }
-      if (wchan === 'wait_for_partner' || wchan === 'fifo_open') return;
-      // sleeping, and "0": no symbol names on this kernel, nothing to wait for
-      if (wchan === '0' || wchan === '') return;
-    }
     if (i > 20) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   }
 }

@@ -96,6 +96,7 @@ describe('usage errors: runc\'s layout, exit 1 (exec too), no raw newline in a l
       [['exec'], 'tsrun: "exec" requires a minimum of 1 argument(s)'],
       [['exec', '--bogus', 'x'], 'flag provided but not defined: -bogus'],
       [['exec', '--preserve-fds', 'x', 'id'], 'invalid value "x" for flag -preserve-fds: parse error'],
+      [['exec', '-g', 'abc', 'id', 'true'], 'invalid value "abc" for flag -additional-gids: parse error'],
     ];
     for (const [args, msg] of cases) {
       const r = bare(args);

@@ -1,7 +1,7 @@
 // docs/operators.md's snippets, taken from the file itself: containerd and podman run containers
 // with them for real (skipped, saying why, where the engine is not installed); CRI-O, Docker and
 // the RuntimeClass are parsed and their settings checked.
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { describeRoot, ROOT_DIR, sharedRootfs, sleepMs, TSRUN, uniqueId, useLeakChecks, which, work } from '../helpers/harness';
@@ -80,7 +80,7 @@ describeRoot('containerd with the documented config (skipped without containerd,
   useLeakChecks();
   let dir: string;
   let daemon: ChildProcess | undefined;
-  let ctr: (args: string[]) => ReturnType<typeof spawnSync>;
+  let ctr: (args: string[]) => SpawnSyncReturns<string>;
 
   beforeAll(() => {
     if (!haveContainerd) return;
@@ -166,7 +166,7 @@ const havePodman = !!which('podman') && !!which('conmon');
 describeRoot('podman with the documented containers.conf (skipped without podman and conmon)', () => {
   useLeakChecks();
   let dir: string;
-  let podman: (args: string[], extra?: string[]) => ReturnType<typeof spawnSync>;
+  let podman: (args: string[], extra?: string[]) => SpawnSyncReturns<string>;
   const argvLog = () => fs.readFileSync(path.join(dir, 'argv.log'), 'utf8');
 
   beforeAll(() => {
