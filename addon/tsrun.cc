@@ -35,6 +35,7 @@ namespace tsrun {
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
 Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info);  // inroot.cc
 Napi::Object PidfdExports(Napi::Env env);  // pidfd.cc
+Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info);   // probe.cc
 namespace {
 
 Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
@@ -912,6 +913,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("readFileInRoot", Napi::Function::New(env, ReadFileInRoot));
   exports.Set("fds", PidfdExports(env));
+  exports.Set("probeSyscalls", Napi::Function::New(env, ProbeSyscalls));
   return exports;
 }
 

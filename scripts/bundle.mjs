@@ -1,10 +1,19 @@
 // Bundle the CLI and the library into single files (fast start: one file to load).
 import { build } from 'esbuild';
+import { execFileSync } from 'child_process';
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: false, logLevel: 'warning', minifySyntax: true };
+// --version's "commit:" line: the git commit built from (TSRUN_COMMIT for builds outside a checkout)
+function gitCommit() {
+  if (process.env.TSRUN_COMMIT) return process.env.TSRUN_COMMIT;
+  try { return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; }
+}
+const common = {
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: false, logLevel: 'warning', minifySyntax: true,
+  define: { __TSRUN_COMMIT__: JSON.stringify(gitCommit()) },
+};
 // The CLI: whitespace-minified (less to read per call: it is ASCII, read as latin1), wrapped in
 // the CommonJS function already (bin/tsrun compiles it as is, with the code cache below), and
-// without yargs: --help loads dist/tsrun-help.js, a bundle of its own.
+// without the help texts: --help and usage errors load dist/tsrun-help.js, a bundle of its own.
 const helpExternal = {
   name: 'help-external',
   setup(b) { b.onResolve({ filter: /^\.\/help$/ }, () => ({ path: './tsrun-help.js', external: true })); },
@@ -19,7 +28,6 @@ await build({ ...common, entryPoints: ['src/lib.ts'], outfile: 'dist/lib.js' });
 // V8 code cache for the CLI bundle. First the top level compiled here, then (replacing it) the
 // cache bin/tsrun writes after running the hidden `__warmup` verb, which runs the hot paths of
 // the common verbs on a temporary bundle: their functions are then in the cache, compiled.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as vm from 'vm';
 const source = fs.readFileSync('dist/tsrun.js', 'latin1');

@@ -39,9 +39,13 @@ try {
   execFileSync(tsrun, ['spec', '--bundle', bundle]);
   const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
   config.process.terminal = false;
-  config.process.args = ['sh', '-c', 'echo "hello from $(hostname): pid $$ as $(id -u)"; sleep 30'];
+  // runc's spec names the host "runc": a demo of tsrun says what ran it
+  config.hostname = 'tsrun-demo';
+  config.process.args = ['sh', '-c', 'echo "hello from a tsrun container (hostname $(hostname)): pid $$ as uid $(id -u)"; sleep 30'];
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
-  console.log(`demo bundle: ${bundle} (busybox rootfs, config.json from \`tsrun spec\`)\n`);
+  const version = execFileSync(tsrun, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  console.log(`${version}: ${tsrun}`);
+  console.log(`demo bundle: ${bundle} (busybox rootfs, config.json from \`tsrun spec\`, hostname tsrun-demo)\n`);
   step('create', ['create', '--bundle', bundle, '--pid-file', path.join(work, 'pid'), id]);
   step('state', ['state', id]);
   step('start', ['start', id]);
@@ -52,7 +56,7 @@ try {
   spawnSync('sleep', ['0.2']);
   step('state', ['state', id]);
   step('delete', ['delete', id]);
-  config.process.args = ['sh', '-c', 'echo "run: hello, exiting with 3"; exit 3'];
+  config.process.args = ['sh', '-c', 'echo "tsrun run: hello from $(hostname), exiting with 3"; exit 3'];
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
   const r = step('run', ['run', '--bundle', bundle, `${id}-run`], { mayFail: true });
   if (r.status !== 3) throw new Error(`run returned ${r.status}, expected the container's 3`);

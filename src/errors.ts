@@ -1,6 +1,7 @@
 // One error family for the whole runtime. Every error says what failed; where it comes
 // from config.json it names the field (JSON pointer rendered as `a.b[2].c`); where it
 // comes from a syscall it carries the errno. `exitCode` is what the CLI exits with.
+import os = require('os');
 
 export class TsrunError extends Error {
   readonly exitCode: number;
@@ -52,4 +53,31 @@ const ERRNO_TEXT: Record<number, string> = {
 
 export function strerror(errno: number): string {
   return ERRNO_TEXT[errno] ?? `errno ${errno}`;
+}
+
+/** The command line is wrong (runc's "Incorrect Usage"): exit 1, the command's help on stdout. */
+export class UsageError extends TsrunError {
+  constructor(message: string, readonly command?: string, readonly flagProblem = false) {
+    super(message, { exitCode: 1 });
+    this.name = 'UsageError';
+  }
+}
+
+/** The cause of a failed fs call as strerror text ("no such file or directory"), else the message. */
+export function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.errno === 'number' && typeof err.code === 'string') return strerror(Math.abs(err.errno));
+  return e instanceof Error ? e.message : String(e);
+}
+
+// Node's "ENOENT: no such file or directory, open '/x'" (libuv's texts, its own layout)
+const NODE_ERROR = /\b(E[A-Z0-9]+): ([^,\n]+), (\w+)(?: '([^']*)')?(?: -> '([^']*)')?/g;
+
+/** Any Node fs error text left in a message, in runc's form: "open /x: no such file or directory". */
+export function plainMessage(msg: string): string {
+  return msg.replace(NODE_ERROR, (_m, code: string, text: string, syscall: string, p?: string, dest?: string) => {
+    const n = os.constants.errno[code as keyof typeof os.constants.errno];
+    const cause = n !== undefined && ERRNO_TEXT[n] ? ERRNO_TEXT[n] : text;
+    return `${syscall}${p !== undefined ? ` ${p}` : ''}${dest !== undefined ? ` ${dest}` : ''}: ${cause}`;
+  });
 }

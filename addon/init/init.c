@@ -141,12 +141,32 @@ static void put_str(char *buf, size_t *pos, size_t cap, const char *s) {
 
 static void report_failure(const char *body, size_t n);
 
+/* strerror's text for the errnos setup and exec meet (Go's wording, as the runtime's messages) */
+static const char *const errtext[] = {
+  [1] = "operation not permitted", [2] = "no such file or directory", [3] = "no such process",
+  [4] = "interrupted system call", [5] = "input/output error", [6] = "no such device or address",
+  [7] = "argument list too long", [8] = "exec format error", [9] = "bad file descriptor",
+  [11] = "resource temporarily unavailable", [12] = "cannot allocate memory", [13] = "permission denied",
+  [14] = "bad address", [16] = "device or resource busy", [17] = "file exists", [18] = "invalid cross-device link",
+  [19] = "no such device", [20] = "not a directory", [21] = "is a directory", [22] = "invalid argument",
+  [23] = "too many open files in system", [24] = "too many open files", [25] = "inappropriate ioctl for device",
+  [26] = "text file busy", [27] = "file too large", [28] = "no space left on device", [30] = "read-only file system",
+  [32] = "broken pipe", [36] = "file name too long", [38] = "function not implemented",
+  [39] = "directory not empty", [40] = "too many levels of symbolic links", [95] = "operation not supported",
+};
+
 static void die(int code, const char *what, const char *path, long err) {
   char msg[512]; size_t p = 0;
-  put_str(msg, &p, sizeof msg - 24, what);
-  if (path) { put_str(msg, &p, sizeof msg - 24, " "); put_str(msg, &p, sizeof msg - 24, path); }
-  put_str(msg, &p, sizeof msg - 24, ": errno ");
-  put_int(msg, &p, -err);
+  put_str(msg, &p, sizeof msg - 48, what);
+  if (path) { put_str(msg, &p, sizeof msg - 48, " "); put_str(msg, &p, sizeof msg - 48, path); }
+  long e = -err;
+  if (e > 0 && e < (long)(sizeof errtext / sizeof errtext[0]) && errtext[e]) {
+    put_str(msg, &p, sizeof msg, ": ");
+    put_str(msg, &p, sizeof msg, errtext[e]);
+  } else {
+    put_str(msg, &p, sizeof msg, ": errno ");
+    put_int(msg, &p, e);
+  }
   report_failure(msg, p);  /* to `start` while it waits on the fifo, else stderr */
   sys6(NR_exit_group, code, 0, 0, 0, 0, 0);
   for (;;) {}

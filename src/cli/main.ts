@@ -1,24 +1,37 @@
 // tsrun CLI: argv -> one library call. No logic beyond parsing and printing.
 import fs = require('fs');
 import path = require('path');
-import { TsrunError } from '../errors';
-import { configureLog, fatal, writeOut } from '../log';
-import { parseArgv } from './argv';
-import { COMMANDS, GLOBAL_FLAGS } from './commands';
+import { plainMessage, TsrunError, UsageError } from '../errors';
+import { configureLog, fatal, setLogFormat, writeOut } from '../log';
+import { parseArgv, type FlagTable } from './argv';
+import { COMMANDS, GLOBAL_FLAGS, HELP_COMMAND, type CommandSpec } from './commands';
 import { formatList } from './list-format';
+import { checkDir, checkRoot, logOpenError } from './paths';
+import { VERSION, versionText } from './version';
 import { stringifyJson } from '../spec/json-int64';
-
-export const VERSION = '0.1.0';
-export const SPEC_VERSION = '1.2.0';
 
 type Flags = Record<string, unknown>;
 
-function need(args: string[], n: number, usage: string): void {
-  if (args.length < n) throw new TsrunError(`"${usage.split(' ')[0]}" requires ${n === 1 ? 'exactly 1 argument' : `at least ${n} arguments`}\nusage: tsrun ${usage}`);
+/** Verbs that never touch --root. */
+const NO_STATE = new Set(['spec', 'features', 'check']);
+const HELP_FLAG: FlagTable = { help: { type: 'bool', alias: ['h'], describe: 'show help', hidden: true } };
+
+/** runc's checkArgs, with its texts. */
+function checkArgs(cmd: string, spec: CommandSpec, args: string[]): void {
+  const { min, max } = spec.nargs;
+  const say = (what: string) => { throw new UsageError(`tsrun: "${cmd}" requires ${what} argument(s)`, cmd); };
+  if (min === max && args.length !== min) say(`exactly ${min}`);
+  if (args.length < min) say(`a minimum of ${min}`);
+  if (max !== undefined && args.length > max) say(`a maximum of ${max}`);
 }
 
+// loaded only for help and usage errors: a bundle of its own (dist/tsrun-help.js)
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const helpModule = () => require('./help') as typeof import('./help');
+
+/** -g takes integers (runc's IntSlice): anything else is a usage error; the range is exec's to check. */
 function gid(s: string): number {
-  if (!/^\d+$/.test(s)) throw new TsrunError(`additional-gids must be a positive number ${s}`);
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`invalid value "${s}" for flag -additional-gids: parse error`, 'exec', true);
   return Number(s);
 }
 
@@ -64,34 +77,34 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number, pidfdSocket: f['pidfd-socket'] as string | undefined,
   });
   switch (cmd) {
-    case 'create': need(args, 1, COMMANDS.create.usage); await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
-    case 'run': need(args, 1, COMMANDS.run.usage);
+    case 'create': await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
+    case 'run':
       return (await import('../lifecycle/run')).run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep });
-    case 'start': need(args, 1, COMMANDS.start.usage); await (await import('../lifecycle/start')).start(args[0], G); return 0;
-    case 'state': need(args, 1, COMMANDS.state.usage);
+    case 'start': await (await import('../lifecycle/start')).start(args[0], G); return 0;
+    case 'state':
       writeOut(JSON.stringify(await (await import('../lifecycle/query')).state(args[0], G), null, '  ')); return 0;
-    case 'kill': need(args, 1, COMMANDS.kill.usage); await (await import('../lifecycle/kill')).kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
-    case 'delete': need(args, 1, COMMANDS.delete.usage); await (await import('../lifecycle/delete')).deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
+    case 'kill': await (await import('../lifecycle/kill')).kill(args[0], args[1], { ...G, all: !!f.all }); return 0;
+    case 'delete': await (await import('../lifecycle/delete')).deleteContainer(args[0], { ...G, force: !!f.force }); return 0;
     case 'list': writeOut(formatList(await (await import('../lifecycle/query')).list(G), f.format as string, !!f.quiet)); return 0;
     case 'exec': {
+      const additionalGids = (f['additional-gids'] as string[] | undefined)?.map(gid);
       try {
-        if (args.length < 1) throw new TsrunError(`"exec" requires a minimum of 1 argument\nusage: tsrun ${COMMANDS.exec.usage}`);
         return await (await import('../lifecycle/exec')).exec(args[0], {
           ...G, args: args.slice(1), process: f.process as string | undefined, tty: !!f.tty,
           consoleSocket: f['console-socket'] as string | undefined, detach: !!f.detach, pidFile: f['pid-file'] as string | undefined,
           cwd: f.cwd as string | undefined, env: f.env as string[] | undefined, user: f.user as string | undefined,
-          additionalGids: (f['additional-gids'] as string[] | undefined)?.map(gid), cap: f.cap as string[] | undefined,
+          additionalGids, cap: f.cap as string[] | undefined,
           noNewPrivs: !!f['no-new-privs'], apparmor: f.apparmor as string | undefined, processLabel: f['process-label'] as string | undefined,
           preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'], cgroup: f.cgroup as string[] | undefined,
           pidfdSocket: f['pidfd-socket'] as string | undefined,
         });
       } catch (e) {
+        // what runc does: every failure after the command line was accepted is "exec failed", 255
         const msg = e instanceof Error ? e.message : String(e);
         throw new TsrunError(`exec failed: ${msg}`, { exitCode: 255 });
       }
     }
     case 'ps': {
-      need(args, 1, COMMANDS.ps.usage);
       if (f.format === 'json') {
         const p = await (await import('../lifecycle/pause')).pids(args[0], G);
         writeOut(JSON.stringify(p.length ? p : null) + '\n');
@@ -99,17 +112,15 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
       else throw new TsrunError('invalid format option');
       return 0;
     }
-    case 'pause': need(args, 1, COMMANDS.pause.usage); await (await import('../lifecycle/pause')).pause(args[0], G); return 0;
-    case 'resume': need(args, 1, COMMANDS.resume.usage); await (await import('../lifecycle/pause')).resume(args[0], G); return 0;
+    case 'pause': await (await import('../lifecycle/pause')).pause(args[0], G); return 0;
+    case 'resume': await (await import('../lifecycle/pause')).resume(args[0], G); return 0;
     case 'update': {
-      need(args, 1, COMMANDS.update.usage);
       if (f['l3-cache-schema'] || f['mem-bw-schema']) throw new TsrunError('intelRdt is not supported by this tsrun version');
       const { update, parseSize } = await import('../lifecycle/update');
       await update(args[0], { ...G, resourcesFile: f.resources as string | undefined, resources: resourcesFromFlags(f, parseSize) });
       return 0;
     }
     case 'events': {
-      need(args, 1, COMMANDS.events.usage);
       if (f.stats) {
         writeOut(stringifyJson(await (await import('../lifecycle/events')).stats(args[0], G)) + '\n');
         return 0;
@@ -122,12 +133,23 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
       writeOut(JSON.stringify(features(VERSION), null, 4) + '\n');
       return 0;
     }
+    case 'check': {
+      if (f.format !== 'text' && f.format !== 'json') throw new UsageError(`invalid --format ${f.format}: text or json`, cmd);
+      const { hostReport, formatReport } = await import('./check');
+      const report = hostReport();
+      writeOut(f.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+      return report.usable ? 0 : 1;
+    }
     case 'spec': {
-      const dir = path.resolve((f.bundle as string) ?? '.');
+      const dir = f.bundle === undefined ? process.cwd() : checkDir('--bundle', f.bundle as string);
       const file = path.join(dir, 'config.json');
       if (fs.existsSync(file)) throw new TsrunError('File config.json exists. Remove it first');
       const { defaultSpec } = await import('../spec/default-spec');
-      fs.writeFileSync(file, defaultSpec({ rootless: !!f.rootless }), { mode: 0o666 });
+      try {
+        fs.writeFileSync(file, defaultSpec({ rootless: !!f.rootless }), { mode: 0o666 });
+      } catch (e) {
+        throw new TsrunError(`${f.bundle === undefined ? '' : `--bundle ${f.bundle}: `}writing ${file}: ${plainMessage((e as Error).message).replace(/^.*: /, '')}`);
+      }
       return 0;
     }
     default:
@@ -136,37 +158,53 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let g: Flags = {};
+  let cmd: string | undefined;
   try {
     const globalsEnd = argv.findIndex((a, i) => !a.startsWith('-') && !isGlobalValue(argv, i));
     const head = globalsEnd < 0 ? argv : argv.slice(0, globalsEnd);
-    g = parseArgv(head, GLOBAL_FLAGS).flags;
+    let g: Flags;
+    try { g = parseArgv(head, GLOBAL_FLAGS).flags; } catch (e) { throw new UsageError((e as Error).message, undefined, true); }
     if (!['text', 'json'].includes(g['log-format'] as string)) throw new TsrunError(`invalid log-format: ${g['log-format']}`);
-    configureLog({ log: g.log as string, logFormat: g['log-format'] as string, debug: !!g.debug });
+    setLogFormat(g['log-format'] as string);
+    try {
+      configureLog({ log: g.log as string, logFormat: g['log-format'] as string, debug: !!g.debug });
+    } catch (e) {
+      throw logOpenError(g.log as string, e);
+    }
     if (g.version) {
-      writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+      writeOut(versionText());
       return 0;
     }
-    const cmd = globalsEnd < 0 ? undefined : argv[globalsEnd];
+    cmd = globalsEnd < 0 ? undefined : argv[globalsEnd];
     const rest = globalsEnd < 0 ? [] : argv.slice(globalsEnd + 1);
-    if (!cmd || g.help || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
-      // a bundle of its own (dist/tsrun-help.js, with yargs), required only here
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const { printHelp } = require('./help') as typeof import('./help');
-      printHelp(cmd === 'help' ? rest[0] : cmd);
-      return 0;
-    }
     if (cmd === '__warmup' && process.env.TSRUN_CODE_CACHE_OUT) {
       await (await import('./warmup')).warmup(rest[0] === 'full');
       return 0;
     }
+    const helpFor = (topic: string | undefined) => {
+      if (topic !== undefined && !COMMANDS[topic]) throw new TsrunError(`No help topic for '${topic}'`, { exitCode: 3 });
+      helpModule().printHelp(topic);
+      return 0;
+    };
+    if (cmd === undefined || g.help) return helpFor(undefined);
+    if (HELP_COMMAND.names.includes(cmd)) return helpFor(rest.find((a) => !a.startsWith('-')));
     const spec = COMMANDS[cmd];
     if (!spec) throw new TsrunError(`No help topic for '${cmd}'`, { exitCode: 3 });
-    const { flags, args } = parseArgv(rest, spec.flags, { stopAfterPositionals: spec.stopAfterPositionals });
-    return await dispatch(cmd, flags, args, g);
+    let parsed: { flags: Flags; args: string[] };
+    try {
+      // -h/--help is the command's only until its positionals end (exec ID CMD -h: CMD's)
+      parsed = parseArgv(rest, { ...spec.flags, ...HELP_FLAG }, { stopAfterPositionals: spec.stopAfterPositionals });
+    } catch (e) {
+      throw new UsageError((e as Error).message, cmd, true);
+    }
+    if (parsed.flags.help) return helpFor(cmd);
+    checkArgs(cmd, spec, parsed.args);
+    if (!NO_STATE.has(cmd)) checkRoot((g.root as string) || '/run/tsrun');
+    if ((cmd === 'create' || cmd === 'run') && parsed.flags.bundle !== undefined) checkDir('--bundle', parsed.flags.bundle as string);
+    return await dispatch(cmd, parsed.flags, parsed.args, g);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    fatal(msg);
+    if (e instanceof UsageError) helpModule().printUsageError(e.command, e.flagProblem ? e.message : undefined);
+    fatal(plainMessage(e instanceof Error ? e.message : String(e)));
     return e instanceof TsrunError ? e.exitCode : 1;
   }
 }

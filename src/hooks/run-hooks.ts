@@ -15,6 +15,7 @@ import type { Hook, Hooks } from '../spec/config-types';
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon } from '../native/addon';
+import { trace } from '../trace';
 
 export type HookKind = keyof Hooks;
 
@@ -94,6 +95,7 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
   if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
     throw new TsrunError(`${field}: ${hook.path}: ${(r.error as Error).message}`, { field });
   }
+  trace(field, () => `${hook.path} ${JSON.stringify(argv.slice(1))}${place.inNamespacesOf ? ` in the namespaces of pid ${place.inNamespacesOf}` : ''}: ${r.signal ? `killed by ${r.signal}` : `exit ${r.status}`}`);
   if (r.status !== 0) {
     const how = r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
     const err = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();

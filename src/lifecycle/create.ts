@@ -17,7 +17,8 @@ import { AbortedCreateError, StateDir, writePidFile, type CreateJournal, type St
 import { OCI_VERSION, startTime } from '../state/status';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { startHooksBlob } from '../hooks/start-hooks';
-import { phase } from '../trace';
+import { phase, trace } from '../trace';
+import { awaitFifoWait } from './init-exit';
 import { cgroupMountView } from './cgroup-view';
 import { consoleTarget, receiveMaster } from './console';
 import { Container } from './container';
@@ -147,6 +148,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     moveNetDevicesIn(spec, pid);
     pidfdSock?.send(pid);
     consoleT.close();
+    // tsrun-init fails before it blocks on exec.fifo (no procfs handle, a bad fd): create says so
+    awaitFifoWait(pid);
+    phase('init waits on exec.fifo');
     const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
     const state: StoredState = {
       ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
@@ -163,6 +167,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     inRoot(root, id, 'write state.json', () => sd.write(state));
     crashPoint('create:published');
     sd.dropJournal();
+    trace('create', () => `container ${id} created: init pid ${pid} waits on ${sd.fifo}`);
     return { id, pid, bundle, consoleMaster };
   } catch (e) {
     consoleT.close();

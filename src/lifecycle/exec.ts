@@ -2,7 +2,7 @@
 // first; pid through a second fork), its cgroup, and runs with the process.json given or
 // the container's own process with runc's overrides.
 import fs = require('fs');
-import { TsrunError } from '../errors';
+import { TsrunError, errnoText } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
@@ -57,7 +57,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
   if (o.process) {
     let doc: unknown;
     try { doc = parseJson(readDocument(o.process)); } // a regular file, at most 16 MiB
-    catch (e) { throw new TsrunError(`--process ${o.process}: ${(e as Error).message}`); }
+    catch (e) { throw new TsrunError(`--process ${o.process}: ${errnoText(e)}`); }
     validateProcess(doc, 'process', { warn: (m) => log('warning', m) });
     return doc as Process;
   }

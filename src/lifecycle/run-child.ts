@@ -10,7 +10,7 @@ import { MSG } from '../native/constants';
 import type { ContainerPlan } from '../plan/plan';
 import type { LinuxResources } from '../spec/config-types';
 import { syncWaitMs } from '../state/wait-limits';
-import { phase } from '../trace';
+import { describeChild, phase, trace } from '../trace';
 import { childError } from './child-error';
 import { crashPoint } from './crash-point';
 import { writeIdMaps } from './idmap';
@@ -72,6 +72,7 @@ export function runChild(
       }
       trees.push(m.treeFd);
     }
+    trace('child', () => describeChild(plan.native));
     spawned = a.spawn({ ...plan.native, cgroupFd });
   } finally {
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);

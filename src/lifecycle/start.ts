@@ -10,6 +10,8 @@ import { Container } from './container';
 import { crashPoint } from './crash-point';
 import type { Hook } from '../spec/config-types';
 import { startWaitMs } from '../state/wait-limits';
+import { diedBeforeStart } from './init-exit';
+import { trace } from '../trace';
 import { GlobalOptions } from './options';
 
 /**
@@ -59,6 +61,8 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
   let reportFd = -1;
   try {
     const status = c.status();
+    // exec.fifo is there until a start opened it: a stopped container with it never started
+    if (status === 'stopped' && fs.existsSync(c.sd.fifo)) throw diedBeforeStart(c.state.pid, c.state.pidStartTime);
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
     if (status !== 'created') throw new TsrunError('cannot start an already running container');
     const hooks = c.state.config.hooks;
@@ -72,7 +76,8 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
     crashPoint('start:released');
     fs.rmSync(c.sd.fifo, { force: true });
     if (n > 1 && reportFd >= 0) throw initFailure(reportFd, n);
-    if (n === 0) throw new TsrunError('cannot start a container that has stopped');
+    if (n === 0) throw diedBeforeStart(c.state.pid, c.state.pidStartTime);
+    trace('start', () => `exec.fifo opened: init pid ${c.state.pid} released${reportFd >= 0 ? ' (startContainer hooks ran)' : ''}`);
     // poststart after the user's process started. A failure stops the container, as runc does.
     try {
       runHooks('poststart', hooks, st('running'));

@@ -139,6 +139,8 @@ export interface Addon {
     /** Clears ONLCR in the termios of a tty fd (a pty master: the whole pair). */
     clearOnlcr(fd: number): void;
   };
+  /** Syscall name -> the errno a harmless invalid call got (0: it succeeded); see addon/probe.cc. */
+  probeSyscalls(): Record<string, number>;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

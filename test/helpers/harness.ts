@@ -34,6 +34,26 @@ export function work(): string {
   return workDir;
 }
 
+/**
+ * The work dir goes with the test file that made it (a hook at the file's root, registered when
+ * a test file imports this module). Only when nothing is mounted below it: rm -r would follow a
+ * leftover bind mount into the host's files (the leak checks report such a mount).
+ */
+function removeWork(): void {
+  if (!workDir) return;
+  const dir = workDir;
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
+    .filter((m) => m && (m === dir || m.startsWith(dir + '/')));
+  if (mounted.length) {
+    process.stderr.write(`harness: ${dir} kept: still mounted below it: ${mounted.join(' ')}\n`);
+    return;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  workDir = undefined;
+  rootfsDir = undefined;
+}
+if (typeof afterAll === 'function') afterAll(removeWork);
+
 export function sharedRootfs(): string {
   if (!rootfsDir) rootfsDir = makeRootfs(path.join(work(), 'rootfs'));
   return rootfsDir;

@@ -1,0 +1,41 @@
+// Which of the syscalls tsrun uses this kernel (and any seccomp filter tsrun runs under) lets
+// through: each is called with arguments it must refuse before doing anything (a bad fd, a
+// zero size, undefined flags), so nothing is opened, cloned, closed or mounted. The answer is
+// the errno: ENOSYS = not there (or stubbed by a filter), EPERM = refused by a filter or by
+// missing privilege, anything else = present.
+#include <napi.h>
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace tsrun {
+
+namespace {
+struct Probe { const char *name; long nr; long a, b, c, d, e; };
+
+long err_of(long r) { return r < 0 ? errno : 0; }
+}  // namespace
+
+Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  static char empty[] = "";
+  static char rel[] = "tsrun-probe";
+  static const long zero_how[3] = {0, 0, 0};
+  const Probe probes[] = {
+    {"openat2", 437, -1, (long)rel, (long)zero_how, sizeof zero_how, 0},   // EBADF: relative path on fd -1
+    {"clone3", 435, 0, 0, 0, 0, 0},                                          // EINVAL: size 0
+    {"close_range", 436, 1, 0, 0, 0, 0},                                     // EINVAL: first > last
+    {"open_tree", 428, -1, (long)rel, 0, 0, 0},                              // EBADF
+    {"move_mount", 429, -1, (long)rel, -1, (long)rel, 0},                    // EBADF
+    {"fsopen", 430, (long)rel, ~0L, 0, 0, 0},                                // EINVAL: undefined flags (EPERM without CAP_SYS_ADMIN)
+    {"mount_setattr", 442, -1, (long)empty, 0, 0, 0},                        // EINVAL: attr size 0
+  };
+  Napi::Object out = Napi::Object::New(env);
+  for (const Probe &p : probes) {
+    long r = syscall(p.nr, p.a, p.b, p.c, p.d, p.e);
+    out.Set(p.name, Napi::Number::New(env, (double)err_of(r)));
+  }
+  return out;
+}
+
+}  // namespace tsrun

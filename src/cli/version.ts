@@ -1,0 +1,14 @@
+// --version: runc's first three lines (go-runc parses "X version V", "commit: H", "spec: S"),
+// then what tsrun runs on. The commit is put in by the build (scripts/bundle.mjs).
+import { SPEC_VERSION } from '../state/status';
+
+export const VERSION = '0.1.0';
+declare const __TSRUN_COMMIT__: string | undefined;
+
+export function commit(): string {
+  return typeof __TSRUN_COMMIT__ === 'string' && __TSRUN_COMMIT__ ? __TSRUN_COMMIT__ : 'unknown';
+}
+
+export function versionText(): string {
+  return `tsrun version ${VERSION}\ncommit: ${commit()}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`;
+}
