@@ -20,6 +20,15 @@ export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
 /** What a create has made so far, until state.json is published: see writeJournal. */
 export const JOURNAL_FILE = 'creating.json';
+
+// Everything tsrun itself puts in a state dir (the notify socket's directory, the atomic
+// writer's temp files included). A directory under --root holding anything else is not a
+// container's: it is never taken over or removed (`--root / delete -f etc` must not empty /etc).
+const OWN_ENTRIES = new Set(['state.json', 'exec.fifo', 'creating.json', 'notify']);
+const OWN_TEMP = /^\.[\w.-]+\.[a-z0-9]+\.tmp$/;
+export function foreignEntries(dir: string): string[] {
+  return fs.readdirSync(dir).filter((n) => !OWN_ENTRIES.has(n) && !OWN_TEMP.test(n));
+}
 /** How long a state dir without state.json must be untouched before a create may take it over. */
 const STALE_MS = 2000;
 
@@ -112,6 +121,7 @@ export class StateDir {
       if (fs.existsSync(this.journalFile)) return 'journal';
       // fresh: a create between its mkdir and its flock
       if (Date.now() - fs.fstatSync(fd).mtimeMs < STALE_MS) return false;
+      if (foreignEntries(this.dir).length) return false;
       for (const name of fs.readdirSync(this.dir)) fs.rmSync(path.join(this.dir, name), { recursive: true, force: true });
       fs.fchmodSync(fd, 0o711);
       this.lockFd = fd;
@@ -183,6 +193,12 @@ export class StateDir {
   }
 
   remove(): void {
+    let foreign: string[] = [];
+    try { foreign = foreignEntries(this.dir); } catch { /* gone already */ }
+    if (foreign.length) {
+      this.unlock();
+      throw new TsrunError(`${this.dir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which tsrun did not put there: not a container's state dir, not removed (is --root right?)`);
+    }
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.unlock();
   }
