@@ -52,7 +52,8 @@ export function runChild(
     }
   }
   if (plan.setResources) cg.setResources(plan.resources, plan.devices);
-  phase('cgroup create and limits');
+  const cgPaths = () => Object.entries((cg as { paths?: Record<string, string> }).paths ?? {}).map(([k, d]) => `${k || 'unified'} ${d}`).join(', ');
+  phase('cgroup create and limits', () => `${plan.existingCgroup ? 'joining' : 'made'} ${cgPaths()}${plan.setResources ? '; linux.resources written' : ''}`);
   crashPoint(`${verb}:cgroups`);
   const unified = cg.unifiedDir?.();
   let cgroupFd = -1;
@@ -79,7 +80,7 @@ export function runChild(
     for (const t of trees) a.close(t);
   }
   const { pid: stage1, syncFd } = spawned;
-  phase('clone');
+  phase('clone', () => `child pid ${stage1}${spawned.intoCgroup ? ', born in its cgroup2 cgroup (clone3 CLONE_INTO_CGROUP)' : ''}`);
   const bornInUnified = spawned.intoCgroup === true;
   let init = stage1;
   let stage1Reaped = false;
@@ -89,7 +90,7 @@ export function runChild(
     plan.onProgress?.({ pid: stage1 });
     crashPoint(`${verb}:cloned`);
     cg.apply(stage1, bornInUnified);
-    phase('cgroup placement');
+    phase('cgroup placement', () => `pid ${stage1} in ${cgPaths()}`);
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
     if (plan.oomScoreAdj !== undefined) {
       const file = `/proc/${stage1}/oom_score_adj`;
