@@ -9,12 +9,12 @@ export type Verdict = 'ok' | 'limited' | 'missing';
 export interface CheckItem { group: string; feature: string; verdict: Verdict; detail: string }
 export interface CheckReport { tsrun: string; commit: string; kernel: string; arch: string; usable: boolean; items: CheckItem[]; probes: HostProbes }
 
-/** The syscalls tsrun calls and what it does without each: required (no fallback yet) or what needs it. */
+/** The syscalls tsrun calls and what it does without each (addon/walk.h and the mount(2) fallbacks: none is required). */
 const SYSCALLS: Record<string, { since: string; required: boolean; without: string }> = {
-  openat2: { since: '5.6', required: true, without: 'every mount destination and /dev entry is resolved with it' },
-  open_tree: { since: '5.2', required: true, without: 'bind mounts are cloned with it' },
-  move_mount: { since: '5.2', required: true, without: 'bind and filesystem mounts are attached with it' },
-  fsopen: { since: '5.2', required: true, without: 'filesystem mounts with later steps (r* options, propagation, tmpcopyup) and a detached procfs are made with it' },
+  openat2: { since: '5.6', required: false, without: 'paths in the rootfs are resolved by tsrun\'s own component walk (addon/walk.h)' },
+  open_tree: { since: '5.2', required: false, without: 'bind mounts are made with mount(2) and verified by a second lookup' },
+  move_mount: { since: '5.2', required: false, without: 'mounts are attached with mount(2) and verified by a second lookup' },
+  fsopen: { since: '5.2', required: false, without: 'filesystem mounts are made with mount(2); tsrun\'s procfs handle is mounted, opened and detached' },
   mount_setattr: { since: '5.12', required: false, without: 'mount options rro, rnosuid, ... (the r* ones) and idmap/ridmap are refused' },
   clone3: { since: '5.3', required: false, without: 'containers are moved into their cgroup2 cgroup after clone instead of born in it' },
   close_range: { since: '5.9', required: false, without: 'inherited fds are closed one by one from /proc/self/fd' },
