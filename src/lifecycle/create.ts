@@ -3,6 +3,7 @@
 import fs = require('fs');
 import path = require('path');
 import { cgroupManager, checkCgroupBeforeCreate, type CgroupManager } from '../cgroups';
+import { cgroupOwner } from '../cgroups/delegate';
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
@@ -79,7 +80,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   try {
     const notify = hostNotifySocket();
     if (notify) spec = withNotifySocket(spec, sd.dir);
-    cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup }));
+    cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup, annotations: spec.annotations, ownerUid: cgroupOwner(spec) }));
     addon().mkfifo(sd.fifo, 0o622);
     const fifoFd = addon().openPath(sd.fifo);
     let plan: ContainerPlan;

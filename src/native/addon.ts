@@ -110,6 +110,8 @@ export interface Addon {
    * kernel. Throws an Error with errno when the rootfs cannot be opened or the read fails.
    */
   readFileInRoot(rootfs: string, rel: string, maxBytes: number): Buffer | null;
+  /** Whether `fd` is readable (data, EOF or a pending error) within timeoutMs; false on timeout. */
+  pollIn(fd: number, timeoutMs: number): boolean;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
