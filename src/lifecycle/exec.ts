@@ -20,7 +20,7 @@ import { Container } from './container';
 import { runChild } from './create';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
-import { forwardSignals } from './forward-signals';
+import { signalForwarder, type SignalForwarder } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
 import { checkPreservedFds } from './preserved-fds';
 
@@ -105,6 +105,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   }
   let pid: number;
   let relayFd = -1;
+  let fwd: SignalForwarder | undefined;
   try {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
@@ -114,6 +115,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
+    // foreground: caught from before the process runs (see forward-signals.ts)
+    if (!o.detach) fwd = signalForwarder(relayFd < 0);
     const joins = joinsOf(c);
     const native = {
       rootfs: c.state.rootfs, rootfsParentMount: null, cloneFlags: 0, unshareFlags: 0, twoStage: true,
@@ -137,20 +140,24 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     }
     if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (e) {
+    fwd?.stop();
     if (relayFd >= 0) addon().close(relayFd);
     throw e;
   }
-  if (o.detach) return 0;
-  const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
-  if (relayFd >= 0) addon().close(relayFd);
-  const stopForwarding = forwardSignals(pid, master < 0);
-  const relay = master >= 0 ? relayTerminal(master) : undefined;
+  if (o.detach || !fwd) return 0;
+  fwd.attach(pid);
   try {
-    const st = await addon().waitExit(pid);
-    return st.code ?? 128 + (st.signal ?? 0);
+    const master = relayFd >= 0 ? addon().recvFd(relayFd, 10_000) : -1;
+    if (relayFd >= 0) addon().close(relayFd);
+    const relay = master >= 0 ? relayTerminal(master) : undefined;
+    try {
+      const st = await addon().waitExit(pid);
+      return st.code ?? 128 + (st.signal ?? 0);
+    } finally {
+      relay?.stop();
+    }
   } finally {
-    relay?.stop();
-    stopForwarding();
+    fwd.stop();
   }
 }
 

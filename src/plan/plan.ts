@@ -10,7 +10,7 @@ import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
 import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
-import { mountOf } from './mountinfo';
+import { isSharedMount, mountOf } from './mountinfo';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
 import { checkProcess, pathCandidates, withHome } from './process';
@@ -145,7 +145,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   }
   const native: NativePlan = {
     rootfs,
-    rootfsParentMount: mountOf(path.dirname(rootfs)),
+    rootfsParentMount: parentMountToMakePrivate(rootfs, prop || (MS.SLAVE | MS.REC)),
     cloneFlags, unshareFlags, twoStage,
     usernsSync: twoStage && newNs.has('user'),
     userns, joins,
@@ -173,4 +173,18 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     newKeyring: !opts.noNewKeyring,
   };
   return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };
+}
+
+/**
+ * runc's rootfsParentMountPrivate: the mount holding the rootfs is made private only if it is
+ * still shared once the root propagation is applied (pivot_root refuses a shared parent, and
+ * the rootfs bind would propagate back to the host). Otherwise it keeps its propagation: with
+ * the default rslave, a rootfs on a shared host mount (systemd hosts) is a slave, as in runc.
+ */
+function parentMountToMakePrivate(rootfs: string, rootPropagation: number): string | null {
+  const parent = mountOf(path.dirname(rootfs));
+  if (rootPropagation & MS.REC) return rootPropagation & MS.SHARED ? parent : null;
+  // only "/" itself changed: the parent keeps the host's propagation (unless it is "/")
+  if (parent === '/') return rootPropagation & MS.SHARED ? parent : null;
+  return isSharedMount(parent) ? parent : null;
 }

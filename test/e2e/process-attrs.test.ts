@@ -3,6 +3,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import { Bundle, describeRoot, errMsg, runDetached, tsrun, uniqueId, useLeakChecks } from '../helpers/harness';
+import { skipUnless, TIME_NS } from '../helpers/host-kind';
 
 function ioprio(pid: number): number {
   // ioprio_get(IOPRIO_WHO_PROCESS, pid): 252 on x86_64, 31 on aarch64
@@ -14,14 +15,17 @@ function ioprio(pid: number): number {
 describeRoot('process attributes', () => {
   useLeakChecks();
 
-  test('scheduler, I/O priority, CPU affinity, memory policy and time offsets reach the process', () => {
+  const time = skipUnless(TIME_NS, 'this kernel has no time namespaces');
+  test(time.name('scheduler, I/O priority, CPU affinity, memory policy and time offsets reach the process'), () => {
     const b = new Bundle((c) => {
       c.process.scheduler = { policy: 'SCHED_BATCH', nice: 5 };
       c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
       c.process.execCPUAffinity = { final: '0' };
       c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
-      c.linux.namespaces.push({ type: 'time' });
-      c.linux.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 7200 } };
+      if (TIME_NS) {
+        c.linux.namespaces.push({ type: 'time' });
+        c.linux.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 7200 } };
+      }
     }).args('sleep', '100');
     const id = uniqueId();
     const pid = runDetached(b, id);
@@ -31,7 +35,7 @@ describeRoot('process attributes', () => {
     expect(ioprio(pid)).toBe((2 << 13) | 6);
     expect(/^Cpus_allowed_list:\s+(\S+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]).toBe('0');
     expect(fs.readFileSync(`/proc/${pid}/numa_maps`, 'utf8').split('\n')[0]).toContain('bind:0');
-    expect(fs.readFileSync(`/proc/${pid}/timens_offsets`, 'utf8').replace(/\s+/g, ' ').trim()).toBe('monotonic 86400 0 boottime 7200 0');
+    if (TIME_NS) expect(fs.readFileSync(`/proc/${pid}/timens_offsets`, 'utf8').replace(/\s+/g, ' ').trim()).toBe('monotonic 86400 0 boottime 7200 0');
     expect(tsrun(['delete', '-f', id]).code).toBe(0);
   });
 

@@ -53,13 +53,24 @@ describe('defaultSpec vs golden runc 1.1.5 output', () => {
     expect(JSON.parse(b).linux.uidMappings).toEqual([{ containerID: 0, hostID: 0, size: 1 }]);
   });
 
+  // the goldens were captured on a host with cgroup v1 controllers: no cgroup namespace
   test('default spec is byte-identical to `runc spec`', () => {
-    expect(defaultSpec({})).toBe(golden('runc-spec.json'));
-    expect(defaultSpec({ rootless: false })).toBe(golden('runc-spec.json'));
+    expect(defaultSpec({ cgroupns: false })).toBe(golden('runc-spec.json'));
+    expect(defaultSpec({ rootless: false, cgroupns: false })).toBe(golden('runc-spec.json'));
   });
 
   test('rootless spec (uid/gid 0) is byte-identical to `runc spec --rootless` run as root', () => {
-    expect(defaultSpec({ rootless: true, uid: 0, gid: 0 })).toBe(golden('runc-spec-rootless.json'));
+    expect(defaultSpec({ rootless: true, uid: 0, gid: 0, cgroupns: false })).toBe(golden('runc-spec-rootless.json'));
+  });
+
+  test('on a pure cgroup v2 host runc adds a cgroup namespace (last; before "user" when rootless)', () => {
+    const ns = (o: object) => JSON.parse(defaultSpec({ uid: 0, gid: 0, cgroupns: true, ...o })).linux.namespaces.map((n: { type: string }) => n.type);
+    expect(ns({})).toEqual(['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']);
+    expect(ns({ rootless: true })).toEqual(['pid', 'ipc', 'uts', 'mount', 'cgroup', 'user']);
+    // everything else is the golden's
+    const golden1 = JSON.parse(golden('runc-spec.json'));
+    golden1.linux.namespaces.push({ type: 'cgroup' });
+    expect(JSON.parse(defaultSpec({ cgroupns: true }))).toEqual(golden1);
   });
 
   test('exact formatting: tab indentation, no trailing newline, key order', () => {
