@@ -58,7 +58,11 @@ function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, usern
   return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.idmap === 'ridmap' || o.recursive };
 }
 
-export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }): NativeMount[] {
+export function planMounts(
+  mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] },
+  /** In a user namespace, new (userns given) or joined by path: cgroup mounts without a cgroup namespace are read-only. */
+  inUserns = !!userns,
+): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;
@@ -68,7 +72,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
     const target = rel(m.destination);
     checkProcMount(m, '/' + target, field);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      out.push(...cgroupMounts(target, o.flags, index, cg, m.type, !!userns, m.source));
+      out.push(...cgroupMounts(target, o.flags, index, cg, m.type, inUserns, m.source));
       return;
     }
     if (o.tmpcopyup && (bind || m.type !== 'tmpfs')) throw new ConfigError(`${field}.options`, 'tmpcopyup is only for tmpfs mounts');

@@ -137,7 +137,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
       ? 'Intel RDT (resctrl) is not supported by this tsrun version yet'
       : 'this host has no resctrl filesystem mounted at /sys/fs/resctrl (Intel RDT unavailable)');
   }
-  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup, newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : undefined), spec);
+  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup, newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : undefined, userns), spec);
   const devSetup = needsDevSetup(spec.mounts);
   const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;
   if (linux.rootfsPropagation && prop === undefined) {

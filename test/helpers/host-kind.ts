@@ -20,6 +20,9 @@ export const SLOW = IN_GUEST ? 10 : 1;
 /** The kernel has time namespaces (CONFIG_TIME_NS; user-mode Linux has not). */
 export const TIME_NS = fs.existsSync('/proc/self/ns/time');
 
+/** The kernel has NUMA (CONFIG_NUMA: /proc/PID/numa_maps, set_mempolicy; user-mode Linux has not). */
+export const NUMA = fs.existsSync('/proc/self/numa_maps');
+
 /** The kernel reports pressure stall information (CONFIG_PSI, not disabled by psi=0). */
 export const PSI = (() => { try { fs.readFileSync('/proc/pressure/cpu', 'utf8'); return true; } catch { return false; } })();
 

@@ -191,7 +191,7 @@ describe('unit naming (runc ExpandSlice, getUnitName)', () => {
 
 describe('linux.resources → unit properties', () => {
   const warnings: string[] = [];
-  const o = (version = 252): PropertyOptions => ({ version: () => version, warn: (m) => warnings.push(m), procDevices: () => 'Character devices:\n  1 mem\n  5 /dev/tty\n136 pts\n\nBlock devices:\n  8 sd\n' });
+  const o = (version = 252): PropertyOptions => ({ version: () => version, warn: (m) => warnings.push(m), procDevices: () => 'Character devices:\n  1 mem\n  5 /dev/tty\n136 pts\n\nBlock devices:\n  8 sd\n', pathExists: () => true });
   const show = (props: ReturnType<typeof resourceProperties>) => props.map(([n, v]) => `${n}=${v.sig}:${JSON.stringify(v.value, (_k, x) => (typeof x === 'bigint' ? `${x}` : x))}`);
 
   it('runc defaults give DevicePolicy=strict and the default allow list', () => {
@@ -199,6 +199,12 @@ describe('linux.resources → unit properties', () => {
       'DevicePolicy=s:"strict"', 'DeviceAllow=a(ss):[]',
       'DeviceAllow=a(ss):[["block-*","m"],["char-*","m"],["/dev/char/1:3","rwm"],["/dev/char/1:5","rwm"],["/dev/char/1:7","rwm"],["/dev/char/1:8","rwm"],["/dev/char/1:9","rwm"],["/dev/char/5:0","rwm"],["/dev/char/5:2","rwm"],["/dev/char/10:200","rwm"],["char-pts","rwm"]]',
     ]);
+  });
+
+  it('device nodes the host does not have are left out, as runc 1.1 leaves them out', () => {
+    const p = deviceProperties(undefined, { ...o(), pathExists: (x) => !x.endsWith('/char/10:200') })[2][1].value as string[][];
+    expect(p).not.toContainEqual(['/dev/char/10:200', 'rwm']);
+    expect(p).toContainEqual(['/dev/char/1:3', 'rwm']);
   });
 
   it('allow-all is DevicePolicy=auto; a deny-list and "*:n" rules warn (the device filter enforces them)', () => {
@@ -251,7 +257,7 @@ describe('device groups (runc 1.1 findDeviceGroup)', () => {
     expect(deviceGroup('c', 8, text)).toBeUndefined();
     const warn: string[] = [];
     const rules = { devices: [{ allow: true, type: 'c' as const, major: 200, access: 'r' }] };
-    const allow = (v: number) => deviceProperties(rules, { version: () => v, warn: (m) => warn.push(m), procDevices: () => text })[2][1].value as string[][];
+    const allow = (v: number) => deviceProperties(rules, { version: () => v, warn: (m) => warn.push(m), procDevices: () => text, pathExists: () => true })[2][1].value as string[][];
     expect(allow(252)).toContainEqual(['char-200', 'r']);
     expect(allow(239)).not.toContainEqual(['char-200', 'r']);
     expect(warn.join()).toMatch(/no device group for c 200/);
