@@ -13,6 +13,8 @@
 # not root, or the guest cannot boot (e.g. no /dev/shm for user-mode Linux). --require turns
 # these into failures (exit 2).
 #
+# TSRUN_SHARED: the ../shared directory to show the guest next to the snapshot (default:
+# ../shared next to this checkout), for the client flows of clients.test.ts.
 # Options:
 #   --qemu             QEMU guest (all controllers incl. cpuset/hugetlb, PSI, time namespaces; ~30x slower)
 #   -t SECONDS         kill the guest after this long (default 3000)
@@ -74,6 +76,9 @@ T0=$(date +%s.%N)
 tar -C "$ROOT" --exclude=./.git --exclude=./node_modules -cf - . | tar -C "$TREE" -xf - || { echo "[vm] snapshot failed" >&2; exit 2; }
 cp -al "$ROOT/node_modules" "$TREE/node_modules" 2>/dev/null || cp -a "$ROOT/node_modules" "$TREE/node_modules" || { echo "[vm] snapshot of node_modules failed" >&2; exit 2; }
 printf '[vm] snapshot of %s in %.1fs\n' "$ROOT" "$(echo "$(date +%s.%N) - $T0" | bc)" >&2
+# ../shared next to the snapshot (the client flows of clients.test.ts), as next to the checkout
+SHARED=${TSRUN_SHARED:-$ROOT/../shared}
+[ -d "$SHARED" ] && ln -s "$(readlink -f "$SHARED")" "$RUN/shared"
 
 # The guest's job: jest as root, per-test timeout raised (fork/exec is ~5x slower under UML,
 # ~30x under QEMU), jest's transform cache kept across runs in the shared directory.

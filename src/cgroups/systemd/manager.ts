@@ -57,7 +57,7 @@ class SystemdCgroupManager implements CgroupManager {
   }
 
   private propertyOptions(devices?: { path: string }[]): PropertyOptions {
-    return { version: () => this.systemd().version(), warn: (m) => log('warning', m), linuxDevices: devices, v1: this.mode !== 'v2' };
+    return { version: () => this.systemd().version(), warn: (m) => log('warning', m), debug: (m) => log('debug', m), linuxDevices: devices, v1: this.mode !== 'v2' };
   }
 
   private close(): void {

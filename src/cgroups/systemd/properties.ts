@@ -27,6 +27,8 @@ export interface PropertyOptions {
   /** systemd's version (Manager.Version), asked only when a property depends on it. */
   version: () => number;
   warn: (msg: string) => void;
+  /** Below warning: what runc warns about but tsrun's own device filter makes harmless. */
+  debug?: (msg: string) => void;
   /** linux.devices: runc's default device rules for nodes listed there are dropped. */
   linuxDevices?: readonly { path: string }[];
   /** cgroup v1 (hybrid): runc's legacy property names. */
@@ -138,7 +140,7 @@ export function deviceProperties(r: LinuxResources | undefined, o: PropertyOptio
       // udev makes, nor /sys/dev/char/M:m) is left out; tsrun's own filter still allows it
       const exists = o.pathExists ?? fs.existsSync;
       if (!exists(path) && !exists(`/sys${path}`)) {
-        o.warn(`skipping device ${path} for systemd: no such device on this host`);
+        o.debug?.(`skipping device ${path} for systemd: no such device on this host`);
         continue;
       }
     }
