@@ -97,7 +97,7 @@ describe('defaultSpec vs golden runc 1.1.5 output', () => {
     ]);
     expect(spec.linux.namespaces.map((n: { type: string }) => n.type)).toEqual(['pid', 'network', 'ipc', 'uts', 'mount']);
 
-    const rl = JSON.parse(defaultSpec({ rootless: true, uid: 1000, gid: 1001 }));
+    const rl = JSON.parse(defaultSpec({ rootless: true, uid: 1000, gid: 1001, cgroupns: false }));
     expect(rl.linux.uidMappings).toEqual([{ containerID: 0, hostID: 1000, size: 1 }]);
     expect(rl.linux.gidMappings).toEqual([{ containerID: 0, hostID: 1001, size: 1 }]);
     expect(rl.linux.resources).toBeUndefined();
