@@ -49,7 +49,7 @@ export class Container {
         const problem = createdPathProblem(layout, dir);
         if (problem) throw new CorruptStateError(this.sd, `cgroupCreated[${i}]: ${problem}`);
       }
-      this.cgCache = cgroupManager({ path: s.cgroupsPath, containerId: s.id, paths: s.cgroupPaths, created: s.cgroupCreated, layout });
+      this.cgCache = cgroupManager({ path: s.cgroupsPath, containerId: s.id, paths: s.cgroupPaths, created: s.cgroupCreated, layout, systemdCgroup: s.systemdCgroup });
     }
     return this.cgCache;
   }
