@@ -37,6 +37,8 @@ export function hostReport(p: HostProbes = hostProbes()): CheckReport {
   const add = (group: string, feature: string, verdict: Verdict, detail: string) => items.push({ group, feature, verdict, detail });
 
   add('host', 'kernel', 'ok', `Linux ${p.kernel.release} (${p.kernel.arch})`);
+  add('host', 'native addon', p.native.file ? 'ok' : 'missing', p.native.file
+    ? `${/\/prebuilds\//.test(p.native.file) ? 'prebuilt' : 'built from source'}: ${p.native.file}` : p.native.error ?? 'not loaded');
   add('host', 'privileges', p.root ? 'ok' : 'limited', p.root ? 'running as root' : 'not root: rootless containers only (user namespace, no cgroup limits unless delegated)');
 
   const cg = p.cgroup;
