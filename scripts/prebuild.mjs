@@ -4,7 +4,7 @@
 //
 //   node scripts/prebuild.mjs [x64] [arm64]     (npm run prebuilds; prepack runs it)
 //
-// Each arch builds in its own copy of the sources (build/prebuild-<arch>/, files rewritten only
+// Each arch builds in its own copy of the sources (build-prebuild/<arch>/, files rewritten only
 // when their contents changed, so make rebuilds only what changed) and never touches the
 // development build in build/Release. arm64 is cross-compiled (gcc-aarch64-linux-gnu,
 // g++-aarch64-linux-gnu, libseccomp-dev:arm64); with no arch named, an arch whose cross
@@ -51,7 +51,8 @@ function elfMachine(file) {
 
 function build(arch, cross) {
   const { machine } = ARCHES[arch];
-  const stage = path.join(ROOT, 'build', `prebuild-${arch}`);
+  // not below build/: node-gyp rebuild (npm run build:addon) removes build/
+  const stage = path.join(ROOT, 'build-prebuild', arch);
   fs.mkdirSync(stage, { recursive: true });
   sync(path.join(ROOT, 'binding.gyp'), path.join(stage, 'binding.gyp'));
   sync(path.join(ROOT, 'addon'), path.join(stage, 'addon'));

@@ -192,3 +192,47 @@ maybe('a clean install on a machine without a compiler or network', () => {
 });
 
 if (reason) test.skip(`clean install (skipped: ${reason})`, () => {});
+
+// The arm64 prebuild, on this x86_64 host: the packed package run by an arm64 Node under
+// qemu-user (scripts/arm64-node-sysroot.sh makes one from Debian's arm64 packages). It loads,
+// probes the kernel and reports itself; tsrun-init for arm64 runs and execs. A container is not
+// run: the child would execveat an arm64 tsrun-init, which needs binfmt_misc registered for qemu.
+const QEMU = which('qemu-aarch64-static') ?? which('qemu-aarch64');
+const SYSROOT = path.resolve(process.env.TSRUN_ARM64_SYSROOT ?? path.join(__dirname, '../../build-prebuild/arm64-node'));
+const armReason = process.arch !== 'x64' ? `the host is ${process.arch}, not x64`
+  : !QEMU ? 'qemu-aarch64-static not found (apt-get install qemu-user-static)'
+    : !fs.existsSync(path.join(SYSROOT, 'usr/bin/node')) ? `no arm64 Node at ${SYSROOT}/usr/bin/node (scripts/arm64-node-sysroot.sh)`
+      : !fs.existsSync(path.join(__dirname, '../../prebuilds/linux-arm64/tsrun.napi.glibc.node')) && !process.env.TSRUN_TARBALL
+        ? 'no arm64 prebuild (npm run prebuilds needs gcc-aarch64-linux-gnu, g++-aarch64-linux-gnu, libseccomp-dev:arm64)' : null;
+
+(armReason ? describe.skip : describe)('the arm64 prebuild under qemu-user', () => {
+  let pkg: string;
+  beforeAll(() => {
+    const dir = fs.mkdtempSync(path.join(work(), 'arm64-'));
+    const tgz = process.env.TSRUN_TARBALL ? path.resolve(process.env.TSRUN_TARBALL) : packTarball(dir);
+    pkg = unpack(tgz, path.join(dir, 'packed'));
+  }, 600_000);
+  const arm = (args: string[]) => spawnSync(QEMU!, ['-L', SYSROOT, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  test('an arm64 Node loads the arm64 addon from the package: --version, check', () => {
+    const v = arm([path.join(SYSROOT, 'usr/bin/node'), path.join(pkg, 'bin/tsrun'), '--version']);
+    expect(v.stderr).toBe('');
+    expect(v.stdout).toMatch(/^tsrun version \d+\.\d+\.\d+\n/);
+    const c = arm([path.join(SYSROOT, 'usr/bin/node'), path.join(pkg, 'bin/tsrun'), 'check', '--format', 'json']);
+    const j = JSON.parse(c.stdout);
+    expect(j.arch).toBe('arm64');
+    expect(j.items.find((i: { feature: string }) => i.feature === 'native addon'))
+      .toMatchObject({ verdict: 'ok', detail: `prebuilt: ${path.join(pkg, 'prebuilds/linux-arm64/tsrun.napi.glibc.node')}` });
+    // the addon's syscall probes ran (qemu answers ENOSYS for the ones it does not emulate)
+    expect(Object.keys(j.probes.syscalls).length).toBeGreaterThan(0);
+  }, 180_000);
+
+  test('tsrun-init for arm64 execs the process, and reports a failed exec with its strerror text', () => {
+    const init = path.join(pkg, 'prebuilds/linux-arm64/tsrun-init');
+    const ok = arm([init, '-1', '-1', '0', '-1', '', '', '-1', '-1', '/bin/echo', 'echo', 'hello from arm64 tsrun-init']);
+    expect({ code: ok.status, out: ok.stdout, err: ok.stderr }).toEqual({ code: 0, out: 'hello from arm64 tsrun-init\n', err: '' });
+    const bad = arm([init, '-1', '-1', '0', '-1', '', '', '-1', '-1', '/nonexistent', 'x']);
+    expect({ code: bad.status, err: bad.stderr }).toEqual({ code: 127, err: 'tsrun-init: exec /nonexistent: no such file or directory\n' });
+  }, 60_000);
+});
+if (armReason) test.skip(`arm64 prebuild under qemu-user (skipped: ${armReason})`, () => {});
