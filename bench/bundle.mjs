@@ -26,9 +26,11 @@ export function makeBundles(tsrun, prefix, sleepSeconds) {
   return { work, bundle, sleepBundle };
 }
 
-/** runc, and crun (through ../shared/bench/crun-hybrid.sh where it exists: hybrid hosts). */
+/** runc, and crun: $BENCH_CRUN if set (e.g. a wrapper that runs crun 1.8 on a cgroup-hybrid host),
+ * else ../shared/bench/crun-hybrid.sh where it exists, else crun on the usual paths. */
 export function runtimes(top) {
   const which = (c) => { for (const d of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin']) if (fs.existsSync(`${d}/${c}`)) return `${d}/${c}`; return null; };
   const hybridCrun = path.resolve(top, '../shared/bench/crun-hybrid.sh');
+  if (process.env.BENCH_CRUN) return { runc: which('runc'), crun: process.env.BENCH_CRUN };
   return { runc: which('runc'), crun: which('crun') ? (fs.existsSync(hybridCrun) ? hybridCrun : which('crun')) : null };
 }
