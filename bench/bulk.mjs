@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// bench/bulk.mjs [-n COUNT] [-r ROUNDS] [-c 1,2,8] [--no-tsrun-cli] [--json FILE]: issue 16's bulk
+// bench/bulk.mjs [-n COUNT] [-r ROUNDS] [-c 1,2,8] [--tsrun-cli] [--json FILE]: issue 16's bulk
 // table. COUNT (default 100) containers of /bin/true, each created, started, waited for and
 // deleted, at concurrency 1, 2 and 8:
 //   - through the library (dist/lib.js: create, start, wait, deleteContainer) in one Node
 //     process, with a pool of C async workers;
-//   - through the runc and crun CLIs (and tsrun's, for reference): one `run` per container (create,
-//     start, wait and delete in one call, the cheapest CLI way), fed by `xargs -P C`.
-// Rounds interleave the runners (rotated order), the medians are reported. Each batch runs as one
+//   - through the runc and crun CLIs (and, with --tsrun-cli, tsrun's): one `run` per container
+//     (create, start, wait and delete in one call, the cheapest CLI way), fed by `xargs -P C`.
+// Each round runs every concurrency and every runner (rotated order), the medians are reported. Each batch runs as one
 // process under bench/rusage.c (wait4): its CPU time counts every process of the batch that was
 // reaped (runtimes, containers, the library's Node process including its start). The library's
 // throughput is timed inside its process (the batch, not Node's start); its process wall time is
@@ -65,10 +65,18 @@ const ROUNDS = Number(arg('-r', 3));
 const CONCS = arg('-c', '1,2,8').split(',').map(Number);
 const JSON_OUT = arg('--json', undefined);
 const TSRUN = path.join(top, 'bin/tsrun');
-const { runc: RUNC, crun: CRUN } = runtimes(top);
+const { runc: RUNC } = runtimes(top);
 if (!RUNC) { console.error('runc is required'); process.exit(2); }
+const CRUN = ['/usr/bin/crun', '/usr/local/bin/crun', '/usr/sbin/crun'].find((p) => fs.existsSync(p));
+// crun 1.8 refuses every container on a cgroup-hybrid host whose cgroup2 mount has controllers
+// ("cgroups in hybrid mode not supported"). Its batches then run in a private mount namespace in
+// which an empty file hides that cgroup2 mount's cgroup.controllers, so crun uses the v1
+// controllers as runc does; the host's mounts are untouched (the namespace dies with the batch).
+// One namespace per batch, not a wrapper per call: crun's numbers carry no extra exec.
+const UNIFIED_CTRL = '/sys/fs/cgroup/unified/cgroup.controllers';
+const crunHybrid = (() => { try { return fs.readFileSync(UNIFIED_CTRL, 'utf8').trim() !== ''; } catch { return false; } })();
 if (process.getuid() !== 0) { console.error('bench/bulk.mjs needs root'); process.exit(2); }
-const clis = { runc: RUNC, ...(CRUN ? { crun: CRUN } : {}), ...(process.argv.includes('--no-tsrun-cli') ? {} : { 'tsrun CLI': TSRUN }) };
+const clis = { runc: RUNC, ...(CRUN ? { crun: CRUN } : {}), ...(process.argv.includes('--tsrun-cli') ? { 'tsrun CLI': TSRUN } : {}) };
 const runners = ['library', ...Object.keys(clis)];
 
 const { work, bundle } = makeBundles(TSRUN, 'tsrun-bench-bulk-', 1);
@@ -79,6 +87,13 @@ const out = path.join(work, 'rusage.out');
 const root = (r) => path.join(work, `root-${r.replace(/\W/g, '')}`);
 const ids = Array.from({ length: COUNT }, (_, i) => String(i)).join('\n') + '\n';
 
+const EMPTY = path.join(work, 'empty');
+fs.writeFileSync(EMPTY, '');
+/** The command prefix that runs a CLI batch: crun's private mount namespace on a hybrid host. */
+const inNamespace = (runner) => (runner === 'crun' && crunHybrid
+  ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'e=$1 c=$2; shift 2; mount --bind "$e" "$c" && exec "$@"', 'crun-ns', EMPTY, UNIFIED_CTRL]
+  : []);
+
 /** One batch: { wall, cpu } ms of the whole process (wait4), and for the library its own timing. */
 function batch(runner, conc, tag) {
   const prefix = `b${tag}-`;
@@ -86,7 +101,7 @@ function batch(runner, conc, tag) {
   if (runner === 'library') {
     r = spawnSync(RUSAGE, [out, process.execPath, fileURLToPath(import.meta.url), '--lib-child', root(runner), bundle, String(COUNT), String(conc), prefix], { encoding: 'utf8', cwd: bundle });
   } else {
-    r = spawnSync(RUSAGE, [out, 'xargs', '-P', String(conc), '-I', '{}', clis[runner], '--root', root(runner), 'run', '--bundle', bundle, `${prefix}{}`],
+    r = spawnSync(RUSAGE, [out, ...inNamespace(runner), 'xargs', '-P', String(conc), '-I', '{}', clis[runner], '--root', root(runner), 'run', '--bundle', bundle, `${prefix}{}`],
       { input: ids, encoding: 'utf8', cwd: bundle });
   }
   const [wall, cpu, code] = fs.readFileSync(out, 'utf8').trim().split(' ').map(Number);
@@ -104,19 +119,32 @@ const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const loadStart = load();
 const samples = {};
+const starts = {};
 try {
-  for (const conc of CONCS) {
-    for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const conc of CONCS) {
       const order = [...runners];
-      for (let k = 0; k < round % order.length; k++) order.push(order.shift());
+      for (let k = 0; k < (round + conc) % order.length; k++) order.push(order.shift());
       for (const runner of order) {
         ((samples[conc] ??= {})[runner] ??= []).push(batch(runner, conc, `${conc}-${round}`));
       }
     }
   }
+  // each CLI's own process start (`--version`): what a container costs it beyond the work any
+  // runtime makes the kernel do (namespaces, mounts, cgroups, exec, exit)
+  for (const [name, bin] of Object.entries(clis)) {
+    const t = Array.from({ length: 20 }, () => {
+      spawnSync(RUSAGE, [out, bin, '--version'], { stdio: 'ignore' });
+      return fs.readFileSync(out, 'utf8').trim().split(' ').map((x) => Number(x) / 1000);
+    });
+    starts[name] = { wall: median(t.map((x) => x[0])), cpu: median(t.map((x) => x[1])) };
+  }
 } finally {
-  for (const [name, bin] of Object.entries(clis)) spawnSync(bin, ['--root', root(name), 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean)
-    .forEach((id) => spawnSync(bin, ['--root', root(name), 'delete', '-f', id], { stdio: 'ignore' }));
+  for (const [name, bin] of Object.entries(clis)) {
+    const [cmd, ...pre] = [...inNamespace(name), bin];
+    spawnSync(cmd, [...pre, '--root', root(name), 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean)
+      .forEach((id) => spawnSync(cmd, [...pre, '--root', root(name), 'delete', '-f', id], { stdio: 'ignore' }));
+  }
   spawnSync(TSRUN, ['--root', root('library'), 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean)
     .forEach((id) => spawnSync(TSRUN, ['--root', root('library'), 'delete', '-f', id], { stdio: 'ignore' }));
   fs.rmSync(work, { recursive: true, force: true });
@@ -146,6 +174,7 @@ const check = (name, v, limit, atLeast) => {
   ratios.push(`${name.padEnd(58)} ${v.toFixed(2).padStart(6)} ${(atLeast ? '>= ' : '<= ') + limit}  ${ok ? 'met' : 'MISSED'}`);
   if (!ok) missed.push(name);
 };
+console.log(`\nprocess start (\`--version\`, median of 20), ms wall / CPU: ${Object.entries(starts).map(([n, t]) => `${n} ${t.wall.toFixed(1)}/${t.cpu.toFixed(1)}`).join(', ')}`);
 console.log('\nthroughput ratios (library / CLI, same concurrency)');
 for (const conc of CONCS) {
   const lib = results[conc].library.throughput;
@@ -158,6 +187,6 @@ if (results[1]) {
   if (CRUN) check('issue 17: crun run / library cycle (concurrency 1)', per('crun') / per('library'), 1, true);
 }
 console.log(`\ntarget${' '.repeat(53)}value  limit\n${ratios.join('\n')}`);
-if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ count: COUNT, rounds: ROUNDS, cpus: os.cpus().length, loadStart, loadEnd, results }, null, 2));
+if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ count: COUNT, rounds: ROUNDS, cpus: os.cpus().length, loadStart, loadEnd, results, starts }, null, 2));
 if (missed.length) { console.log(`\nmissed: ${missed.join('; ')}`); process.exit(1); }
 console.log('\nall targets met');
