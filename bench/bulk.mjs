@@ -21,7 +21,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createRequire } from 'module';
 import { fileURLToPath } from 'url';
-import { makeBundles, runtimes } from './bundle.mjs';
+import { crunNeedsPrivateNs, crunNsPrefix, makeBundles, runtimes } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
@@ -68,13 +68,9 @@ const TSRUN = path.join(top, 'bin/tsrun');
 const { runc: RUNC } = runtimes(top);
 if (!RUNC) { console.error('runc is required'); process.exit(2); }
 const CRUN = ['/usr/bin/crun', '/usr/local/bin/crun', '/usr/sbin/crun'].find((p) => fs.existsSync(p));
-// crun 1.8 refuses every container on a cgroup-hybrid host whose cgroup2 mount has controllers
-// ("cgroups in hybrid mode not supported"). Its batches then run in a private mount namespace in
-// which an empty file hides that cgroup2 mount's cgroup.controllers, so crun uses the v1
-// controllers as runc does; the host's mounts are untouched (the namespace dies with the batch).
-// One namespace per batch, not a wrapper per call: crun's numbers carry no extra exec.
-const UNIFIED_CTRL = '/sys/fs/cgroup/unified/cgroup.controllers';
-const crunHybrid = (() => { try { return fs.readFileSync(UNIFIED_CTRL, 'utf8').trim() !== ''; } catch { return false; } })();
+// crun on a hybrid host: its batches run in one private mount namespace each (bundle.mjs), not
+// through a wrapper per call, so crun's numbers carry no extra exec
+const crunHybrid = crunNeedsPrivateNs();
 if (process.getuid() !== 0) { console.error('bench/bulk.mjs needs root'); process.exit(2); }
 const clis = { runc: RUNC, ...(CRUN ? { crun: CRUN } : {}), ...(process.argv.includes('--tsrun-cli') ? { 'tsrun CLI': TSRUN } : {}) };
 const runners = ['library', ...Object.keys(clis)];
@@ -90,13 +86,11 @@ const ids = Array.from({ length: COUNT }, (_, i) => String(i)).join('\n') + '\n'
 const EMPTY = path.join(work, 'empty');
 fs.writeFileSync(EMPTY, '');
 /** The command prefix that runs a CLI batch: crun's private mount namespace on a hybrid host. */
-const inNamespace = (runner) => (runner === 'crun' && crunHybrid
-  ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'e=$1 c=$2; shift 2; mount --bind "$e" "$c" && exec "$@"', 'crun-ns', EMPTY, UNIFIED_CTRL]
-  : []);
+const inNamespace = (runner) => (runner === 'crun' && crunHybrid ? crunNsPrefix(EMPTY) : []);
 
 /** One batch: { wall, cpu } ms of the whole process (wait4), and for the library its own timing. */
 function batch(runner, conc, tag) {
-  const prefix = `b${tag}-`;
+  const prefix = `tsrun-bulk-${process.pid}-${tag}-`;
   let r;
   if (runner === 'library') {
     r = spawnSync(RUSAGE, [out, process.execPath, fileURLToPath(import.meta.url), '--lib-child', root(runner), bundle, String(COUNT), String(conc), prefix], { encoding: 'utf8', cwd: bundle });

@@ -34,3 +34,16 @@ export function runtimes(top) {
   if (process.env.BENCH_CRUN) return { runc: which('runc'), crun: process.env.BENCH_CRUN };
   return { runc: which('runc'), crun: which('crun') ? (fs.existsSync(hybridCrun) ? hybridCrun : which('crun')) : null };
 }
+
+// crun 1.8 refuses every container on a cgroup-hybrid host whose cgroup2 mount has controllers
+// ("cgroups in hybrid mode not supported"). It runs there in a private mount namespace in which
+// an empty file hides that mount's cgroup.controllers, so crun uses the v1 controllers as runc
+// does; the host's mounts are untouched (the namespace dies with the command).
+export const UNIFIED_CTRL = '/sys/fs/cgroup/unified/cgroup.controllers';
+export function crunNeedsPrivateNs() {
+  try { return fs.readFileSync(UNIFIED_CTRL, 'utf8').trim() !== ''; } catch { return false; }
+}
+/** argv prefix running a command in that namespace; `empty` an empty file of the bench's. */
+export function crunNsPrefix(empty) {
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'e=$1 c=$2; shift 2; mount --bind "$e" "$c" && exec "$@"', 'crun-ns', empty, UNIFIED_CTRL];
+}

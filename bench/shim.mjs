@@ -24,7 +24,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
-import { runtimes } from './bundle.mjs';
+import { crunNeedsPrivateNs, crunNsPrefix } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
@@ -34,13 +34,16 @@ const HOG = !process.argv.includes('--no-hog');
 const JSON_OUT = arg('--json', undefined);
 delete process.env.NODE_EXTRA_CA_CERTS;
 
-const which = (c) => (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').map((d) => path.join(d, c)).find((p) => { try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; } });
+const which = (c) => `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`.split(':').map((d) => path.join(d, c)).find((p) => { try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; } });
 const skip = (why) => { console.log(`bench/shim.mjs skipped: ${why}`); process.exit(0); };
 if (process.getuid() !== 0) { console.error('bench/shim.mjs needs root'); process.exit(2); }
 for (const b of ['containerd', 'ctr', 'containerd-shim-runc-v2']) if (!which(b)) skip(`no ${b} on PATH (Debian: apt-get install containerd)`);
 const TSRUN = path.join(top, 'bin/tsrun');
-const { runc: RUNC, crun: CRUN } = runtimes(top);
+const RUNC = which('runc');
 if (!RUNC) { console.error('runc is required'); process.exit(2); }
+// $BENCH_CRUN: a crun wrapper of the caller's; else crun, on a cgroup-hybrid host through a
+// wrapper made below (bundle.mjs: a private mount namespace per call, counted in crun's figures)
+const CRUN = process.env.BENCH_CRUN || which('crun');
 if (!fs.existsSync('/bin/busybox')) { console.error('busybox-static is required (/bin/busybox)'); process.exit(2); }
 const rts = { tsrun: TSRUN, runc: RUNC, ...(CRUN ? { crun: CRUN } : {}) };
 
@@ -110,6 +113,12 @@ try {
   for (const a of ['sh', 'sleep', 'true']) fs.symlinkSync('busybox', path.join(ROOTFS, 'bin', a));
   fs.writeFileSync(path.join(ROOTFS, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   fs.writeFileSync(path.join(ROOTFS, 'etc/group'), 'root:x:0:\n');
+  if (CRUN && !process.env.BENCH_CRUN && crunNeedsPrivateNs()) {
+    fs.writeFileSync(path.join(work, 'empty'), '');
+    const q = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+    rts.crun = path.join(work, 'crun-hybrid');
+    fs.writeFileSync(rts.crun, `#!/bin/sh\nexec ${crunNsPrefix(path.join(work, 'empty')).map(q).join(' ')} ${q(CRUN)} "$@"\n`, { mode: 0o755 });
+  }
   // one stand-in binary per runtime: the shim execs it as the runtime, it logs each call's rusage
   const wrap = {};
   for (const [rt, bin] of Object.entries(rts)) {
@@ -138,7 +147,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   fs.closeSync(log);
   for (let i = 0; i < 100 && ctr(['version']).status !== 0; i++) spawnSync('sleep', ['0.1']);
   if (ctr(['version']).status !== 0) throw new Error(`containerd did not come up:\n${fs.readFileSync(path.join(work, 'containerd.log'), 'utf8').slice(-2000)}`);
-  const versions = `containerd ${ctr(['version']).stdout.match(/Server:[\s\S]*?Version:\s*(\S+)/)?.[1]}, ${spawnSync(RUNC, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`;
+  const crunHow = !rts.crun ? '' : rts.crun === CRUN ? `, crun ${CRUN}` : ', crun in a private mount namespace per call (cgroup-hybrid host: unshare + sh + mount counted in its figures)';
+  const versions = `containerd ${ctr(['version']).stdout.match(/Server:[\s\S]*?Version:\s*(\S+)/)?.[1]}, ${spawnSync(RUNC, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}${crunHow}`;
 
   const offsets = Object.fromEntries(Object.keys(rts).map((rt) => [rt, 0]));
   const take = (rt) => { const r = calls(rt, offsets[rt]); offsets[rt] = r.end; return r.calls; };
