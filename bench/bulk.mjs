@@ -21,7 +21,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createRequire } from 'module';
 import { fileURLToPath } from 'url';
-import { crunNeedsPrivateNs, crunNsPrefix, makeBundles, runtimes } from './bundle.mjs';
+import { crunNeedsPrivateNs, crunNsPrefix, makeBundles, runtimes, stateBase } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
@@ -56,7 +56,7 @@ if (process.argv[2] === '--lib-child') {
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   clearInterval(timer);
-  console.log(JSON.stringify({ wall, selfCpu: (cpu.user + cpu.system) / 1000, maxLag, failed }));
+  console.log(JSON.stringify({ wall, selfUser: cpu.user / 1000, selfSys: cpu.system / 1000, maxLag, failed }));
   process.exit(failed ? 1 : 0);
 }
 
@@ -80,7 +80,9 @@ const RUSAGE = path.join(work, 'rusage');
 const cc = spawnSync('cc', ['-O2', '-o', RUSAGE, path.join(here, 'rusage.c')], { encoding: 'utf8' });
 if (cc.status !== 0) { console.error(`cc bench/rusage.c: ${cc.stderr}`); process.exit(2); }
 const out = path.join(work, 'rusage.out');
-const root = (r) => path.join(work, `root-${r.replace(/\W/g, '')}`);
+// the runtimes' state roots on tmpfs (bundle.mjs), like their default /run/<runtime>
+const roots = fs.mkdtempSync(path.join(stateBase(), 'tsrun-bench-roots-'));
+const root = (r) => path.join(roots, `root-${r.replace(/\W/g, '')}`);
 const ids = Array.from({ length: COUNT }, (_, i) => String(i)).join('\n') + '\n';
 
 const EMPTY = path.join(work, 'empty');
@@ -142,18 +144,20 @@ try {
   spawnSync(TSRUN, ['--root', root('library'), 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean)
     .forEach((id) => spawnSync(TSRUN, ['--root', root('library'), 'delete', '-f', id], { stdio: 'ignore' }));
   fs.rmSync(work, { recursive: true, force: true });
+  fs.rmSync(roots, { recursive: true, force: true });
 }
 const loadEnd = load();
 
 const results = {};
 console.log(`${COUNT} containers of /bin/true created+started+waited+deleted; median of ${ROUNDS} interleaved rounds`);
-console.log(`${os.cpus().length} CPUs, ${new Date().toISOString()}, load average ${loadStart} at start, ${loadEnd} at end\n`);
+console.log(`${os.cpus().length} CPUs, ${new Date().toISOString()}, load average ${loadStart} at start, ${loadEnd} at end; state roots in ${path.dirname(roots)}\n`);
 console.log(['concurrency'.padEnd(12), 'runner'.padEnd(11), 'wall s'.padStart(8), 'per s'.padStart(8), 'CPU ms/ctr'.padStart(11), 'proc wall s'.padStart(12), 'max loop stall ms'.padStart(18)].join(''));
 for (const conc of CONCS) {
   results[conc] = {};
   for (const runner of runners) {
     const s = samples[conc][runner];
     const m = { wall: median(s.map((x) => x.wall)), procWall: median(s.map((x) => x.procWall)), cpu: median(s.map((x) => x.cpu)), maxLag: s[0].maxLag === undefined ? undefined : Math.max(...s.map((x) => x.maxLag)) };
+    if (runner === 'library') Object.assign(m, { selfUser: median(s.map((x) => x.selfUser)), selfSys: median(s.map((x) => x.selfSys)) });
     m.throughput = COUNT / (m.wall / 1000);
     results[conc][runner] = m;
     console.log([String(conc).padEnd(12), runner.padEnd(11), (m.wall / 1000).toFixed(2).padStart(8), m.throughput.toFixed(1).padStart(8), (m.cpu / COUNT).toFixed(1).padStart(11),
@@ -168,7 +172,8 @@ const check = (name, v, limit, atLeast) => {
   ratios.push(`${name.padEnd(58)} ${v.toFixed(2).padStart(6)} ${(atLeast ? '>= ' : '<= ') + limit}  ${ok ? 'met' : 'MISSED'}`);
   if (!ok) missed.push(name);
 };
-console.log(`\nprocess start (\`--version\`, median of 20), ms wall / CPU: ${Object.entries(starts).map(([n, t]) => `${n} ${t.wall.toFixed(1)}/${t.cpu.toFixed(1)}`).join(', ')}`);
+console.log(`\nthe library's own process during the batches (no Node start, no container), CPU ms per container user/sys: ${CONCS.map((c) => `-c ${c} ${(results[c].library.selfUser / COUNT).toFixed(1)}/${(results[c].library.selfSys / COUNT).toFixed(1)}`).join(', ')}`);
+console.log(`process start (\`--version\`, median of 20), ms wall / CPU: ${Object.entries(starts).map(([n, t]) => `${n} ${t.wall.toFixed(1)}/${t.cpu.toFixed(1)}`).join(', ')}`);
 console.log('\nthroughput ratios (library / CLI, same concurrency)');
 for (const conc of CONCS) {
   const lib = results[conc].library.throughput;

@@ -24,7 +24,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
-import { crunNeedsPrivateNs, crunNsPrefix } from './bundle.mjs';
+import { crunNeedsPrivateNs, crunNsPrefix, stateBase } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
@@ -50,6 +50,8 @@ const rts = { tsrun: TSRUN, runc: RUNC, ...(CRUN ? { crun: CRUN } : {}) };
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-shim-'));
 fs.chmodSync(work, 0o755);
 const NS = `tsrun-bench-${process.pid}`;
+// the runtimes' state roots (--runc-root) on tmpfs (bundle.mjs), like their default /run/<runtime>
+const roots = fs.mkdtempSync(path.join(stateBase(), 'tsrun-bench-roots-'));
 const SOCK = path.join(work, 'containerd.sock');
 const ROOTFS = path.join(work, 'rootfs');
 const runDirs = ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd'].filter((d) => !fs.existsSync(d)); // made by this run: removed after
@@ -77,9 +79,9 @@ function cleanup() {
     for (const d of [path.join('/sys/fs/cgroup', h, NS), path.join('/sys/fs/cgroup', h, 'unified', NS)]) { try { fs.rmdirSync(d); } catch { /* none */ } }
   }
   for (const d of runDirs) { try { fs.rmdirSync(d); } catch { /* not empty: someone else's */ } }
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(` ${work}/`));
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(` ${work}/`) || l.includes(` ${roots}/`));
   if (mounts.length) console.error(`mounts left under ${work}:\n${mounts.join('\n')}`);
-  else fs.rmSync(work, { recursive: true, force: true });
+  else for (const d of [work, roots]) fs.rmSync(d, { recursive: true, force: true });
 }
 process.on('SIGINT', () => { cleanup(); process.exit(130); });
 
@@ -153,8 +155,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   const offsets = Object.fromEntries(Object.keys(rts).map((rt) => [rt, 0]));
   const take = (rt) => { const r = calls(rt, offsets[rt]); offsets[rt] = r.end; return r.calls; };
   const conditions = [{ name: 'idle', hog: false }, ...(HOG ? [{ name: 'hog', hog: true }] : [])];
-  const meta = { date: new Date().toISOString(), cpus: os.cpus().length, kernel: os.release(), versions, runs: RUNS };
-  console.log(`containerd's runc shim, ctr; ${meta.cpus} CPUs, kernel ${meta.kernel}, ${versions}, ${meta.date}`);
+  const meta = { date: new Date().toISOString(), cpus: os.cpus().length, kernel: os.release(), versions, runs: RUNS, stateRoots: path.dirname(roots) };
+  console.log(`containerd's runc shim, ctr; ${meta.cpus} CPUs, kernel ${meta.kernel}, ${versions}, ${meta.date}; runtime state roots in ${meta.stateRoots}`);
   for (const cond of conditions) {
     if (cond.hog) hogs = Array.from({ length: os.cpus().length }, (_, c) => spawn('taskset', ['-c', String(c), 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
     const loadStart = load();
@@ -165,7 +167,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
       for (const rt of order) {
         const id = `${rt}-${cond.name}-${i}`;
         let t0 = process.hrtime.bigint();
-        const r1 = ctr(['run', '-d', '--null-io', '--rootfs', '--runc-binary', wrap[rt], '--runc-root', path.join(work, `runc-root-${rt}`), ROOTFS, id, '/bin/sleep', '600']);
+        const r1 = ctr(['run', '-d', '--null-io', '--rootfs', '--runc-binary', wrap[rt], '--runc-root', path.join(roots, rt), ROOTFS, id, '/bin/sleep', '600']);
         const start = ms(t0);
         const c1 = take(rt);
         t0 = process.hrtime.bigint();

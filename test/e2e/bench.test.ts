@@ -13,7 +13,11 @@ delete env.NODE_EXTRA_CA_CERTS;
 /** What a bench run could leave: its temp dirs, mounts under them, cgroups named after it, its processes. */
 function leftovers(): string[] {
   const out: string[] = [];
-  for (const d of fs.readdirSync(os.tmpdir())) if (/^tsrun-bench-/.test(d)) out.push(path.join(os.tmpdir(), d));
+  for (const base of [os.tmpdir(), '/dev/shm', '/run']) {
+    let names: string[] = [];
+    try { names = fs.readdirSync(base); } catch { /* absent */ }
+    for (const d of names) if (/^tsrun-bench-/.test(d)) out.push(path.join(base, d));
+  }
   for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes('/tsrun-bench-')) out.push(`mount ${l.split(' ')[4]}`);
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
     for (const base of [path.join('/sys/fs/cgroup', h), path.join('/sys/fs/cgroup', h, 'unified')]) {
