@@ -6,11 +6,11 @@
 //     process, with a pool of C async workers;
 //   - through the runc and crun CLIs (and, with --tsrun-cli, tsrun's): one `run` per container
 //     (create, start, wait and delete in one call, the cheapest CLI way), fed by `xargs -P C`.
-// Each round runs every concurrency and every runner (rotated order), the medians are reported. Each batch runs as one
-// process under bench/rusage.c (wait4): its CPU time counts every process of the batch that was
-// reaped (runtimes, containers, the library's Node process including its start). The library's
-// throughput is timed inside its process (the batch, not Node's start); its process wall time is
-// reported as well. The library process also records the event loop's longest stall.
+// Each round runs every concurrency and every runner (rotated order); medians are reported. Each
+// batch runs as one process under bench/rusage.c (wait4): its CPU time counts every process of the
+// batch that was reaped (runtimes, containers, the library's Node process including its start).
+// The library's throughput is timed inside its process (the batch, not Node's start); its process
+// wall time is reported as well, and the event loop's longest stall. State roots are on tmpfs.
 // Targets (exit 1 on a miss): issue 16: library throughput >= 3x crun's CLI at the same
 // concurrency; issue 17: library create+start+wait+delete (concurrency 1) >= 4x faster than runc's
 // `run` and faster than crun's. NODE_EXTRA_CA_CERTS is unset for every process.
@@ -78,7 +78,7 @@ const runners = ['library', ...Object.keys(clis)];
 const { work, bundle } = makeBundles(TSRUN, 'tsrun-bench-bulk-', 1);
 const RUSAGE = path.join(work, 'rusage');
 const cc = spawnSync('cc', ['-O2', '-o', RUSAGE, path.join(here, 'rusage.c')], { encoding: 'utf8' });
-if (cc.status !== 0) { console.error(`cc bench/rusage.c: ${cc.stderr}`); process.exit(2); }
+if (cc.status !== 0) { console.error(`cc bench/rusage.c: ${cc.stderr}`); fs.rmSync(work, { recursive: true, force: true }); process.exit(2); }
 const out = path.join(work, 'rusage.out');
 // the runtimes' state roots on tmpfs (bundle.mjs), like their default /run/<runtime>
 const roots = fs.mkdtempSync(path.join(stateBase(), 'tsrun-bench-roots-'));

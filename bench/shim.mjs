@@ -108,7 +108,7 @@ function calls(rt, from) {
 let results = {};
 const missed = [];
 try {
-  // the rootfs: busybox-static, as ../shared/clients/make-rootfs.sh makes it
+  // the rootfs: busybox-static with a few applets, root in passwd and group
   for (const d of ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'root']) fs.mkdirSync(path.join(ROOTFS, d), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(ROOTFS, 'bin/busybox'));
   fs.chmodSync(path.join(ROOTFS, 'bin/busybox'), 0o755);
