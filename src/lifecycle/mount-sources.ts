@@ -4,7 +4,7 @@
 // sent) and passes the fds back, as runc passes mount fds. A source it cannot open is left to
 // the child, which then fails on it with its own error naming the mount.
 import type { Addon, NativeMount } from '../native/addon';
-import { MSG } from '../native/constants';
+import { MSG } from '../native/contract';
 
 export function sendMountSources(a: Addon, syncFd: number, nsFd: number | undefined, mounts: NativeMount[]): void {
   try {

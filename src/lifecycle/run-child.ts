@@ -6,7 +6,7 @@ import fs = require('fs');
 import type { CgroupManager } from '../cgroups';
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
-import { MSG } from '../native/constants';
+import { MSG } from '../native/contract';
 import type { ContainerPlan } from '../plan/plan';
 import type { LinuxResources } from '../spec/config-types';
 import { syncWaitMs } from '../state/wait-limits';
