@@ -128,6 +128,17 @@ template <Kind K> bool ToNum(Napi::Value v, typename Num<K>::T *out) {
 
 constexpr bool IsNum(Kind k) { return k == Kind::U32 || k == Kind::I32 || k == Kind::U64 || k == Kind::U64Big || k == Kind::I64; }
 
+// A key's path ("plan.mounts[3]" + "target", or an element: "plan.groups" + [2]).
+struct Where {
+  const std::string *object;
+  const char *key;
+  int64_t index;  // -1: the key itself
+  std::string str() const {
+    std::string s = *object + "." + key;
+    return index < 0 ? s : s + "[" + std::to_string(index) + "]";
+  }
+};
+
 // One object of the plan. get(key) only takes keys of this object (Owner), and returns what
 // the key's Kind says: bool, std::string, uint32_t, ..., Obj<Item>, std::vector<Obj<Item>>;
 // wrapped in std::optional where the key may be absent and its absence means something.
@@ -138,7 +149,7 @@ class Obj {
 
   template <Kind K, bool A, typename I>
   auto get(const Key<K, A, Owner, I> &k) const {
-    const std::string where = path_ + "." + k.name;
+    const Where where{&path_, k.name, -1};  // the key's path, spelled out only for an error
     Napi::Value v = Raw(k.name);
     const bool absent = !ctx_->ok() || v.IsUndefined() || v.IsNull();
     if (absent && !A) Fail(where, Expected(K), v);
@@ -175,14 +186,14 @@ class Obj {
       else return r.value_or(std::vector<char>());
     } else if constexpr (K == Kind::Strings) {
       std::vector<std::string> r;  // absent: none
-      ForEach(where, Expected(K), v, absent, [&](const std::string &at, Napi::Value e) {
+      ForEach(where, Expected(K), v, absent, [&](const Where &at, Napi::Value e) {
         if (e.IsString()) r.push_back(e.As<Napi::String>().Utf8Value());
         else Fail(at, "a string", e);
       });
       return r;
     } else if constexpr (K == Kind::U32s) {
       std::vector<uint32_t> r;
-      ForEach(where, Expected(K), v, absent, [&](const std::string &at, Napi::Value e) {
+      ForEach(where, Expected(K), v, absent, [&](const Where &at, Napi::Value e) {
         uint32_t x;
         if (ToNum<Kind::U32>(e, &x)) r.push_back(x);
         else Fail(at, "a uint32", e);
@@ -192,15 +203,15 @@ class Obj {
     } else if constexpr (K == Kind::Object) {
       std::optional<Obj<I>> r;
       if (!absent) {
-        if (v.IsObject() && !v.IsArray()) r.emplace(ctx_, v.As<Napi::Object>(), where);
+        if (v.IsObject() && !v.IsArray()) r.emplace(ctx_, v.As<Napi::Object>(), where.str());
         else Fail(where, Expected(K), v);
       }
       if constexpr (A) return r;
-      else return r ? *r : Obj<I>(ctx_, Napi::Object(), where);  // after a failure: reads nothing
+      else return r ? *r : Obj<I>(ctx_, Napi::Object(), where.str());  // after a failure: reads nothing
     } else if constexpr (K == Kind::Objects) {
       std::vector<Obj<I>> r;
-      ForEach(where, Expected(K), v, absent, [&](const std::string &at, Napi::Value e) {
-        if (e.IsObject() && !e.IsArray()) r.emplace_back(ctx_, e.As<Napi::Object>(), at);
+      ForEach(where, Expected(K), v, absent, [&](const Where &at, Napi::Value e) {
+        if (e.IsObject() && !e.IsArray()) r.emplace_back(ctx_, e.As<Napi::Object>(), at.str());
         else Fail(at, "an object", e);
       });
       return r;
@@ -214,14 +225,14 @@ class Obj {
     if (v.IsEmpty()) { ctx_->pending = true; return ctx_->env.Undefined(); }  // a getter threw
     return v;
   }
-  void Fail(const std::string &where, const char *expected, Napi::Value got) const {
+  void Fail(const Where &where, const char *expected, Napi::Value got) const {
     if (!ctx_->ok()) return;
-    ctx_->key = where;
-    ctx_->error = where + ": expected " + expected + ", got " + Describe(got);
+    ctx_->key = where.str();
+    ctx_->error = ctx_->key + ": expected " + expected + ", got " + Describe(got);
   }
   // Each element of an array key (absent: none), until the first failure.
   template <typename F>
-  void ForEach(const std::string &where, const char *expected, Napi::Value v, bool absent, F f) const {
+  void ForEach(const Where &where, const char *expected, Napi::Value v, bool absent, F f) const {
     if (absent || !ctx_->ok()) return;
     if (!v.IsArray()) return Fail(where, expected, v);
     Napi::Array a = v.As<Napi::Array>();
@@ -229,7 +240,7 @@ class Obj {
     for (uint32_t i = 0; i < n && ctx_->ok(); i++) {
       Napi::Value e = a.Get(i);
       if (e.IsEmpty()) { ctx_->pending = true; return; }
-      f(where + "[" + std::to_string(i) + "]", e);
+      f(Where{where.object, where.key, (int64_t)i}, e);
     }
   }
 
