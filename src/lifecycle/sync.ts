@@ -39,8 +39,12 @@
 //      socket: EOF
 //
 //  At any point before EOF: child (or tsrun-init) -> parent ERROR(step, errno, index, detail),
-//  and it exits. The parent turns it into an error naming the config field (child-error.ts);
-//  its caller kills and reaps what was started.
+//  a fixed record, and it exits. The parent turns it into an error naming the config field
+//  (child-error.ts); runChild kills and reaps what was started.
+//
+//  Not on this socket: the pty master of process.terminal, which the child sends to the
+//  console socket (--console-socket, or tsrun's own relay) after pivot_root on create, and
+//  before its credentials change on exec, without waiting for an answer.
 import { TsrunError } from '../errors';
 import { addon, type NativePlan, type SyncMsg } from '../native/addon';
 import { MSG, type MsgName } from '../native/contract';
