@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "tsrun",
-      "sources": ["addon/tsrun.cc", "addon/child.cc", "addon/seccomp.cc", "addon/bpf.cc", "addon/inroot.cc", "addon/pidfd.cc", "addon/probe.cc"],
+      "sources": ["addon/tsrun.cc", "addon/plan_read.cc", "addon/child.cc", "addon/seccomp.cc", "addon/bpf.cc", "addon/inroot.cc", "addon/pidfd.cc", "addon/probe.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wno-missing-field-initializers"],
@@ -19,7 +19,7 @@
       "actions": [
         {
           "action_name": "build_tsrun_init",
-          "inputs": ["addon/init/init.c", "addon/init/hooks.c"],
+          "inputs": ["addon/init/init.c", "addon/init/hooks.c", "addon/contract.h"],
           "outputs": ["<(PRODUCT_DIR)/tsrun-init"],
           "action": ["<(init_cc)", "-Os", "-s", "-static", "-nostdlib", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
                      "-ffreestanding", "-fno-builtin", "-fno-pie", "-no-pie", "-Wall", "-Wextra", "-Werror",

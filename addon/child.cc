@@ -1409,6 +1409,9 @@ void open_time_offsets() {
       send_msg(MSG_PID, 0, 0, (int32_t)pid, -1, "");
       SC(SYS_exit_group, 0);
     }
+    // the init: no record of its own before the parent has stage 1's MSG_PID (and its GO),
+    // or one could overtake it on the shared socket (src/lifecycle/sync.ts, create step 3)
+    await_go();
   } else {
     if (P->userns) {
       check(SC(SYS_setresgid, 0, 0, 0), STEP_SETID_USERNS, -1, "setresgid 0 in user namespace");

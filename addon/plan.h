@@ -1,9 +1,12 @@
 // The flat plan the child executes. Built in the parent from the JS plan object
 // (plan_read.cc) before fork; the child reads it only. Every string, array and
 // path is allocated up front: the child never allocates.
+// The sync records, steps and tsrun-init's argv slots are in contract.h (generated).
 #pragma once
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "contract.h"
 
 namespace tsrun {
 
@@ -119,48 +122,6 @@ struct Plan {
   uint32_t set_mempolicy; uint32_t mempolicy_mode; uint64_t mempolicy_nodes[16];
   const char *time_offsets;         // "monotonic S N\nboottime S N\n" or nullptr
 };
-
-// Sync protocol: fixed-size records on a SOCK_SEQPACKET socketpair (close-on-exec).
-enum MsgType : uint32_t {
-  MSG_USERNS = 1,     // child -> parent: write uid/gid maps for msg.pid, then ACK
-  MSG_PID = 2,        // child -> parent: the container init is msg.pid
-  MSG_HOOKS = 3,      // child -> parent: rootfs ready, run hooks, then ACK
-  MSG_ERROR = 4,      // child -> parent: step failed, errno, detail
-  MSG_SECCOMP = 5,    // child -> parent: the seccomp notify fd (SCM_RIGHTS); parent hands it to the listener, then ACK
-  MSG_MOUNTSOURCES = 6,  // child -> parent: its mount namespace (SCM_RIGHTS); the parent opens the bind
-                         // sources there as the host's root and sends them (MSG_SOURCE), then GO
-  MSG_GO = 100,       // parent -> child: proceed
-  MSG_SOURCE = 101,   // parent -> child: mounts[index]'s source, O_PATH (SCM_RIGHTS)
-};
-
-enum Step : uint32_t {
-  STEP_NONE = 0, STEP_SIGNALS, STEP_SYNC, STEP_SETNS_OPEN, STEP_SETNS, STEP_UNSHARE_USER, STEP_SETID_USERNS,
-  STEP_UNSHARE, STEP_CLONE, STEP_SETSID, STEP_HOSTNAME, STEP_DOMAINNAME, STEP_ROOT_PROPAGATION,
-  STEP_ROOTFS_BIND, STEP_MOUNT_TARGET, STEP_MOUNT, STEP_MOUNT_REMOUNT, STEP_MOUNT_PROPAGATION,
-  STEP_DEVICE, STEP_SYMLINK, STEP_PIVOT, STEP_MASK, STEP_READONLY_PATH, STEP_READONLY_ROOT, STEP_RLIMIT,
-  STEP_LOOKUP, STEP_CHDIR, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_CAPS, STEP_NNP, STEP_FDS,
-  STEP_EXEC_INIT, STEP_CONSOLE, STEP_MOUNT_SETATTR, STEP_KEYRING, STEP_SECCOMP, STEP_SYSCTL, STEP_PERSONALITY,
-  STEP_SCHEDULER, STEP_IOPRIO, STEP_AFFINITY, STEP_MEMPOLICY, STEP_TIME_OFFSETS, STEP_LSM,
-};
-
-// tsrun-init's argv, in this order (init.c reads the same slots):
-//   tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0 [ARG...]
-enum StubArg : uint32_t {
-  ARG_FIFO_FD = 1, ARG_SECCOMP_FD, ARG_FLAGS, ARG_PROC_FD, ARG_LSM_ATTR, ARG_LSM_VALUE, ARG_SYNC_FD, ARG_HOOKS_FD, ARG_PATH,
-};
-// FLAGS bits beyond the seccomp filter flags (1 TSYNC, 2 LOG, 4 SPEC_ALLOW)
-constexpr uint32_t STUB_SETSID = 1u << 20;   // after the fork into the pid namespace: setsid
-constexpr uint32_t STUB_CTTY = 1u << 21;     // ... and make fd 0 (a pty) the controlling terminal
-
-struct Msg {
-  uint32_t type;
-  uint32_t step;
-  int32_t err;      // errno
-  int32_t pid;
-  int32_t index;    // config index the step refers to, -1 if none
-  char detail[236];
-};
-static_assert(sizeof(Msg) == 256, "sync record must be 256 bytes");
 
 // Runs in the forked child: never returns. Async-signal-safe only.
 [[noreturn]] void child_main(const Plan *plan);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "plan.h"
+#include "plan_read.h"
 
 namespace tsrun {
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
@@ -43,229 +44,6 @@ Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("syscall", Napi::String::New(env, what));
   return e;
-}
-
-// Owns every byte the child will read.
-struct Storage {
-  std::deque<std::string> strings;
-  std::vector<MountOp> mounts;
-  std::vector<DeviceOp> devices;
-  std::vector<SymlinkOp> symlinks;
-  std::vector<NsJoin> joins;
-  std::vector<Rlimit> rlimits;
-  std::vector<const char *> masked, readonly, candidates, hide;
-  std::vector<char *> stub_argv, envp;
-  std::vector<uint32_t> groups;
-  std::vector<char> seccomp;
-  std::vector<const char *> sysctl_paths, sysctl_values;
-  Plan plan{};
-
-  const char *str(const std::string &s) { strings.push_back(s); return strings.back().c_str(); }
-  char *mut(const std::string &s) { strings.push_back(s); return &strings.back()[0]; }
-};
-
-std::string S(const Napi::Object &o, const char *k) { return o.Get(k).As<Napi::String>().Utf8Value(); }
-bool Has(const Napi::Object &o, const char *k) { Napi::Value v = o.Get(k); return !v.IsNull() && !v.IsUndefined(); }
-int64_t I(const Napi::Object &o, const char *k) {
-  Napi::Value v = o.Get(k);
-  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Int64Value(&lossless); }
-  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : 0;
-}
-uint64_t U(const Napi::Object &o, const char *k) {
-  Napi::Value v = o.Get(k);
-  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Uint64Value(&lossless); }
-  return v.IsNumber() ? (uint64_t)v.As<Napi::Number>().Int64Value() : 0;
-}
-bool B(const Napi::Object &o, const char *k) { Napi::Value v = o.Get(k); return v.IsBoolean() && v.As<Napi::Boolean>().Value(); }
-Napi::Array A(const Napi::Object &o, const char *k) {
-  Napi::Value v = o.Get(k);
-  return v.IsArray() ? v.As<Napi::Array>() : Napi::Array::New(o.Env());
-}
-const char *OptStr(Storage &st, const Napi::Object &o, const char *k) { return Has(o, k) ? st.str(S(o, k)) : nullptr; }
-
-void ReadPlan(Storage &st, const Napi::Object &o) {
-  Plan &p = st.plan;
-  p.rootfs = st.str(S(o, "rootfs"));
-  p.rootfs_parent_mount = OptStr(st, o, "rootfsParentMount");
-  p.clone_flags = U(o, "cloneFlags");
-  p.unshare_flags = U(o, "unshareFlags");
-  p.two_stage = B(o, "twoStage");
-  p.userns_sync = B(o, "usernsSync");
-  p.userns = B(o, "userns");
-  Napi::Array joins = A(o, "joins");
-  for (uint32_t i = 0; i < joins.Length(); i++) {
-    Napi::Object j = joins.Get(i).As<Napi::Object>();
-    st.joins.push_back({(uint32_t)U(j, "type"), st.str(S(j, "path")), (int32_t)I(j, "index")});
-  }
-  p.joins = st.joins.data(); p.n_joins = st.joins.size();
-  p.hostname = OptStr(st, o, "hostname");
-  p.domainname = OptStr(st, o, "domainname");
-  p.root_propagation = U(o, "rootPropagation");
-  p.root_propagation_after = U(o, "rootPropagationAfter");
-  Napi::Array mounts = A(o, "mounts");
-  for (uint32_t i = 0; i < mounts.Length(); i++) {
-    Napi::Object m = mounts.Get(i).As<Napi::Object>();
-    MountOp op{};
-    op.source = OptStr(st, m, "source");
-    op.target = st.str(S(m, "target"));
-    op.fstype = OptStr(st, m, "fstype");
-    op.data = OptStr(st, m, "data");
-    op.kind = (uint32_t)U(m, "kind");
-    op.flags = U(m, "flags");
-    op.propagation = U(m, "propagation");
-    op.is_file = B(m, "isFile");
-    op.tmpcopyup = B(m, "tmpcopyup");
-    op.tree_fd = Has(m, "treeFd") ? (int32_t)I(m, "treeFd") : -1;
-    op.proc_ok = B(m, "procOk");
-    op.attr_set = U(m, "attrSet");
-    op.attr_clr = U(m, "attrClr");
-    op.index = (int32_t)I(m, "index");
-    op.ro_later = (uint32_t)U(m, "roLater");
-    op.src_fd = -1;
-    st.mounts.push_back(op);
-  }
-  p.mounts = st.mounts.data(); p.n_mounts = st.mounts.size();
-  Napi::Array devices = A(o, "devices");
-  for (uint32_t i = 0; i < devices.Length(); i++) {
-    Napi::Object d = devices.Get(i).As<Napi::Object>();
-    DeviceOp op{};
-    op.path = st.str(S(d, "path"));
-    op.host_path = OptStr(st, d, "hostPath");
-    op.mode = (uint32_t)U(d, "mode");
-    op.dev = makedev((unsigned)U(d, "major"), (unsigned)U(d, "minor"));
-    op.uid = (uint32_t)U(d, "uid"); op.gid = (uint32_t)U(d, "gid");
-    op.index = (int32_t)I(d, "index");
-    st.devices.push_back(op);
-  }
-  p.devices = st.devices.data(); p.n_devices = st.devices.size();
-  Napi::Array links = A(o, "symlinks");
-  for (uint32_t i = 0; i < links.Length(); i++) {
-    Napi::Object l = links.Get(i).As<Napi::Object>();
-    st.symlinks.push_back({st.str(S(l, "target")), st.str(S(l, "link"))});
-  }
-  p.symlinks = st.symlinks.data(); p.n_symlinks = st.symlinks.size();
-  p.setup_rootfs = B(o, "setupRootfs");
-  p.mount_sources = B(o, "mountSources");
-  p.no_pivot = B(o, "noPivot");
-  Napi::Array hide = A(o, "hidePaths");
-  for (uint32_t i = 0; i < hide.Length(); i++) st.hide.push_back(st.str(hide.Get(i).As<Napi::String>()));
-  p.hide_paths = st.hide.data(); p.n_hide = st.hide.size();
-  p.readonly_root = B(o, "readonlyRoot");
-  p.hooks_sync = B(o, "hooksSync");
-  Napi::Array masked = A(o, "masked");
-  for (uint32_t i = 0; i < masked.Length(); i++) st.masked.push_back(st.str(masked.Get(i).As<Napi::String>()));
-  p.masked = st.masked.data(); p.n_masked = st.masked.size();
-  Napi::Array ro = A(o, "readonly");
-  for (uint32_t i = 0; i < ro.Length(); i++) st.readonly.push_back(st.str(ro.Get(i).As<Napi::String>()));
-  p.readonly = st.readonly.data(); p.n_readonly = st.readonly.size();
-  Napi::Array rl = A(o, "rlimits");
-  for (uint32_t i = 0; i < rl.Length(); i++) {
-    Napi::Object r = rl.Get(i).As<Napi::Object>();
-    st.rlimits.push_back({(uint32_t)U(r, "resource"), U(r, "soft"), U(r, "hard"), (int32_t)I(r, "index")});
-  }
-  p.rlimits = st.rlimits.data(); p.n_rlimits = st.rlimits.size();
-  p.umask = (int32_t)I(o, "umask");
-  p.cwd = st.str(S(o, "cwd"));
-  p.uid = (uint32_t)U(o, "uid"); p.gid = (uint32_t)U(o, "gid");
-  Napi::Array groups = A(o, "groups");
-  for (uint32_t i = 0; i < groups.Length(); i++) st.groups.push_back(groups.Get(i).As<Napi::Number>().Uint32Value());
-  p.groups = st.groups.data(); p.n_groups = st.groups.size();
-  p.set_groups = B(o, "setGroups");
-  if (Has(o, "caps")) {
-    Napi::Object c = o.Get("caps").As<Napi::Object>();
-    p.set_caps = 1;
-    p.cap_bounding = U(c, "bounding"); p.cap_effective = U(c, "effective"); p.cap_permitted = U(c, "permitted");
-    p.cap_inheritable = U(c, "inheritable"); p.cap_ambient = U(c, "ambient");
-  }
-  p.no_new_privs = B(o, "noNewPrivs");
-  Napi::Array cand = A(o, "pathCandidates");
-  for (uint32_t i = 0; i < cand.Length(); i++) st.candidates.push_back(st.str(cand.Get(i).As<Napi::String>()));
-  p.path_candidates = st.candidates.data(); p.n_candidates = st.candidates.size();
-  p.fork_in_stub = B(o, "forkInStub");
-  p.setsid = B(o, "setsid");
-  p.console_socket_fd = (int32_t)I(o, "consoleSocketFd");
-  // tsrun-init's argv in plan.h's StubArg order; the fd slots are filled by the child
-  uint64_t stub_flags = U(o, "seccompFlags");
-  if (p.fork_in_stub && (p.setsid || p.console_socket_fd >= 0)) stub_flags |= STUB_SETSID;
-  if (p.fork_in_stub && p.console_socket_fd >= 0) stub_flags |= STUB_CTTY;
-  p.lsm_attr = OptStr(st, o, "lsmAttr");
-  st.stub_argv.assign(ARG_PATH, nullptr);
-  st.stub_argv[0] = st.mut("tsrun-init");
-  for (uint32_t slot : {ARG_FIFO_FD, ARG_SECCOMP_FD, ARG_PROC_FD, ARG_SYNC_FD, ARG_HOOKS_FD}) st.stub_argv[slot] = st.mut(std::string(16, '\0'));
-  st.stub_argv[ARG_FLAGS] = st.mut(std::to_string(stub_flags));
-  st.stub_argv[ARG_LSM_ATTR] = st.mut(p.lsm_attr ? p.lsm_attr : "");
-  st.stub_argv[ARG_LSM_VALUE] = st.mut(Has(o, "lsmValue") ? S(o, "lsmValue") : std::string());
-  p.stub_path_slot = ARG_PATH;
-  st.stub_argv.push_back(nullptr);
-  Napi::Array args = A(o, "args");
-  for (uint32_t i = 0; i < args.Length(); i++) st.stub_argv.push_back(st.mut(args.Get(i).As<Napi::String>()));
-  st.stub_argv.push_back(nullptr);
-  p.stub_argv = st.stub_argv.data();
-  Napi::Array env = A(o, "env");
-  for (uint32_t i = 0; i < env.Length(); i++) st.envp.push_back(st.mut(env.Get(i).As<Napi::String>()));
-  st.envp.push_back(nullptr);
-  p.envp = st.envp.data();
-  p.fifo_fd = (int32_t)I(o, "fifoFd");
-  p.seccomp_fd = (int32_t)I(o, "seccompFd");
-  p.preserve_fds = (int32_t)I(o, "preserveFds");
-  p.console_fd = (int32_t)I(o, "consoleFd");
-  p.last_cap = (int32_t)I(o, "lastCap");
-  p.new_keyring = B(o, "newKeyring");
-  p.enter_rootfs = B(o, "enterRootfs");
-  p.hooks_fd = -1;
-  p.parent_pid = (int32_t)getpid();
-  p.console_width = (uint16_t)U(o, "consoleWidth");
-  p.console_height = (uint16_t)U(o, "consoleHeight");
-  p.mount_console = B(o, "mountConsole");
-  Napi::Array sysctls = A(o, "sysctls");
-  for (uint32_t i = 0; i < sysctls.Length(); i++) {
-    Napi::Object s = sysctls.Get(i).As<Napi::Object>();
-    st.sysctl_paths.push_back(st.str(S(s, "path")));
-    st.sysctl_values.push_back(st.str(S(s, "value")));
-  }
-  p.sysctl_paths = st.sysctl_paths.data(); p.sysctl_values = st.sysctl_values.data(); p.n_sysctl = st.sysctl_paths.size();
-  p.personality = Has(o, "personality") ? I(o, "personality") : -1;
-  if (Has(o, "scheduler")) {
-    Napi::Object s = o.Get("scheduler").As<Napi::Object>();
-    p.set_sched = 1;
-    p.sched_policy = (uint32_t)U(s, "policy"); p.sched_flags = U(s, "flags"); p.sched_nice = (int32_t)I(s, "nice");
-    p.sched_priority = (uint32_t)U(s, "priority"); p.sched_runtime = U(s, "runtime"); p.sched_deadline = U(s, "deadline"); p.sched_period = U(s, "period");
-  }
-  p.ioprio = Has(o, "ioprio") ? (int32_t)I(o, "ioprio") : -1;
-  auto mask = [&](const char *key, uint64_t *out, uint32_t *set) {
-    if (!Has(o, key)) return;
-    Napi::Array cpus = o.Get(key).As<Napi::Array>();
-    for (uint32_t i = 0; i < cpus.Length(); i++) {
-      uint32_t c = cpus.Get(i).As<Napi::Number>().Uint32Value();
-      if (c < 1024) out[c / 64] |= 1ULL << (c % 64);
-    }
-    *set = 1;
-  };
-  mask("cpusInitial", p.cpus_initial, &p.set_cpus_initial);
-  mask("cpusFinal", p.cpus_final, &p.set_cpus_final);
-  if (Has(o, "memoryPolicy")) {
-    Napi::Object m = o.Get("memoryPolicy").As<Napi::Object>();
-    p.mempolicy_mode = (uint32_t)U(m, "mode");
-    uint32_t dummy;
-    Napi::Array nodes = A(m, "nodes");
-    for (uint32_t i = 0; i < nodes.Length(); i++) {
-      uint32_t c = nodes.Get(i).As<Napi::Number>().Uint32Value();
-      if (c < 1024) p.mempolicy_nodes[c / 64] |= 1ULL << (c % 64);
-    }
-    (void)dummy;
-    p.set_mempolicy = 1;
-  }
-  p.time_offsets = OptStr(st, o, "timeOffsets");
-  Napi::Value sp = o.Get("seccompProgram");
-  if (sp.IsBuffer()) {
-    Napi::Buffer<char> b = sp.As<Napi::Buffer<char>>();
-    st.seccomp.assign(b.Data(), b.Data() + b.Length());
-    p.seccomp_prog = st.seccomp.data();
-    p.seccomp_count = (uint32_t)(st.seccomp.size() / 8);
-    p.seccomp_in_child = B(o, "seccompInChild");
-    p.seccomp_flags = (uint32_t)U(o, "seccompFlags");
-    p.seccomp_notify = B(o, "seccompNotify");
-  }
 }
 
 // The init stub, copied into a sealed memfd: what /proc/PID/exe of a waiting container shows.
@@ -295,11 +73,10 @@ int SealedStub(const std::string &path) {
 
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
   auto st = std::make_unique<Storage>();
-  ReadPlan(*st, o);
-  int stub = SealedStub(S(o, "stubPath"));
-  if (stub < 0) { SysError(env, "open init stub " + S(o, "stubPath"), -stub).ThrowAsJavaScriptException(); return env.Null(); }
+  if (!ReadPlan(env, *st, info[0])) return env.Null();  // a TypeError naming the key
+  int stub = SealedStub(st->stub_path);
+  if (stub < 0) { SysError(env, "open init stub " + st->stub_path, -stub).ThrowAsJavaScriptException(); return env.Null(); }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     int e = errno; close(stub);
@@ -326,11 +103,10 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   // startContainer hooks: tsrun-init runs them itself, from this blob (see addon/init/hooks.c).
   // Sealed: nothing that reaches the fd (a process in the container, through /proc) can edit it.
   int hooksfd = -1;
-  Napi::Value hb = o.Get("hooksBlob");
-  if (hb.IsBuffer()) {
-    Napi::Buffer<char> b = hb.As<Napi::Buffer<char>>();
+  if (st->has_hooks_blob) {
+    const std::vector<char> &b = st->hooks_blob;
     hooksfd = (int)syscall(SYS_memfd_create, "tsrun-hooks", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (hooksfd < 0 || write(hooksfd, b.Data(), b.Length()) != (ssize_t)b.Length() || lseek(hooksfd, 0, SEEK_SET) != 0 ||
+    if (hooksfd < 0 || write(hooksfd, b.data(), b.size()) != (ssize_t)b.size() || lseek(hooksfd, 0, SEEK_SET) != 0 ||
         fcntl(hooksfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
       int e = errno;
       if (hooksfd >= 0) close(hooksfd);
@@ -343,7 +119,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   }
   // Into its cgroup2 cgroup at birth where asked (clone3 CLONE_INTO_CGROUP, Linux 5.7+);
   // kernels without it get the plain clone and the parent writes cgroup.procs instead.
-  int cgfd = Has(o, "cgroupFd") ? (int)I(o, "cgroupFd") : -1;
+  int cgfd = st->cgroup_fd;
   long pid = -1;
   bool into_cgroup = false;
   // Every signal blocked across the clone: a handler of Node's must never run in the child
@@ -914,6 +690,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("decodePlanForTest", Napi::Function::New(env, DecodePlanForTest));
+  exports.Set("contract", ContractExports(env));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));
   exports.Set("openInMountNs", Napi::Function::New(env, OpenInMountNs));

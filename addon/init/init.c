@@ -8,7 +8,7 @@
  *
  * No libc: raw syscalls only, nothing is allocated.
  *
- *   argv (the slots of addon/plan.h's StubArg):
+ *   argv (the slots of addon/contract.h's StubArg, ARG_*):
  *   tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0 [ARG...]
  *     FIFO_FD     O_PATH fd of the state dir's exec.fifo, or -1 (exec: no wait)
  *     SECCOMP_FD  fd holding "u32 count + count*8 bytes" of BPF, or -1
@@ -109,13 +109,9 @@ __asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp
 #define TIOCSCTTY 0x540E
 #define S_IFMT 0170000
 #define S_IFIFO 0010000
-#define STUB_SETSID (1L << 20)
-#define STUB_CTTY (1L << 21)
-/* the sync records of addon/plan.h (struct Msg, MsgType, Step): 256 bytes */
-#define MSG_PID 2
-#define MSG_ERROR 4
-#define STEP_CLONE 8
-struct msg { unsigned int type, step; int err, pid, index; char detail[236]; };
+/* the sync records (struct Msg, MsgType, Step), tsrun-init's argv slots (StubArg) and its
+ * FLAGS bits (STUB_*): generated from src/native/contract.def.mjs, shared with the addon */
+#include "../contract.h"
 
 struct sock_filter { unsigned short code; unsigned char jt, jf; unsigned int k; };
 struct sock_fprog { unsigned short len; struct sock_filter *filter; };
@@ -256,7 +252,7 @@ static void apply_lsm(long procfd, const char *attr, const char *value) {
 }
 
 static void send_record(long sync_fd, unsigned int type, unsigned int step, long err, long pid) {
-  struct msg m;
+  struct Msg m;
   char *b = (char *)&m;
   for (size_t i = 0; i < sizeof m; i++) b[i] = 0;
   m.type = type; m.step = step; m.err = (int)-err; m.pid = (int)pid; m.index = -1;
@@ -291,22 +287,22 @@ void init_main(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
-  if (argc < 11) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0...", 0, -22);
-  long fifo_fd = parse_int(argv[1]);
-  long seccomp_fd = parse_int(argv[2]);
-  long flags = parse_int(argv[3]);
-  long proc_fd = parse_int(argv[4]);
-  long sync_fd = parse_int(argv[7]);
-  long hooks_fd = parse_int(argv[8]);
+  if (argc < ARG_ARGV + 1) die(126, "usage: tsrun-init FIFO_FD SECCOMP_FD FLAGS PROC_FD LSM_ATTR LSM_VALUE SYNC_FD HOOKS_FD PATH ARG0...", 0, -22);
+  long fifo_fd = parse_int(argv[ARG_FIFO_FD]);
+  long seccomp_fd = parse_int(argv[ARG_SECCOMP_FD]);
+  long flags = parse_int(argv[ARG_FLAGS]);
+  long proc_fd = parse_int(argv[ARG_PROC_FD]);
+  long sync_fd = parse_int(argv[ARG_SYNC_FD]);
+  long hooks_fd = parse_int(argv[ARG_HOOKS_FD]);
   if (sync_fd >= 0) fork_into_pidns(sync_fd, flags);
   if (hooks_fd >= 0) read_hooks(hooks_fd);
   int hooks = hooks_fd >= 0 && fifo_fd >= 0;
   if (fifo_fd >= 0) await_start(fifo_fd, proc_fd, hooks);
-  if (proc_fd >= 0 && argv[5][0]) apply_lsm(proc_fd, argv[5], argv[6]);
+  if (proc_fd >= 0 && argv[ARG_LSM_ATTR][0]) apply_lsm(proc_fd, argv[ARG_LSM_ATTR], argv[ARG_LSM_VALUE]);
   if (proc_fd >= 0) sys6(NR_close, proc_fd, 0, 0, 0, 0, 0);
   if (seccomp_fd >= 0) load_seccomp(seccomp_fd, flags);
   /* after the label and the filter: a hook gets no more than the user's process */
   if (hooks) { run_start_hooks(envp); start_done(); }
-  long r = sys6(NR_execve, (long)argv[9], (long)(argv + 10), (long)envp, 0, 0, 0);
-  die(127, "exec", argv[9], r);
+  long r = sys6(NR_execve, (long)argv[ARG_PATH], (long)(argv + ARG_ARGV), (long)envp, 0, 0, 0);
+  die(127, "exec", argv[ARG_PATH], r);
 }

@@ -4,20 +4,17 @@
 // sent) and passes the fds back, as runc passes mount fds. A source it cannot open is left to
 // the child, which then fails on it with its own error naming the mount.
 import type { Addon, NativeMount } from '../native/addon';
-import { MSG } from '../native/constants';
 
-export function sendMountSources(a: Addon, syncFd: number, nsFd: number | undefined, mounts: NativeMount[]): void {
+/** Opens each bind source in the mount namespace nsFd (closed here) and sends it as SOURCE(index); the GO after them is sync.ts's. */
+export function sendMountSources(a: Addon, nsFd: number, mounts: NativeMount[], send: (index: number, fd: number) => void): void {
   try {
-    if (nsFd !== undefined) {
-      const which = mounts.map((m, i) => (m.kind === 1 && m.source && !m.idmap ? i : -1)).filter((i) => i >= 0);
-      const fds = a.openInMountNs(nsFd, which.map((i) => mounts[i].source!));
-      fds.forEach((fd, k) => {
-        if (fd < 0) return;
-        try { a.syncSend(syncFd, MSG.SOURCE, which[k], fd); } finally { a.close(fd); }
-      });
-    }
+    const which = mounts.map((m, i) => (m.kind === 1 && m.source && !m.idmap ? i : -1)).filter((i) => i >= 0);
+    const fds = a.openInMountNs(nsFd, which.map((i) => mounts[i].source!));
+    fds.forEach((fd, k) => {
+      if (fd < 0) return;
+      try { send(which[k], fd); } finally { a.close(fd); }
+    });
   } finally {
-    if (nsFd !== undefined) a.close(nsFd);
+    a.close(nsFd);
   }
-  a.syncSend(syncFd, MSG.GO);
 }

@@ -1,15 +1,13 @@
-// The clone and the sync protocol with the child, shared by create and exec: cgroup placement
-// and id maps before it proceeds, hooks and the seccomp listener while it waits, until it
-// execs tsrun-init (the socket's EOF). Every wait for the child is bounded and says which
+// The clone of the child, shared by create and exec: cgroup placement and id maps before it
+// proceeds, then the sync protocol (sync.ts: hooks, mount sources, the seccomp listener while
+// it waits) until it execs tsrun-init. Every wait for the child is bounded and says which
 // step it waited for; on any failure the child (and a second stage) is killed and reaped.
 import fs = require('fs');
 import type { CgroupManager } from '../cgroups';
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
-import { MSG } from '../native/constants';
 import type { ContainerPlan } from '../plan/plan';
 import type { LinuxResources } from '../spec/config-types';
-import { syncWaitMs } from '../state/wait-limits';
 import { describeChild, phase, trace } from '../trace';
 import { childError } from './child-error';
 import { crashPoint } from './crash-point';
@@ -18,8 +16,7 @@ import { onField } from './field-fs';
 import { sendMountSources } from './mount-sources';
 import { killAndReap } from './reap';
 import { sendToListener, type ContainerState } from './seccomp-listener';
-
-const ETIMEDOUT = 110;
+import { runSync, socketTransport, syncFlow } from './sync';
 
 export interface ChildPlan extends Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'> {
   setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void;
@@ -84,8 +81,6 @@ export function runChild(
   const bornInUnified = spawned.intoCgroup === true;
   let init = stage1;
   let stage1Reaped = false;
-  // what the child does between two records, for the error of a wait that timed out
-  let doing = 'join its cgroups and namespaces, set up the rootfs and exec tsrun-init';
   try {
     plan.onProgress?.({ pid: stage1 });
     crashPoint(`${verb}:cloned`);
@@ -96,39 +91,31 @@ export function runChild(
       const file = `/proc/${stage1}/oom_score_adj`;
       onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
     }
-    a.syncSend(syncFd, MSG.GO);
-    for (;;) {
-      const msg = recv(syncFd, init, doing);
-      if (!msg) break;
-      if (msg.type === MSG.ERROR) throw childError(msg, plan.native.args);
-      if (msg.type === MSG.USERNS) {
-        writeIdMaps(msg.pid, plan.uidMappings, plan.gidMappings);
-        a.syncSend(syncFd, MSG.GO);
-        doing = 'set up its namespaces and the rootfs and exec tsrun-init (after its user namespace was mapped)';
-      } else if (msg.type === MSG.PID) {
-        init = msg.pid;
+    // the exchange with the child, in the order sync.ts lists
+    runSync(syncFlow(plan.native), socketTransport(syncFd, () => init), {
+      userns: (pid) => writeIdMaps(pid, plan.uidMappings, plan.gidMappings),
+      pid: (pid) => {
+        init = pid;
         plan.onProgress?.({ pid: init });
         a.waitpid(stage1); // it exits right after sending the record
         stage1Reaped = true;
-      } else if (msg.type === MSG.SECCOMP) {
+      },
+      mountSources: (nsFd, send) => sendMountSources(a, nsFd, plan.native.mounts, send),
+      hooks: () => {
+        crashPoint(`${verb}:hooks`);
+        plan.onHooks?.(init);
+      },
+      seccomp: (fd) => {
         const listener = plan.native.seccompListener;
-        if (msg.fd === undefined || !listener || !plan.seccompState) {
-          if (msg.fd !== undefined) a.close(msg.fd);
+        if (!listener || !plan.seccompState) {
+          a.close(fd);
           throw new TsrunError('seccomp: the child sent a notify fd nobody asked for');
         }
         // the filter is loaded by the process that becomes the container's (or exec's) process
-        sendToListener(listener, msg.fd, plan.seccompState(init), init);
-        a.syncSend(syncFd, MSG.GO);
-        doing = 'set its credentials and exec tsrun-init (after the seccomp listener got its fd)';
-      } else if (msg.type === MSG.MOUNTSOURCES) {
-        sendMountSources(a, syncFd, msg.fd, plan.native.mounts);
-      } else if (msg.type === MSG.HOOKS) {
-        crashPoint(`${verb}:hooks`);
-        plan.onHooks?.(init);
-        a.syncSend(syncFd, MSG.GO);
-        doing = 'enter the rootfs, set its credentials and exec tsrun-init (after the prestart, createRuntime and createContainer hooks)';
-      }
-    }
+        sendToListener(listener, fd, plan.seccompState(init), init);
+      },
+      error: (msg) => childError(msg, plan.native.args),
+    }, 'join its cgroups and namespaces, set up the rootfs and exec tsrun-init');
     phase('child: namespaces, rootfs, credentials, exec of tsrun-init');
     return init;
   } catch (e) {
@@ -138,17 +125,5 @@ export function runChild(
     throw e;
   } finally {
     a.close(syncFd);
-  }
-}
-
-/** One record from the child, waited for at most syncWaitMs(); null at EOF (it exec'd tsrun-init, or died). */
-function recv(syncFd: number, pid: number, doing: string): ReturnType<ReturnType<typeof addon>['syncRecv']> {
-  const ms = syncWaitMs();
-  try {
-    return addon().syncRecv(syncFd, ms);
-  } catch (e) {
-    if ((e as { errno?: number }).errno !== ETIMEDOUT) throw e;
-    throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container's child (pid ${pid}) to ${doing}: `
-      + 'it is stuck in the kernel (a mount source that does not answer, such as a hung NFS or FUSE server, or its cgroup frozen); it was killed');
   }
 }

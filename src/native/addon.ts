@@ -1,82 +1,12 @@
 // Typed access to the C++ addon (a source build in build/Release, or the prebuild in prebuilds/) and the init stub next to it.
 import fs = require('fs');
 import path = require('path');
+import { CONTRACT_VERSION, type NativePlan } from './contract';
 
-export interface NativeMount {
-  source: string | null; target: string; fstype: string | null; data: string | null;
-  kind: 0 | 1; flags: number; propagation: number; isFile: boolean; index: number;
-  /** mount_setattr(AT_RECURSIVE) bits, for the r* options (rro, rnosuid, ...). */
-  attrSet?: number; attrClr?: number;
-  /** tmpfs: copy the directory's previous contents into the new mount. */
-  tmpcopyup?: boolean;
-  /** Idmapped bind: the mappings (uid_map/gid_map text); create turns them into a tree fd. */
-  idmap?: { uidMap: string; gidMap: string; recursive: boolean; idmapRecursive: boolean; usernsPath?: string };
-  treeFd?: number;
-  /** The destination is /proc or an allowlisted /proc file: the child lets it resolve into procfs. */
-  procOk?: boolean;
-  /** `ro` applied later by a bind remount of the mount's fd: 1 after tmpcopyup, 2 after /dev is populated. */
-  roLater?: 0 | 1 | 2;
-}
-export interface NativeDevice {
-  path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
-}
-export interface NativeCaps { bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
-
-/** What the child executes between clone and exec: see addon/plan.h. */
-export interface NativePlan {
-  rootfs: string; rootfsParentMount: string | null;
-  cloneFlags: number; unshareFlags: number; twoStage: boolean; usernsSync: boolean; userns: boolean;
-  joins: { type: number; path: string; index: number }[];
-  hostname: string | null; domainname: string | null;
-  rootPropagation: number;
-  /** linux.rootfsPropagation applied to the container's "/" after pivot_root (0: none). */
-  rootPropagationAfter?: number;
-  mounts: NativeMount[]; devices: NativeDevice[]; symlinks: { target: string; link: string }[];
-  setupRootfs: boolean; noPivot: boolean; readonlyRoot: boolean; hooksSync: boolean;
-  /** The init is in a user namespace: bind sources are opened by the parent (MSG.MOUNTSOURCES). */
-  mountSources?: boolean;
-  /** --no-pivot: procfs and sysfs mounts outside the rootfs, detached (or covered) before the chroot. */
-  hidePaths?: string[];
-  /** pivot_root/chroot into the rootfs (create); false for exec, which joins the mount namespace. */
-  enterRootfs: boolean;
-  masked: string[]; readonly: string[];
-  rlimits: { resource: number; soft: bigint; hard: bigint; index: number }[];
-  umask: number; cwd: string; uid: number; gid: number; groups: number[]; setGroups: boolean;
-  caps: NativeCaps | null; noNewPrivs: boolean;
-  pathCandidates: string[]; args: string[]; env: string[];
-  stubPath: string; fifoFd: number; seccompFd: number; seccompFlags: number; preserveFds: number;
-  setsid: boolean; consoleFd: number; lastCap: number; newKeyring: boolean;
-  /** process.terminal: open a pty in the container and send its master over this socket. */
-  consoleSocketFd: number; consoleWidth: number; consoleHeight: number;
-  /** The BPF filter (struct sock_filter[]), loaded by the child (seccompInChild) or by tsrun-init. */
-  seccompProgram?: Buffer; seccompInChild?: boolean;
-  /** SCMP_ACT_NOTIFY in the filter: the child loads it with NEW_LISTENER and sends the fd (MSG.SECCOMP). */
-  seccompNotify?: boolean;
-  /** Where create/exec send the notify fd (read by runChild, not by the addon). */
-  seccompListener?: { path: string; metadata?: string };
-  /** AppArmor/SELinux: the attr file below /proc tsrun-init writes lsmValue to, right before execve. */
-  lsmAttr?: string; lsmValue?: string;
-  /** linux.sysctl as /proc/sys paths, written in the container after pivot_root. */
-  sysctls?: { path: string; value: string; key: string }[];
-  /** personality(2) value for linux.personality (absent: leave). */
-  personality?: number;
-  scheduler?: { policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint };
-  /** ioprio_set(2) value: class << 13 | level. */
-  ioprio?: number;
-  cpusInitial?: number[]; cpusFinal?: number[];
-  memoryPolicy?: { mode: number; nodes: number[] };
-  /** /proc/self/timens_offsets text for a new time namespace. */
-  timeOffsets?: string;
-  /** cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) so the child starts in its cgroup (-1: no). */
-  cgroupFd?: number;
-  /** Bind the pty slave over /dev/console (create, not exec). */
-  mountConsole?: boolean;
-  /** exec: the child joins every namespace but pid and never enters the container's pid
-   * namespace; tsrun-init forks into it and reports the pid (MSG.PID). */
-  forkInStub?: boolean;
-  /** startContainer hooks for tsrun-init (src/hooks/start-hooks.ts), handed over in a sealed memfd. */
-  hooksBlob?: Buffer;
-}
+// The plan's types are generated from the contract (src/native/contract.def.mjs).
+export type {
+  NativeCaps, NativeDevice, NativeJoin, NativeMemoryPolicy, NativeMount, NativePlan, NativeRlimit, NativeScheduler, NativeSymlink, NativeSysctl,
+} from './contract';
 
 export interface KernelSupport {
   openTree: number; moveMount: number; fsopen: number; clone3: number; closeRange: number; openat2: number; mountSetattr: number;
@@ -86,7 +16,12 @@ export interface SyncMsg { type: number; step: number; errno: number; pid: numbe
 export interface WaitStatus { pid: number; code: number | null; signal: number | null }
 
 export interface Addon {
+  /** Throws a TypeError naming the key ("plan.uid: expected a uint32, got string") for a plan off the contract. */
   spawn(plan: NativePlan): { pid: number; syncFd: number; intoCgroup: boolean };
+  /** The contract test's round trip: the plan as the child would read it (plus _stubArgv), or the TypeError spawn would throw. Spawns nothing. */
+  decodePlanForTest(plan: unknown): Record<string, unknown> & { _stubArgv: (string | null)[] };
+  /** The contract the addon was built with (addon/contract.h). */
+  contract: { version: string; msg: Record<string, number>; step: Record<string, number>; stubArg: Record<string, number>; stubFlag: Record<string, number> };
   syncRecv(fd: number, timeoutMs: number): SyncMsg | null;
   /** One sync record; with index and an fd attached (SCM_RIGHTS) for MSG.SOURCE. */
   syncSend(fd: number, type: number, index?: number, passFd?: number): void;
@@ -189,6 +124,10 @@ export function addon(): Addon {
       throw new Error(`tsrun: cannot load the native addon ${file}: ${msg}`
         + (/libseccomp\.so/.test(msg) ? ' (install the libseccomp runtime library: Debian/Ubuntu libseccomp2, Fedora/RHEL libseccomp)' : '')
         + (/GLIBC_|GLIBCXX_/.test(msg) ? ' (the prebuild needs glibc 2.33+ and libstdc++ of GCC 11+: build from source with `npm rebuild tsrun --build-from-source --allow-scripts=tsrun`)' : ''));
+    }
+    // an addon built from another contract would read this plan differently: refuse it
+    if (loaded.contract?.version !== CONTRACT_VERSION) {
+      throw new Error(`tsrun addon ${file} was built for contract ${loaded.contract?.version ?? '(none)'}, this code needs ${CONTRACT_VERSION}: rebuild it (\`npm run build\`)`);
     }
     cached = { addon: loaded, dir: path.dirname(file), file };
   }

@@ -47,16 +47,3 @@ export const RLIMITS: Record<string, number> = {
   RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
   RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
 };
-
-/** Child steps, in the order of addon/plan.h `enum Step`. */
-export const STEPS = [
-  'none', 'reset signals', 'sync', 'open namespace', 'join namespace', 'unshare user namespace',
-  'become root in the user namespace', 'unshare namespaces', 'clone init', 'setsid', 'sethostname', 'setdomainname',
-  'set rootfs propagation', 'bind rootfs', 'create mount point', 'mount', 'remount', 'set mount propagation',
-  'create device', 'create symlink', 'pivot_root', 'mask path', 'make path read-only', 'make rootfs read-only',
-  'setrlimit', 'exec', 'chdir', 'setgroups', 'setgid', 'setuid', 'capabilities', 'no_new_privs', 'file descriptors',
-  'exec init', 'console', 'set recursive mount attributes', 'join session keyring', 'load seccomp filter',
-  'sysctl', 'personality', 'scheduler', 'ioPriority', 'execCPUAffinity', 'memoryPolicy', 'timeOffsets', 'LSM label',
-] as const;
-
-export const MSG = { USERNS: 1, PID: 2, HOOKS: 3, ERROR: 4, SECCOMP: 5, MOUNTSOURCES: 6, GO: 100, SOURCE: 101 } as const;
