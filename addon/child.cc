@@ -1352,9 +1352,16 @@ void open_time_offsets() {
   if (P->set_cpus_initial) SC(SYS_sched_setaffinity, 0, sizeof P->cpus_initial, P->cpus_initial);
   // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
   // /proc/PID/exe (the host's node) or /proc/PID/mem. exec resets it.
-  SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Rootless: the parent is not root, and a non-dumpable process's /proc/PID files are root's,
+  // so neither it nor newuidmap (which checks that /proc/PID is the caller's) could write the
+  // new user namespace's maps: dumpable until they are written, as runc does. Nothing else of
+  // the container exists yet, and who could ptrace us then (the same user, by uid) can ptrace
+  // the tsrun parent too.
+  bool maps_window = P->maps_unprivileged && !P->two_stage;
+  if (!maps_window) SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   await_go();
+  if (maps_window) SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (P->two_stage) {
     long fds[16];
     for (uint32_t i = 0; i < P->n_joins && i < 16; i++) {
@@ -1372,8 +1379,11 @@ void open_time_offsets() {
       }
     if (P->userns_sync) {
       check(SC(SYS_unshare, CLONE_NEWUSER), STEP_UNSHARE_USER, -1, "unshare user namespace");
+      // rootless: dumpable while the parent writes the maps (see child_main's start)
+      if (P->maps_unprivileged) SC(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
       send_msg(MSG_USERNS, 0, 0, (int32_t)SC(SYS_getpid), -1, "");
       await_go();
+      if (P->maps_unprivileged) SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
       in_userns = true;
     }
     if (in_userns) {

@@ -55,6 +55,7 @@ struct Plan {
   uint32_t two_stage;               // join/unshare then fork again (joins, time ns)
   uint32_t userns_sync;             // stage 1 unshares the user ns and waits for the parent's maps
   uint32_t userns;                  // the init ends up in a user ns (new or joined): become its root first
+  uint32_t maps_unprivileged;       // rootless: an unprivileged parent (or newuidmap) writes the new user ns's maps: stay dumpable until then
   NsJoin *joins; uint32_t n_joins;
   const char *hostname; const char *domainname;   // nullptr: leave alone
   uint64_t root_propagation;

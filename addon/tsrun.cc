@@ -92,6 +92,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
   p.two_stage = B(o, "twoStage");
   p.userns_sync = B(o, "usernsSync");
   p.userns = B(o, "userns");
+  p.maps_unprivileged = B(o, "mapsUnprivileged");
   Napi::Array joins = A(o, "joins");
   for (uint32_t i = 0; i < joins.Length(); i++) {
     Napi::Object j = joins.Get(i).As<Napi::Object>();

@@ -26,6 +26,8 @@ export interface NativeCaps { bounding: bigint; effective: bigint; permitted: bi
 export interface NativePlan {
   rootfs: string; rootfsParentMount: string | null;
   cloneFlags: number; unshareFlags: number; twoStage: boolean; usernsSync: boolean; userns: boolean;
+  /** Rootless: the maps of the new user namespace are written by an unprivileged parent (or newuidmap): the child stays dumpable until then. */
+  mapsUnprivileged?: boolean;
   joins: { type: number; path: string; index: number }[];
   hostname: string | null; domainname: string | null;
   rootPropagation: number;

@@ -52,6 +52,8 @@ export interface StoredState {
   newNamespaces: string[];
   /** The validated config.json the container was created from (exec takes its defaults from it). */
   config: Spec;
+  /** Rootless cgroups (--rootless): cgroupPaths holds only the hierarchies its user could join, possibly none. */
+  rootless?: boolean;
   /** The caller's NOTIFY_SOCKET at create: `start` relays the container's READY=1 there. */
   notifySocket?: string;
 }
@@ -62,7 +64,7 @@ export interface StoredState {
  * `delete --force` (or the next create of the id) finds and removes it although state.json was
  * never written. Compact JSON with state.json's key names: salvageState reads both.
  */
-export type CreateJournal = Pick<StoredState, 'id' | 'pid' | 'pidStartTime' | 'cgroupPaths' | 'cgroupCreated' | 'newNamespaces'>;
+export type CreateJournal = Pick<StoredState, 'id' | 'pid' | 'pidStartTime' | 'cgroupPaths' | 'cgroupCreated' | 'newNamespaces' | 'rootless'>;
 
 const ID = /^[\w+\-.]+$/;
 
