@@ -588,9 +588,11 @@ long fs_fallback(long rootfd, const MountOp &m, long at) {
   }
   check(r, STEP_MOUNT, m.index, m.target);
   long fd = reopen_mounted(rootfd, m, at, nullptr, fs_magic(m));
-  if (sys_bind && (m.flags & MS_RDONLY)) {
+  // (the top mount only: without mount_setattr there is no recursive remount, as with runc's rbind,ro)
+  unsigned long sys_flags = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (sys_bind && sys_flags) {
     FdPath q(fd);
-    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), 0), STEP_MOUNT_REMOUNT, m.index, m.target);
+    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | sys_flags | locked_flags(fd), 0), STEP_MOUNT_REMOUNT, m.index, m.target);
   }
   return fd;
 }
@@ -677,13 +679,17 @@ void do_mount(long rootfd, const MountOp &m) {
     // attached by move_mount, so none of them looks the destination up again. Without
     // fsopen: fs_fallback, then the same steps on the verified new mount.
     long mnt = g_no_mount_api ? -ENOSYS : mount_detached(m);
-    // sysfs cannot be made from a user namespace that does not own the network ns: the host's,
-    // as a tree made read-only by its fd before it is attached
+    // sysfs cannot be made from a user namespace that does not own the network ns (rootless
+    // without a network namespace of its own): the host's, as a tree given the mount's ro,
+    // nosuid, nodev and noexec by its fd before it is attached, on every mount of the tree
+    // (the host's cgroup hierarchies and debugfs below /sys are not left writable)
     if (mnt == -EPERM && is_fs(m, "sysfs") && !g_no_mount_api) {
       mnt = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
-      if (mnt >= 0 && (m.flags & MS_RDONLY)) {
-        struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
-        long r = SC(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof attr);
+      // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC have the values of MOUNT_ATTR_RDONLY .. NOEXEC
+      uint64_t set = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (mnt >= 0 && set) {
+        struct { uint64_t set, clr, propagation, userns_fd; } attr = { set, 0, 0, 0 };
+        long r = SC(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
         if (r < 0) { SC(SYS_close, mnt); mnt = r; }
       }
     }

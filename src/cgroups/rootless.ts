@@ -13,6 +13,7 @@ import path = require('path');
 import { ConfigError, TsrunError } from '../errors';
 import type { LinuxResources } from '../spec/config-types';
 import { V1_REGISTRY } from './controllers/v1';
+import { statsV1 } from './controllers/v1/resources';
 import type { V1ResourceController } from './controllers/v1/resource-util';
 import { detectCgroups, type CgroupLayout, type CgroupMount } from './detect';
 import { errnoOf, rmdirCgroup } from './fsutil';
@@ -179,7 +180,8 @@ function refuseLeftOut(layout: CgroupLayout, left: readonly string[], r: LinuxRe
  * (Container.members), not through a cgroup.
  */
 export function noCgroups(layout: CgroupLayout, left: readonly string[] = [], made: readonly string[] = []): CgroupManager {
-  const noFreezer = () => new TsrunError(`cannot pause or resume: the container has no freezer cgroup (${WHY}: a rootless container whose user may create no cgroup here; ${HINT.replace(', or drop the field', '')})`);
+  const noFreezer = () => new TsrunError('cannot pause or resume: the container has no freezer cgroup: it is rootless and its user '
+    + 'may create no cgroup here; delegate a cgroup subtree to the user (systemd: Delegate=yes, or chown a cgroup to it)');
   return {
     mode: layout.mode,
     paths: {},
@@ -199,7 +201,7 @@ export function noCgroups(layout: CgroupLayout, left: readonly string[] = [], ma
         try { rmdirCgroup(d); } catch { /* in use or gone */ }
       }
     },
-    stats: () => ({}),
+    stats: () => (layout.mode === 'v2' ? {} : statsV1({})),
     oomKills: () => 0,
     unifiedDir: () => undefined,
   };

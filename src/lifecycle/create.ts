@@ -31,7 +31,7 @@ import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 import { killAndReap } from './reap';
 import { runChild } from './run-child';
-import { checkRootlessConfig, rootlessCgroups, rootlessProcess } from './rootless';
+import { checkMappedUser, checkRootlessConfig, rootlessCgroups, rootlessProcess } from './rootless';
 import { rootlessCgroupManager } from '../cgroups/rootless';
 import type { ContainerState } from './seccomp-listener';
 
@@ -78,6 +78,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   phase('startup');
   let spec = opts.spec ?? loadSpec(bundle);
   checkRootlessConfig(spec);
+  checkMappedUser(spec.process?.user, spec.linux);
   const rootlessCg = rootlessCgroups(opts);
   phase('load and validate config.json');
   // before anything of ours is opened: no fd of tsrun's may sit in the range

@@ -124,3 +124,17 @@ export function rootlessProcess(
   }
   native.setGroups = false;
 }
+
+/**
+ * runc's check before setuid: the process's uid and gid must be mapped in the container's new
+ * user namespace (else setresuid fails with a bare EINVAL). `linux` is the container's.
+ */
+export function checkMappedUser(user: { uid?: number; gid?: number } | undefined, linux: Spec['linux'], field = 'process.user'): void {
+  const ns = (linux?.namespaces ?? []).find((n) => n.type === 'user');
+  if (!ns || ns.path || !linux?.uidMappings?.length) return;
+  const uid = user?.uid ?? 0;
+  const gid = user?.gid ?? 0;
+  const f = (k: string) => (field.startsWith('--') ? field : `${field}.${k}`);
+  if (!mapped(linux.uidMappings, uid)) throw new ConfigError(f('uid'), `cannot set uid to unmapped user in user namespace (uid ${uid} is not in linux.uidMappings)`);
+  if (!mapped(linux.gidMappings, gid)) throw new ConfigError(f('gid'), `cannot set gid to unmapped user in user namespace (gid ${gid} is not in linux.gidMappings)`);
+}
