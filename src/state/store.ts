@@ -141,7 +141,7 @@ export class StateDir {
     if (this.lockFd >= 0) return;
     let fd: number;
     try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); }
-    catch { throw new NotExistError(this.id); }
+    catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
     try {
       lockExclusive(fd, this.id);
     } catch (e) {
@@ -149,6 +149,16 @@ export class StateDir {
       throw e;
     }
     this.lockFd = fd;
+  }
+
+  /**
+   * EACCES/EPERM on the state: another user's (a rootless user's root is 0700, root's too).
+   * Said as such, never as "does not exist" (which `delete --force` would take for success).
+   */
+  private notAccessible(e: unknown): TsrunError | undefined {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') return undefined;
+    return new TsrunError(`--root ${this.root}: container ${this.id}: open ${this.dir}: permission denied: its state belongs to another user (only its owner, or root, may use it)`);
   }
 
   unlock(): void {
@@ -163,7 +173,7 @@ export class StateDir {
   read(): StoredState {
     let text: string;
     try { text = fs.readFileSync(this.stateFile, 'utf8'); }
-    catch { throw new NotExistError(this.id); }
+    catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
     let doc: unknown;
     try {
       doc = parseJson(text);
@@ -227,7 +237,10 @@ export function listIds(root: string): string[] {
     return fs.readdirSync(root, { withFileTypes: true })
       .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, d.name, STATE_FILE)))
       .map((d) => d.name).sort();
-  } catch {
+  } catch (e) {
+    // another user's root is refused (runc: "open ROOT: permission denied"), not listed as empty
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new TsrunError(`--root ${root}: open ${root}: permission denied: another user's state root (only its owner, or root, may list it)`);
     return [];
   }
 }
