@@ -882,6 +882,20 @@ Napi::Value DrainFd(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// pollIn(fd, timeoutMs): whether fd became readable (data, EOF or an error to read) within the
+// timeout; false on timeout. Lets TypeScript read a blocking socket synchronously with a
+// deadline (the systemd D-Bus client).
+Napi::Value PollInFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd pfd = {fd, POLLIN, 0};
+  int r;
+  do { r = poll(&pfd, 1, timeout); } while (r < 0 && errno == EINTR);
+  if (r < 0) { SysError(env, "poll", errno).ThrowAsJavaScriptException(); return env.Null(); }
+  return Napi::Boolean::New(env, r > 0);
+}
+
 }  // namespace
 Napi::Value BuildSeccomp(const Napi::CallbackInfo &info);
 namespace {
@@ -915,6 +929,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readFileInRoot", Napi::Function::New(env, ReadFileInRoot));
   exports.Set("fds", PidfdExports(env));
   exports.Set("probeSyscalls", Napi::Function::New(env, ProbeSyscalls));
+  exports.Set("pollIn", Napi::Function::New(env, PollInFd));
   return exports;
 }
 

@@ -8,6 +8,7 @@ import { TsrunError } from '../errors';
 import { log } from '../log';
 import { V1_REGISTRY } from './controllers/v1';
 import { enableSubtreeControllers } from './controllers/v2';
+import { chownCgroup } from './delegate';
 import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import {
   chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readCgOptional, readPids,
@@ -67,8 +68,12 @@ export interface CgroupManagerOptions {
   path: string;
   /** Container id: the cgroup name when `path` is empty; the default systemd unit name. */
   containerId?: string;
-  /** --systemd-cgroup: parsed and rejected (no systemd driver yet). */
+  /** --systemd-cgroup: the cgroup is a transient systemd scope (src/cgroups/systemd/). */
   systemdCgroup?: boolean;
+  /** config.json annotations: org.systemd.property.* become unit properties (systemd driver). */
+  annotations?: Record<string, string>;
+  /** v2 delegation (delegate.ts cgroupOwner): chown the container's cgroup and its delegatable files to this host uid. */
+  ownerUid?: number;
   /** Test prefix prepended to every mount point from mountinfo (a fake sysfs tree). */
   root?: string;
   /** mountinfo file to read (default /proc/self/mountinfo). */
@@ -171,6 +176,7 @@ class FsCgroupManager implements CgroupManager {
       const chain = chainBelow(h.mountPoint, h.dir);
       h.prepare?.(chain, h.mountPoint);
       if (h.enableSubtree) enableSubtreeControllers([h.mountPoint, ...chain.slice(0, -1)]);
+      if (this.opts.ownerUid !== undefined && this.mode === 'v2') chownCgroup(h.dir, this.opts.ownerUid);
     }
   }
 
@@ -331,6 +337,11 @@ function hierarchiesFromPaths(layout: CgroupLayout, paths: Record<string, string
 
 /** Build the manager for this host (or for the fake layout described by the options). */
 export function cgroupManager(opts: CgroupManagerOptions): CgroupManager {
+  if (opts.systemdCgroup) {
+    // loaded only for the systemd driver (its D-Bus client)
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require('./systemd/manager') as typeof import('./systemd/manager')).systemdCgroupManager(opts);
+  }
   const prefix = opts.root ? opts.root.replace(/\/+$/, '') : '';
   const layout = opts.layout ?? detectCgroups(opts.mountinfo, opts.procCgroup);
   let hierarchies: Hierarchy[];

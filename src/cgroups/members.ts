@@ -39,7 +39,8 @@ export function selfOrAncestor(pid: number, is: (p: number) => boolean): boolean
  */
 export function recordedPathProblem(layout: CgroupLayout, key: string, dir: string, prefix = ''): string | undefined {
   const mount = key === '' ? layout.unifiedMount : layout.v1Mounts.get(key);
-  if (!mount) return undefined; // not mounted on this host: the manager says so
+  // a hierarchy this host does not have (a v1 key on a pure v2 host): nothing tsrun may act on
+  if (!mount) return `${dir} is recorded for the ${key ? `"${key}"` : 'cgroup2'} hierarchy, which is not mounted on this host`;
   const rel = path.relative(prefix + mount.mountPoint, dir);
   if (rel === '') return `${dir} is the root of the ${key || 'cgroup2'} hierarchy`;
   if (rel.startsWith('..') || path.isAbsolute(rel)) return `${dir} is outside the ${key || 'cgroup2'} hierarchy (${prefix + mount.mountPoint})`;

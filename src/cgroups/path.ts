@@ -58,7 +58,10 @@ export function normalizeCgroupsPath(raw: string, field = CGROUPS_PATH_FIELD): C
   return { absolute, inner: parts.join('/') };
 }
 
-/** Parse the systemd driver form "slice:prefix:name"; "" → system.slice:runc:<id> (runc's defaults). */
+/**
+ * Parse the systemd driver form "slice:prefix:name"; "" → system.slice:runc:<id> (runc's
+ * defaults). An empty slice stays empty here (the driver puts the unit in system.slice).
+ */
 export function parseSystemdCgroupsPath(raw: string | undefined, containerId: string): SystemdCgroupsPath {
   if (!raw) return { slice: 'system.slice', prefix: 'runc', name: containerId };
   const parts = raw.split(':');
@@ -89,19 +92,19 @@ export interface ParseCgroupsPathOptions {
 }
 
 /**
- * linux.cgroupsPath (+ the container id) → the normalised cgroupfs path.
- * Throws ConfigError / TsrunError for the systemd form (no systemd driver yet).
+ * linux.cgroupsPath (+ the container id) → the normalised cgroupfs path. With --systemd-cgroup:
+ * the cgroup of the transient unit "slice:prefix:name" names (absolute, e.g.
+ * /system.slice/runc-<id>.scope), after the format and systemd-is-PID-1 checks.
  */
 export function parseCgroupsPath(raw: string | undefined, containerId: string, opts: ParseCgroupsPathOptions = {}): CgroupfsPath {
   if (opts.systemdCgroup) {
-    const sd = parseSystemdCgroupsPath(raw, containerId); // format errors first, as runc does
+    parseSystemdCgroupsPath(raw, containerId); // format errors first, as runc does
     if (!(opts.systemdRunning ?? systemdIsRunning)()) {
       throw new TsrunError(`systemd not running on this host, cannot use the systemd cgroup manager (--systemd-cgroup, ${CGROUPS_PATH_FIELD} ${JSON.stringify(raw ?? '')})`);
     }
-    throw new ConfigError(
-      CGROUPS_PATH_FIELD,
-      `systemd cgroup driver (--systemd-cgroup, "${sd.slice}:${sd.prefix}:${sd.name}") is not implemented; run without --systemd-cgroup and give a cgroupfs path`,
-    );
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { systemdUnit } = require('./systemd/unit') as typeof import('./systemd/unit');
+    return normalizeCgroupsPath(systemdUnit(raw, containerId).cgroup);
   }
   if (!raw) {
     if (!containerId) throw new ConfigError(CGROUPS_PATH_FIELD, 'empty, and no container id to derive a cgroup name from');

@@ -75,6 +75,8 @@ interface Group { keys: string[]; dir: string; mountPoint: string; mgr: CgroupMa
  * and joined.
  */
 export function rootlessCgroupManager(opts: CgroupManagerOptions): CgroupManager {
+  // the systemd driver asks systemd for the unit (a user instance delegates): nothing left out here
+  if (opts.systemdCgroup) return cgroupManager({ ...opts, rootless: true });
   const layout = opts.layout ?? detectCgroups(opts.mountinfo, opts.procCgroup);
   const planned = cgroupManager({ ...opts, layout, rootless: true });
   const explicitPath = !!opts.path;

@@ -53,7 +53,9 @@ export class Container {
       this.cgCache = this.inNoCgroup()
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         ? (require('../cgroups/rootless') as typeof import('../cgroups/rootless')).noCgroups(layout, [...layout.v1Mounts.keys(), ''], s.cgroupCreated)
-        : cgroupManager({ path: s.cgroupsPath, containerId: s.id, paths: s.cgroupPaths, created: s.cgroupCreated, layout, rootless: s.rootless });
+        : cgroupManager({
+          path: s.cgroupsPath, containerId: s.id, paths: s.cgroupPaths, created: s.cgroupCreated, layout, systemdCgroup: s.systemdCgroup, rootless: s.rootless,
+        });
     }
     return this.cgCache;
   }

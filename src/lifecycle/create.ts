@@ -7,6 +7,7 @@
 import fs = require('fs');
 import path = require('path');
 import { cgroupManager, checkCgroupBeforeCreate, type CgroupManager } from '../cgroups';
+import { cgroupOwner } from '../cgroups/delegate';
 import { strerror, TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
@@ -105,7 +106,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     pidfdSock = connectPidfdSocket(opts.pidfdSocket, 'standard');
     const notify = hostNotifySocket();
     if (notify) spec = inRoot(root, id, 'create the notify socket directory', () => withNotifySocket(spec, sd.dir));
-    const cgOpts = { path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup };
+    const cgOpts = { path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup, annotations: spec.annotations, ownerUid: cgroupOwner(spec) };
     cg = checkCgroupBeforeCreate(rootlessCg ? rootlessCgroupManager(cgOpts) : cgroupManager(cgOpts));
     journal.cgroupPaths = cg.paths;
     inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));

@@ -40,7 +40,7 @@ export function features(version: string): Record<string, unknown> {
     linux: {
       namespaces,
       capabilities: capNames((1n << BigInt(lastCap() + 1)) - 1n),
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       seccomp: {
         enabled: p.seccomp.enabled,
         actions,

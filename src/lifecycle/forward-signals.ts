@@ -1,5 +1,8 @@
 // Foreground run/exec: signals tsrun receives go to the container process, as runc does.
 // SIGWINCH is forwarded only when tsrun is not relaying a terminal (the relay resizes the pty).
+// Ordering: exec catches them before the process is started (runc's newSignalHandler comes
+// before Run), holds them until its pid is known, then delivers them in order: a signal sent
+// once the process runs must reach it, never end tsrun (Node's default for SIGTERM).
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM', 'SIGPIPE'];
 
 /** Start forwarding; returns the function that stops it. */

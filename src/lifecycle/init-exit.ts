@@ -39,16 +39,26 @@ export function diedBeforeStart(pid: number, startTime: string): TsrunError {
 
 const NR_OPENAT = process.arch === 'arm64' ? 56 : 257;
 
-/** Blocked opening exec.fifo: the kernel's wait for a reader, or (no symbol names) asleep in openat. */
-function blockedOnFifo(pid: number): boolean {
+/**
+ * Blocked opening exec.fifo: the kernel's wait for a reader, or (no symbol names) asleep in
+ * openat. A kernel with neither (user-mode Linux: wchan names its own scheduler, no
+ * /proc/PID/syscall) shows only an interruptible sleep, which for tsrun-init before start can
+ * only be that open: everything it reads before it was written before its exec.
+ */
+function blockedOnFifo(pid: number, state: string): boolean {
+  let wchan = '';
   try {
-    const wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8');
-    if (wchan === 'wait_for_partner' || wchan === 'fifo_open') return true;
+    wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    return false;
+  }
+  if (wchan === 'wait_for_partner' || wchan === 'fifo_open') return true;
+  try {
     // "NR args... sp pc" while in a syscall, "running" otherwise; tsrun-init's first openat
     // is the fifo's (nothing else it opens before start can block)
     return Number(fs.readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0]) === NR_OPENAT;
-  } catch {
-    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' && state === 'S';
   }
 }
 
@@ -71,7 +81,7 @@ export function awaitFifoWait(pid: number, boundMs = 500): void {
       throw new TsrunError(`the container's init exited during create${how ? ` (${how})` : ''}; tsrun-init's message is on the container's stderr`);
     }
     // wchan "0" is a task running at that moment: keep looking
-    if (f[0] !== 'R' && blockedOnFifo(pid)) return;
+    if (f[0] !== 'R' && blockedOnFifo(pid, f[0])) return;
     if (Date.now() > deadline) return;
     if (i > 20) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   }

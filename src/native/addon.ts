@@ -143,6 +143,8 @@ export interface Addon {
   };
   /** Syscall name -> the errno a harmless invalid call got (0: it succeeded); see addon/probe.cc. */
   probeSyscalls(): Record<string, number>;
+  /** Whether `fd` is readable (data, EOF or a pending error) within timeoutMs; false on timeout. */
+  pollIn(fd: number, timeoutMs: number): boolean;
 }
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

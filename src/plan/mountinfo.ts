@@ -40,3 +40,17 @@ export function mountOf(p: string, points = mountPoints()): string {
   }
   return best;
 }
+
+/** Whether the mount at `mountPoint` (the last, visible one) is in a shared peer group ("shared:N"). */
+export function isSharedMount(mountPoint: string, text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): boolean {
+  let shared = false;
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 7) continue;
+    const mp = f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (mp !== mountPoint) continue;
+    const sep = f.indexOf('-', 6);
+    shared = f.slice(6, sep < 0 ? undefined : sep).some((o) => o.startsWith('shared:'));
+  }
+  return shared;
+}

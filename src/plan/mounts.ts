@@ -70,7 +70,11 @@ function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, usern
   return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.recursive, idmapRecursive: o.idmap === 'ridmap', usernsPath };
 }
 
-export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: UsernsOfContainer): NativeMount[] {
+export function planMounts(
+  mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: UsernsOfContainer,
+  /** In a user namespace, new or joined by path: cgroup mounts without a cgroup namespace are read-only. */
+  inUserns = !!userns,
+): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;
@@ -85,7 +89,7 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
     const target = rel(m.destination);
     checkProcMount(m, '/' + target, field);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      out.push(...cgroupMounts(target, o.flags, index, cg, m.type, !!userns));
+      out.push(...cgroupMounts(target, o.flags, index, cg, m.type, inUserns, m.source));
       return;
     }
     if (o.tmpcopyup && (bind || m.type !== 'tmpfs')) throw new ConfigError(`${field}.options`, 'tmpcopyup is only for tmpfs mounts');
@@ -114,19 +118,23 @@ export function planMounts(mounts: Mount[] | undefined, bundle: string, cg: Cgro
 }
 
 // A "cgroup" mount: like runc, a tmpfs with every v1 hierarchy bound in (or mounted, with a
-// cgroup namespace), and on a v2 host the cgroup2 filesystem (or the container's cgroup bound).
+// cgroup namespace), and on a v2 host the cgroup2 filesystem, named by the mount's source as
+// runc names it: with a cgroup namespace its root is the container's cgroup; without one runc
+// shows the whole hierarchy (so /proc/self/cgroup paths resolve under /sys/fs/cgroup).
 //
 // A user-namespaced container without its own cgroup namespace gets the host's hierarchies
 // bound in: those are always read-only, whatever the options ask (rw included), and so is the
 // tmpfs holding them (remounted read-only once the hierarchies are in). Root in a user
 // namespace must not be able to create or write cgroups through them, even where the host's
 // cgroup files happen to be owned by a mapped id.
-function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMountView, type: string, userns: boolean): NativeMount[] {
+function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMountView, type: string, userns: boolean, source?: string): NativeMount[] {
   const base = { data: null, propagation: 0, isFile: false, index };
   const forceRo = userns && !cg.cgroupns;
   const bindFlags = (forceRo ? flags | MS.RDONLY : flags) | MS.REC;
   if (cg.v2 !== undefined || type === 'cgroup2') {
-    if (cg.cgroupns || cg.v2 === undefined) return [{ ...base, source: 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags: forceRo ? flags | MS.RDONLY : flags }];
+    // a user namespace without its own cgroup namespace cannot mount cgroup2 (runc then binds
+    // the hierarchy): it gets its own cgroup bound, read-only
+    if (!forceRo || cg.v2 === undefined) return [{ ...base, source: source || 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags: forceRo ? flags | MS.RDONLY : flags }];
     return [{ ...base, source: cg.v2, target, fstype: null, kind: 1, flags: bindFlags }];
   }
   const tmpfsFlags = MS.NOSUID | MS.NODEV | MS.NOEXEC;

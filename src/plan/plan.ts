@@ -10,7 +10,7 @@ import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
 import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
-import { fullPseudoMounts, mountOf } from './mountinfo';
+import { fullPseudoMounts, isSharedMount, mountOf } from './mountinfo';
 import { hasTimeNamespace } from '../native/kernel';
 import { runningInUserNs } from '../native/userns';
 import { checkWithoutMountNs } from './mount-namespace';
@@ -154,7 +154,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   }
   const joinedUserPath = nsList.find((n) => n.type === 'user' && n.path)?.path;
   const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup,
-    newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : joinedUserPath ? { path: joinedUserPath } : undefined), spec);
+    newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : joinedUserPath ? { path: joinedUserPath } : undefined, userns), spec);
   const devSetup = needsDevSetup(spec.mounts);
   const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;
   if (linux.rootfsPropagation && prop === undefined) {
@@ -163,8 +163,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
   const native: NativePlan = {
     rootfs,
     // the mount holding the rootfs, the rootfs's own when it is a mount point (containerd's
-    // overlay): made private so that pivot_root accepts the bind of it (runc's and crun's choice)
-    rootfsParentMount: mountOf(rootfs),
+    // overlay), made private only where pivot_root needs it (runc's rootfsParentMountPrivate)
+    rootfsParentMount: parentMountToMakePrivate(rootfs, prop || (MS.SLAVE | MS.REC)),
     cloneFlags, unshareFlags, twoStage,
     usernsSync: twoStage && newNs.has('user'),
     userns, joins,
@@ -201,4 +201,18 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     newKeyring: !opts.noNewKeyring,
   };
   return { native, rootfs, newNamespaces: newNs, uidMappings, gidMappings, oomScoreAdj: proc.oomScoreAdj };
+}
+
+/**
+ * runc's rootfsParentMountPrivate: the mount holding the rootfs is made private only if it is
+ * still shared once the root propagation is applied (pivot_root refuses a shared parent, and
+ * the rootfs bind would propagate back to the host). Otherwise it keeps its propagation: with
+ * the default rslave, a rootfs on a shared host mount (systemd hosts) is a slave, as in runc.
+ */
+function parentMountToMakePrivate(rootfs: string, rootPropagation: number): string | null {
+  const parent = mountOf(rootfs);
+  if (rootPropagation & MS.REC) return rootPropagation & MS.SHARED ? parent : null;
+  // only "/" itself changed: the parent keeps the host's propagation (unless it is "/")
+  if (parent === '/') return rootPropagation & MS.SHARED ? parent : null;
+  return isSharedMount(parent) ? parent : null;
 }

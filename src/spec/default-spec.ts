@@ -19,6 +19,8 @@
 //
 // Data only: no runtime dependency on runc.
 
+import fs = require('fs');
+
 export interface DefaultSpecOptions {
   /** Generate the rootless variant (`runc spec --rootless`). */
   rootless?: boolean;
@@ -26,6 +28,19 @@ export interface DefaultSpecOptions {
   uid?: number;
   /** hostID of the single gid mapping in the rootless variant. Default: process.getegid(). */
   gid?: number;
+  /** Add a cgroup namespace, as runc does on a pure cgroup v2 host. Default: /sys/fs/cgroup is cgroup2. */
+  cgroupns?: boolean;
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** runc's cgroups.IsCgroup2UnifiedMode: statfs("/sys/fs/cgroup") is cgroup2. */
+function unifiedMode(): boolean {
+  try {
+    return fs.statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -139,14 +154,16 @@ const MASKED_PATHS = [
 
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-function linuxSection(rootless: boolean, uid: number, gid: number): Record<string, unknown> {
+function linuxSection(rootless: boolean, uid: number, gid: number, cgroupns: boolean): Record<string, unknown> {
   const maskedPaths = [...MASKED_PATHS];
   const readonlyPaths = [...READONLY_PATHS];
+  // runc spec: a cgroup namespace on pure cgroup v2 hosts (kept before "user" by ToRootless)
+  const cg = cgroupns ? [{ type: 'cgroup' }] : [];
   if (rootless) {
     return {
       uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
       gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }],
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...cg, { type: 'user' }],
       maskedPaths,
       readonlyPaths,
     };
@@ -160,7 +177,7 @@ function linuxSection(rootless: boolean, uid: number, gid: number): Record<strin
         },
       ],
     },
-    namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+    namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...cg],
     maskedPaths,
     readonlyPaths,
   };
@@ -184,7 +201,7 @@ export function defaultSpecObject(opts: DefaultSpecOptions = {}): Record<string,
     },
     hostname: 'runc',
     mounts: mounts(rootless),
-    linux: linuxSection(rootless, uid, gid),
+    linux: linuxSection(rootless, uid, gid, opts.cgroupns ?? unifiedMode()),
   };
 }
 

@@ -4,6 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Bundle, describeRoot, errMsg, runDetached, stateRoot, TSRUN, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { cgroupDir, cgroupOf, PROBE_KEY } from '../helpers/host-kind';
 import { makeRootfs } from '../helpers/rootfs';
 import { ENOSYS_MODE, testNeedsNewMountApi } from '../helpers/enosys-mode';
 
@@ -114,13 +115,13 @@ describeRoot('rootfs and process', () => {
     const b = new Bundle((c) => { c.linux.cgroupsPath = cg; }).args('sleep', '100');
     const id = uniqueId();
     const pid = runDetached(b, id);
-    const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
-    expect(lines.find((l) => l.includes(':pids:'))).toBe(`8:pids:${cg}`.replace(/^\d+/, lines.find((l) => l.includes(':pids:'))!.split(':')[0]));
-    expect(lines.find((l) => l.startsWith('0::'))).toBe(`0::${cg}`);
-    expect(fs.existsSync(`/sys/fs/cgroup/pids${cg}`)).toBe(true);
+    // every hierarchy (v1 pids on this host, the unified tree on both kinds): exactly cgroupsPath
+    expect(cgroupOf(pid)).toBe(cg);
+    expect(cgroupOf(pid, '')).toBe(cg);
+    expect(fs.existsSync(cgroupDir(PROBE_KEY, cg))).toBe(true);
     expect(tsrun(['delete', '--force', id]).code).toBe(0);
-    expect(fs.existsSync(`/sys/fs/cgroup/pids${cg}`)).toBe(false);
-    expect(fs.existsSync(`/sys/fs/cgroup/pids/tsrun-e2e-${process.pid}`)).toBe(false);
+    expect(fs.existsSync(cgroupDir(PROBE_KEY, cg))).toBe(false);
+    expect(fs.existsSync(cgroupDir(PROBE_KEY, `/tsrun-e2e-${process.pid}`))).toBe(false);
   });
 
   test('errors name the field: bad rlimit, bad cwd, bad user', () => {

@@ -8,8 +8,9 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Bundle, describeRoot, errMsg, readPid, Result, rt, sleepMs, tsrun, uniqueId as uid, useLeakChecks, work,
+  Bundle, describeRoot, errMsg, readPid, Result, rt, runDetached, sleepMs, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
+import { PURE_V2 } from '../helpers/host-kind';
 import { consoleSocket, ConsoleSocket } from '../helpers/console';
 import { makeRootfs } from '../helpers/rootfs';
 
@@ -359,9 +360,17 @@ const withCaps = (c: any, ...caps: string[]) => {
 describeRoot('security doors: user-namespaced containers', () => {
   useLeakChecks();
 
-  test('without a cgroup namespace /sys/fs/cgroup is read-only even when the mount asks rw', () => {
+  // joined: a user namespace entered by path (another container's) counts as much as a new one
+  test.each([['a new user namespace', false], ['a user namespace joined by path', true]])('%s without a cgroup namespace: /sys/fs/cgroup is read-only even when the mount asks rw', (_, joined) => {
+    let owner: string | undefined;
+    let ownerPid = 0;
+    if (joined) {
+      owner = uid();
+      ownerPid = runDetached(new Bundle(userns).args('sleep', '100'), owner);
+    }
     const b = new Bundle((c) => {
-      userns(c);
+      if (joined) c.linux.namespaces.push({ type: 'user', path: `/proc/${ownerPid}/ns/user` });
+      else userns(c);
       c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'cgroup');
       c.mounts = c.mounts.map((m: any) => (m.destination === '/sys/fs/cgroup'
         ? { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'rw'] } : m));
@@ -369,15 +378,19 @@ describeRoot('security doors: user-namespaced containers', () => {
     }).args('sh', '-c', [
       'grep " /sys/fs/cgroup" /proc/self/mountinfo | cut -d" " -f5,6',
       'touch /sys/fs/cgroup/x 2>/dev/null && echo WROTE tmpfs',
+      'mkdir /sys/fs/cgroup/escape 2>/dev/null && echo WROTE cgroup',
+      'echo 1 > /sys/fs/cgroup/cgroup.procs 2>/dev/null && echo WROTE procs',
       'for d in /sys/fs/cgroup/*/; do mkdir "$d/escape" 2>/dev/null && echo "WROTE $d"; echo 1 > "$d/notify_on_release" 2>/dev/null && echo "WROTE $d file"; done',
       'echo done'].join('; '));
     const r = tsrun(['run', '--bundle', b.dir, uid()]);
+    if (owner) expect(tsrun(['delete', '-f', owner]).code).toBe(0);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.pop()).toBe('done');
     expect(lines.filter((l) => l.startsWith('WROTE'))).toEqual([]);
     const mounts = lines.map((l) => l.split(' '));
-    expect(mounts.length).toBeGreaterThan(1); // the tmpfs and the hierarchies
+    // v1/hybrid: the tmpfs and the hierarchies; pure v2: the container's own cgroup, bound
+    expect(mounts.length).toBeGreaterThan(PURE_V2 ? 0 : 1);
     expect(mounts.filter(([, opts]) => !/^ro(,|$)/.test(opts))).toEqual([]);
   });
 

@@ -9,6 +9,7 @@ import * as path from 'path';
 import {
   Bundle, describeRoot, errMsg, readPid, rt, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
+import { SLOW } from '../helpers/host-kind';
 import { makeRootfs } from '../helpers/rootfs';
 
 const hostileRootfs = () => makeRootfs(fs.mkdtempSync(path.join(work(), 'hostile-')));
@@ -32,7 +33,7 @@ describeRoot('security: exec never shows a copy of node in the container (issue 
     const b = new Bundle((c) => {
       for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_SYS_PTRACE');
       c.root.readonly = false;
-    }, { rootfs }).args('/bin/proc-watch', '/tmp/report', '30');
+    }, { rootfs }).args('/bin/proc-watch', '/tmp/report', String(30 * SLOW)); // killed below once the execs are done
     const id = uid();
     const pidFile = path.join(b.dir, 'pid');
     expect(tsrun(['run', '-d', '--bundle', b.dir, '--pid-file', pidFile, id]).code).toBe(0);
@@ -53,7 +54,7 @@ describeRoot('security: exec never shows a copy of node in the container (issue 
     const report = fs.readFileSync(path.join(rootfs, 'tmp/report'), 'utf8');
     expect(report).not.toMatch(/node pid/);
     expect(Number(/scanned (\d+)/.exec(report)?.[1] ?? 0)).toBeGreaterThan(1000);
-  }, 60_000);
+  }, 60_000 * SLOW);
 });
 
 describeRoot('security: --preserve-fds hands over only what the caller passed (issue 11 item 2)', () => {

@@ -10,6 +10,7 @@ import { addon } from '../../src/native/addon';
 import {
   Bundle, describeRoot, errMsg, readPid, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
+import { cgroupDir as hostCgroupDir, PROBE_KEY, skipUnless } from '../helpers/host-kind';
 import { makeRootfs } from '../helpers/rootfs';
 
 const sleeper = (mutate?: (c: any) => void) => new Bundle(mutate).args('sleep', '100');
@@ -228,7 +229,9 @@ describeRoot('a corrupt, truncated or missing state.json (issue 11 #13)', () => 
     ['truncated', (t) => t.slice(0, Math.floor(t.length / 2)), ['state', 'kill']],
     ['empty', () => '', ['state', 'kill']],
     ['pid of the wrong type', (t) => t.replace(/"pid":(\d+)/, '"pid":"$1"'), ['state', 'kill']],
-    ['cgroupPaths that point at a hierarchy root', (t) => t.replace(/"cgroupPaths":\{[^}]*\}/, '"cgroupPaths":{"pids":"/sys/fs/cgroup/pids"}'), ['pause']],
+    ['cgroupPaths that point at a hierarchy root', (t) => t.replace(/"cgroupPaths":\{[^}]*\}/, `"cgroupPaths":{${JSON.stringify(PROBE_KEY)}:${JSON.stringify(hostCgroupDir(PROBE_KEY, '/'))}}`), ['pause']],
+    // a v1 hierarchy on a pure v2 host (or one this host does not mount): not a cgroup to act on
+    ['cgroupPaths of a hierarchy the host does not have', (t) => t.replace(/"cgroupPaths":\{[^}]*\}/, '"cgroupPaths":{"nonexistent":"/sys/fs/cgroup/nonexistent/x"}'), ['pause']],
   ];
 
   test.each(corruptions)('%s: a clear error naming the file; delete -f still kills the container and removes everything', (_, corrupt, verbs) => {
@@ -273,8 +276,10 @@ describeRoot('a corrupt, truncated or missing state.json (issue 11 #13)', () => 
     expect(tsrun(['delete', '--force', second]).code).toBe(0);
   });
 
-  test.each([['a corrupt', true], ['a valid', false]])('%s state.json and a process that survives SIGKILL (frozen child cgroup): delete -f fails and keeps the state; a retry cleans up', (_, corruptIt) => {
-    if (!hasV1('freezer')) return; // v1 freezer: a frozen child cgroup stays frozen when the parent thaws
+  // v1 freezer only: a frozen child cgroup stays frozen when the parent thaws, and its tasks
+  // ignore SIGKILL; the v2 freezer lets SIGKILL through, so nothing can survive there
+  const frozenSurvivor = skipUnless(hasV1('freezer'), 'no v1 freezer: under cgroup v2 a frozen process still dies of SIGKILL');
+  frozenSurvivor.test.each([['a corrupt', true], ['a valid', false]])(frozenSurvivor.name('%s state.json and a process that survives SIGKILL (frozen child cgroup): delete -f fails and keeps the state; a retry cleans up'), (_, corruptIt) => {
     const id = uid();
     const pid = runDetached(new Bundle().args('sh', '-c', 'sleep 100 & exec sleep 100'), id);
     const freezer = cgroupDir(pid, 'freezer');

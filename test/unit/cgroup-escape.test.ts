@@ -42,6 +42,8 @@ describe('recorded cgroup paths', () => {
     expect(recordedPathProblem(HYBRID, '', '/sys/fs/cgroup/unified')).toBe('/sys/fs/cgroup/unified is the root of the cgroup2 hierarchy');
     expect(recordedPathProblem(HYBRID, 'pids', '/etc')).toMatch(/^\/etc is outside the pids hierarchy/);
     expect(recordedPathProblem(HYBRID, 'pids', '/sys/fs/cgroup/pids/c1')).toBeUndefined();
+    // a hierarchy the host does not have (v1 paths in a state on a pure v2 host): nothing to act on
+    expect(recordedPathProblem(HYBRID, 'memory', '/sys/fs/cgroup/memory/c1')).toBe('/sys/fs/cgroup/memory/c1 is recorded for the "memory" hierarchy, which is not mounted on this host');
     expect(createdPathProblem(HYBRID, '/sys/fs/cgroup/pids')).toMatch(/not a cgroup below/);
     expect(createdPathProblem(HYBRID, '/sys/fs/cgroup/unified/a/b')).toBeUndefined();
   });

@@ -286,8 +286,8 @@ describe('cgroup v1 layout', () => {
     expect(() => cgroupManager(f.opts({ path: '../../etc' }))).toThrow(/linux\.cgroupsPath: .*escapes/);
     expect(() => cgroupManager(f.opts({ path: 'system.slice:runc:x', systemdCgroup: true, systemdRunning: () => false })))
       .toThrow(/systemd not running/);
-    expect(() => cgroupManager(f.opts({ path: 'system.slice:runc:x', systemdCgroup: true, systemdRunning: () => true })))
-      .toThrow(/linux\.cgroupsPath: systemd cgroup driver .* not implemented/);
+    expect(() => cgroupManager(f.opts({ path: 'system.slice:runc', systemdCgroup: true, systemdRunning: () => true })))
+      .toThrow(/linux\.cgroupsPath: expected "slice:prefix:name"/);
   });
 });
 

@@ -62,11 +62,17 @@ describe('parseCgroupsPath', () => {
     expect((e as Error).message).toMatch(/systemd not running on this host, cannot use the systemd cgroup manager/);
     expect((e as Error).message).toMatch(/linux\.cgroupsPath/);
   });
-  it('systemd form with systemd running: not implemented, naming linux.cgroupsPath', () => {
-    expect(() => parseCgroupsPath('system.slice:runc:x', 'id', { systemdCgroup: true, systemdRunning: () => true }))
-      .toThrow(/^linux\.cgroupsPath: systemd cgroup driver .* is not implemented/);
-    expect(() => parseCgroupsPath('', 'id', { systemdCgroup: true, systemdRunning: () => true }))
-      .toThrow(/"system\.slice:runc:id"/);
+  it('systemd form with systemd running: the cgroup of the transient unit (runc defaults when empty)', () => {
+    const sd = { systemdCgroup: true, systemdRunning: () => true };
+    expect(parseCgroupsPath('system.slice:runc:x', 'id', sd)).toEqual({ absolute: true, inner: 'system.slice/runc-x.scope' });
+    expect(parseCgroupsPath('', 'id', sd)).toEqual({ absolute: true, inner: 'system.slice/runc-id.scope' });
+    expect(parseCgroupsPath(':cri-containerd:abc', 'id', sd)).toEqual({ absolute: true, inner: 'system.slice/cri-containerd-abc.scope' });
+    expect(parseCgroupsPath('machine-libpod.slice:libpod:abc', 'id', sd)).toEqual({ absolute: true, inner: 'machine.slice/machine-libpod.slice/libpod-abc.scope' });
+    expect(parseCgroupsPath('-.slice:p:n', 'id', sd)).toEqual({ absolute: true, inner: 'p-n.scope' });
+    expect(() => parseCgroupsPath('system:runc:x', 'id', sd)).toThrow(/^linux\.cgroupsPath: invalid slice name "system"/);
+    expect(() => parseCgroupsPath('a--b.slice:runc:x', 'id', sd)).toThrow(/invalid slice name "a--b.slice" \(empty component/);
+    expect(() => parseCgroupsPath('system.slice:runc:pod.slice', 'id', sd)).toThrow(/ending in "\.slice"/);
+    expect(() => parseCgroupsPath('system.slice:r c:x', 'id', sd)).toThrow(/not a valid systemd unit name/);
   });
   it('parses slice:prefix:name with runc defaults', () => {
     expect(parseSystemdCgroupsPath('user.slice:docker:abc', 'x')).toEqual({ slice: 'user.slice', prefix: 'docker', name: 'abc' });

@@ -53,17 +53,28 @@ describe('defaultSpec vs golden runc 1.1.5 output', () => {
     expect(JSON.parse(b).linux.uidMappings).toEqual([{ containerID: 0, hostID: 0, size: 1 }]);
   });
 
+  // the goldens were captured on a host with cgroup v1 controllers: no cgroup namespace
   test('default spec is byte-identical to `runc spec`', () => {
-    expect(defaultSpec({})).toBe(golden('runc-spec.json'));
-    expect(defaultSpec({ rootless: false })).toBe(golden('runc-spec.json'));
+    expect(defaultSpec({ cgroupns: false })).toBe(golden('runc-spec.json'));
+    expect(defaultSpec({ rootless: false, cgroupns: false })).toBe(golden('runc-spec.json'));
   });
 
   test('rootless spec (uid/gid 0) is byte-identical to `runc spec --rootless` run as root', () => {
-    expect(defaultSpec({ rootless: true, uid: 0, gid: 0 })).toBe(golden('runc-spec-rootless.json'));
+    expect(defaultSpec({ rootless: true, uid: 0, gid: 0, cgroupns: false })).toBe(golden('runc-spec-rootless.json'));
+  });
+
+  test('on a pure cgroup v2 host runc adds a cgroup namespace (last; before "user" when rootless)', () => {
+    const ns = (o: object) => JSON.parse(defaultSpec({ uid: 0, gid: 0, cgroupns: true, ...o })).linux.namespaces.map((n: { type: string }) => n.type);
+    expect(ns({})).toEqual(['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']);
+    expect(ns({ rootless: true })).toEqual(['pid', 'ipc', 'uts', 'mount', 'cgroup', 'user']);
+    // everything else is the golden's
+    const golden1 = JSON.parse(golden('runc-spec.json'));
+    golden1.linux.namespaces.push({ type: 'cgroup' });
+    expect(JSON.parse(defaultSpec({ cgroupns: true }))).toEqual(golden1);
   });
 
   test('exact formatting: tab indentation, no trailing newline, key order', () => {
-    const s = defaultSpec({});
+    const s = defaultSpec({ cgroupns: false });
     expect(s.startsWith('{\n\t"ociVersion": "1.0.2-dev",\n\t"process": {\n\t\t"terminal": true,')).toBe(true);
     expect(s.endsWith('\n\t}\n}')).toBe(true);
     expect(s.endsWith('\n')).toBe(false);
@@ -74,7 +85,7 @@ describe('defaultSpec vs golden runc 1.1.5 output', () => {
   });
 
   test('selected fields', () => {
-    const spec = JSON.parse(defaultSpec({}));
+    const spec = JSON.parse(defaultSpec({ cgroupns: false }));
     expect(spec.process.terminal).toBe(true);
     expect(spec.process.args).toEqual(['sh']);
     expect(spec.process.capabilities.bounding).toEqual(['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
@@ -86,7 +97,7 @@ describe('defaultSpec vs golden runc 1.1.5 output', () => {
     ]);
     expect(spec.linux.namespaces.map((n: { type: string }) => n.type)).toEqual(['pid', 'network', 'ipc', 'uts', 'mount']);
 
-    const rl = JSON.parse(defaultSpec({ rootless: true, uid: 1000, gid: 1001 }));
+    const rl = JSON.parse(defaultSpec({ rootless: true, uid: 1000, gid: 1001, cgroupns: false }));
     expect(rl.linux.uidMappings).toEqual([{ containerID: 0, hostID: 1000, size: 1 }]);
     expect(rl.linux.gidMappings).toEqual([{ containerID: 0, hostID: 1001, size: 1 }]);
     expect(rl.linux.resources).toBeUndefined();
@@ -106,7 +117,7 @@ describe('defaultSpec vs golden runc 1.1.5 output', () => {
   test('each call returns a fresh object', () => {
     const a = defaultSpecObject({}) as { process: { args: string[] } };
     a.process.args.push('mutated');
-    expect(defaultSpec({})).toBe(golden('runc-spec.json'));
+    expect(defaultSpec({ cgroupns: false })).toBe(golden('runc-spec.json'));
   });
 });
 

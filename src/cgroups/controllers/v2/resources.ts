@@ -23,6 +23,7 @@ import * as rdma from './rdma-resources';
 import { RESOURCES_FIELD, StatError, u64, type U64 } from './resource-util';
 import { newStatsV2, type CgroupStatsV2, type EventsMemoryEntry, type MemoryDataV2, type V2EventsStats, type BlkioStatEntryV2, type EventsBlkioEntry } from './stats-types';
 import * as unified from './unified-resources';
+import { readPsi } from './psi';
 
 export interface ApplyV2Options {
   /**
@@ -232,5 +233,13 @@ export function toEventsStats(st: CgroupStatsV2): V2EventsStats {
  * stringifyJson (src/spec/json-int64.ts).
  */
 export function statsV2(dir: string, opts: StatsV2Options = {}): V2EventsStats {
-  return toEventsStats(collectStatsV2(dir, opts));
+  const out = toEventsStats(collectStatsV2(dir, opts));
+  // runc 1.2's PSI, each after its struct's other fields (Go's field order)
+  const cpuPsi = readPsi(dir, 'cpu.pressure');
+  if (cpuPsi) out.cpu.psi = cpuPsi;
+  const memPsi = readPsi(dir, 'memory.pressure');
+  if (memPsi) out.memory.psi = memPsi;
+  const ioPsi = readPsi(dir, 'io.pressure');
+  if (ioPsi) out.blkio.psi = ioPsi;
+  return out;
 }

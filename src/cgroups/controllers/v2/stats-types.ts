@@ -4,6 +4,7 @@
 //  - V2EventsStats: the JSON `runc events --stats` prints as the event's "data" (runc 1.1
 //    types/events.go), with Go's omitempty applied (zero-valued omitempty fields are left out).
 
+import type { PSIStats } from './psi';
 import type { U64 } from './resource-util';
 
 export interface MemoryDataV2 {
@@ -88,6 +89,7 @@ export type V2EventsStats = {
   cpu: {
     usage: { total?: U64; percpu?: U64[]; percpu_kernel?: U64[]; percpu_user?: U64[]; kernel: U64; user: U64 };
     throttling: { periods?: U64; throttledPeriods?: U64; throttledTime?: U64 };
+    psi?: PSIStats;
   };
   /** cgroup v2 reports no cpuset stats: always the zero value runc prints. */
   cpuset: {
@@ -110,6 +112,7 @@ export type V2EventsStats = {
     kernel: EventsMemoryEntry;
     kernelTCP: EventsMemoryEntry;
     raw?: Record<string, U64>;
+    psi?: PSIStats;
   };
   pids: { current?: U64; limit?: U64 };
   blkio: {
@@ -121,6 +124,7 @@ export type V2EventsStats = {
     ioMergedRecursive?: EventsBlkioEntry[];
     ioTimeRecursive?: EventsBlkioEntry[];
     sectorsRecursive?: EventsBlkioEntry[];
+    psi?: PSIStats;
   };
   hugetlb: Record<string, { usage?: U64; max?: U64; failcnt: U64 }>;
   /** Intel RDT is not a cgroup: left for the caller to fill in ({} when unused, as runc prints). */
