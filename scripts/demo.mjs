@@ -49,7 +49,16 @@ try {
   step('create', ['create', '--bundle', bundle, '--pid-file', path.join(work, 'pid'), id]);
   step('state', ['state', id]);
   step('start', ['start', id]);
-  spawnSync('sleep', ['0.3']);
+  // the greeting is written once the shell reaches `sleep 30` (its child): wait for that, not a
+  // fixed time (a slow host, e.g. a user-mode Linux guest, takes longer than any guess)
+  const initPid = Number(fs.readFileSync(path.join(work, 'pid'), 'utf8'));
+  const sleeping = () => {
+    try {
+      return fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+        .some((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').startsWith('sleep\0'));
+    } catch { return false; }
+  };
+  for (const t0 = Date.now(); !sleeping() && Date.now() - t0 < 20_000;) spawnSync('sleep', ['0.05']);
   step('state', ['state', id]);
   step('list', ['list']);
   step('kill', ['kill', id, 'KILL']);
