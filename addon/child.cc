@@ -561,6 +561,30 @@ long reopen_mounted(long rootfd, const MountOp &m, long at, const struct stat *w
 
 // A bind without open_tree: mount(2) of the source (opened once, by its host path, as open_tree
 // would look it up) onto the resolved destination fd. Returns the new mount's fd.
+// A filesystem the user namespace may not mount: cgroup2 from a cgroup namespace a user
+// namespace owns gets EBUSY (the superblock is the initial namespace's), EPERM elsewhere.
+// MountOp.fallback_bind (the container's cgroup, or the caller's where a rootless container has
+// none) is bound there instead, as runc and crun do, and given the mount's ro, nosuid, nodev,
+// noexec by a remount of the new mount itself (verified: the source's inode). Returns 0 or -errno.
+long bind_instead(long rootfd, const MountOp &m, long at) {
+  long src = SC(SYS_openat, AT_FDCWD, m.fallback_bind, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (src < 0) return src;
+  struct stat sst;
+  long r = SC(SYS_fstat, src, &sst);
+  FdPath s(src), t(at);
+  if (r >= 0) r = SC(SYS_mount, s.s, t.s, 0, MS_BIND | MS_REC, 0);
+  SC(SYS_close, src);
+  if (r < 0) return r;
+  long fd = reopen_mounted(rootfd, m, at, &sst, 0);
+  unsigned long fl = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (fl) {
+    FdPath q(fd);
+    r = SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | fl | locked_flags(fd), 0);
+  }
+  SC(SYS_close, fd);
+  return r < 0 ? r : 0;
+}
+
 long bind_fallback(long rootfd, const MountOp &m, long at) {
   long src = m.src_fd >= 0 ? SC(SYS_fcntl, m.src_fd, F_DUPFD_CLOEXEC, 0) : SC(SYS_openat, AT_FDCWD, m.source, O_PATH | O_CLOEXEC);
   check(src, STEP_MOUNT, m.index, m.source);
@@ -715,6 +739,7 @@ void do_mount(long rootfd, const MountOp &m) {
     // nothing follows the mount itself: mount(2) onto the resolved fd, flags and data as given
     FdPath p(fd);
     long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
+    if ((r == -EBUSY || r == -EPERM) && m.fallback_bind) r = bind_instead(rootfd, m, fd);
     check(r, STEP_MOUNT, m.index, m.target);
   }
   SC(SYS_close, fd);

@@ -28,6 +28,7 @@ struct MountOp {
   uint32_t proc_ok;       // the destination is /proc or an allowlisted /proc file: may resolve into procfs
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
   int32_t src_fd;         // bind source opened by the runtime's root in this mount namespace (-1: by path)
+  const char *fallback_bind;  // a filesystem the namespace may not mount (EPERM/EBUSY): this host directory bound instead
   uint32_t ro_later;      // made rw, bind-remounted read-only by its fd: 1 after tmpcopyup, 2 at the end
                           // of the rootfs setup (/dev: its nodes, links and the console go in first)
 };

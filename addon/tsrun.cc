@@ -123,6 +123,7 @@ void ReadPlan(Storage &st, const Napi::Object &o) {
     op.index = (int32_t)I(m, "index");
     op.ro_later = (uint32_t)U(m, "roLater");
     op.src_fd = -1;
+    op.fallback_bind = OptStr(st, m, "fallbackBind");
     st.mounts.push_back(op);
   }
   p.mounts = st.mounts.data(); p.n_mounts = st.mounts.size();

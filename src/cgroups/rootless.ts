@@ -164,7 +164,7 @@ function refuseLeftOut(layout: CgroupLayout, left: readonly string[], r: LinuxRe
   let ctrl = '';
   if (layout.mode === 'v2') {
     field = left.includes('') ? firstAskedField(r) : undefined;
-    ctrl = 'the container\'s';
+    ctrl = `the ${field?.split('.')[2] ?? ''}`;
   } else {
     for (const c of V1_REGISTRY as readonly V1ResourceController[]) {
       if (!left.includes(c.name) || c.name === 'devices') continue;

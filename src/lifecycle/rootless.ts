@@ -108,19 +108,28 @@ export function processesWithoutCgroup(initPid: number, ownPidNs: boolean): numb
   return out.sort((a, b) => a - b);
 }
 
+/** /proc/self/setgroups says "deny": tsrun runs in a user namespace whose gid map was written unprivileged (unshare -r, rootlesskit). */
+function setgroupsDenied(): boolean {
+  try { return fs.readFileSync('/proc/self/setgroups', 'utf8').trim() === 'deny'; } catch { return false; }
+}
+
 /**
- * The process of a rootless container (create) or of an exec into one: no setgroups(2) (it is
- * denied where tsrun mapped the gids itself, and runc never calls it rootless: the caller's
- * groups stay, unmapped ones shown as the overflow gid).
+ * The process of a rootless container (create) or of an exec into one: no setgroups(2), as
+ * runc: not when tsrun is not root (it is denied where tsrun mapped the gids itself, and runc
+ * never calls it rootless), nor where tsrun's own user namespace denies it (inherited by the
+ * container's). The caller's groups stay, unmapped ones shown as the overflow gid; asking for
+ * supplementary groups is refused naming the field (runc ignores them in the second case).
  */
 export function rootlessProcess(
   native: { setGroups: boolean; groups: number[]; mapsUnprivileged?: boolean }, field = 'process.user.additionalGids', newUserns = false,
 ): void {
-  if (!rootlessEuid()) return;
+  const euid = rootlessEuid();
+  if (!euid && !setgroupsDenied()) return;
   // the child stays dumpable until its maps are written (child.cc)
-  if (newUserns) native.mapsUnprivileged = true;
+  if (euid && newUserns) native.mapsUnprivileged = true;
   if (native.groups.length) {
-    throw new TsrunError(`${field}: cannot set any additional groups in a rootless container (tsrun runs as uid ${process.geteuid?.()}: setgroups(2) is denied in its user namespace)`, { field });
+    const why = euid ? `tsrun runs as uid ${process.geteuid?.()}` : 'tsrun runs in a user namespace that denies it (/proc/self/setgroups)';
+    throw new TsrunError(`${field}: cannot set any additional groups in a rootless container (${why}: setgroups(2) is denied in its user namespace)`, { field });
   }
   native.setGroups = false;
 }

@@ -16,6 +16,8 @@ export interface NativeMount {
   procOk?: boolean;
   /** `ro` applied later by a bind remount of the mount's fd: 1 after tmpcopyup, 2 after /dev is populated. */
   roLater?: 0 | 1 | 2;
+  /** A filesystem the container's user namespace may not mount (EPERM, or EBUSY for cgroup2): this host directory bound instead, with the mount's flags. */
+  fallbackBind?: string;
 }
 export interface NativeDevice {
   path: string; hostPath: string | null; mode: number; major: number; minor: number; uid: number; gid: number; index: number;
