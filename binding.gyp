@@ -1,4 +1,8 @@
 {
+  "variables": {
+    # tsrun-init's compiler: scripts/prebuild.mjs passes -Dinit_cc=aarch64-linux-gnu-gcc for arm64
+    "init_cc%": "gcc"
+  },
   "targets": [
     {
       "target_name": "tsrun",
@@ -17,7 +21,7 @@
           "action_name": "build_tsrun_init",
           "inputs": ["addon/init/init.c", "addon/init/hooks.c"],
           "outputs": ["<(PRODUCT_DIR)/tsrun-init"],
-          "action": ["gcc", "-Os", "-s", "-static", "-nostdlib", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+          "action": ["<(init_cc)", "-Os", "-s", "-static", "-nostdlib", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
                      "-ffreestanding", "-fno-builtin", "-fno-pie", "-no-pie", "-Wall", "-Wextra", "-Werror",
                      "-o", "<(PRODUCT_DIR)/tsrun-init", "addon/init/init.c"]
         }

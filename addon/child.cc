@@ -1299,6 +1299,20 @@ void receive_mount_sources() {
   }
 }
 
+// The container's filter, loaded by this process (seccomp_in_child). With NEW_LISTENER the
+// notify fd goes to the parent, which hands it to linux.seccomp.listenerPath before its go:
+// no syscall between the load and the sendmsg (a notified one would wait for a listener that
+// has no fd yet), and sendmsg itself may not be notified (the planner refuses it).
+void load_filter() {
+  struct { unsigned short len; const void *filter; } prog = { (unsigned short)P->seccomp_count, P->seccomp_prog };
+  long r = SC(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, P->seccomp_flags, &prog);
+  check(r, STEP_SECCOMP, -1, "seccomp");
+  if (!P->seccomp_notify) return;
+  send_fd_msg(MSG_SECCOMP, r);
+  SC(SYS_close, r);
+  await_go();
+}
+
 [[noreturn]] void init_main() {
   // exec: the session belongs to the process tsrun-init forks into the pid namespace
   if (!P->fork_in_stub && (P->setsid || P->console_socket_fd >= 0)) check(SC(SYS_setsid), STEP_SETSID, -1, "setsid");
@@ -1332,31 +1346,26 @@ void receive_mount_sources() {
   long cwd_err = SC(SYS_chdir, P->cwd);
   if (cwd_err < 0 && cwd_err != -EACCES && cwd_err != -EPERM) die(STEP_CHDIR, cwd_err, -1, P->cwd);
   if (cwd_err == 0) check_cwd_inside(false);
-  if (P->seccomp_in_child && P->seccomp_count) {
-    // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we have it
-    // (runc's order). It then also covers the rest of this setup and tsrun-init.
-    struct { unsigned short len; const void *filter; } prog = { (unsigned short)P->seccomp_count, P->seccomp_prog };
-    long r = SC(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, P->seccomp_flags, &prog);
-    check(r, STEP_SECCOMP, -1, "seccomp");
-    if (P->seccomp_notify) {
-      // NEW_LISTENER: r is the notify fd. The parent hands it to linux.seccomp.listenerPath.
-      send_fd_msg(MSG_SECCOMP, r);
-      SC(SYS_close, r);
-      await_go();
-    }
-  }
+  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it while we have it
+  // (runc's order); it then also covers the credential steps below. With no_new_privs (here:
+  // a notify filter, which must reach the listener during create) it is loaded last, so a
+  // listener is never asked about the runtime's own setup (credentials, cwd, umask, fds).
+  bool filter_early = P->seccomp_in_child && P->seccomp_count && !P->no_new_privs;
+  if (filter_early) load_filter();
   set_credentials();
   die_with_parent();
   if (cwd_err < 0) {
     check(SC(SYS_chdir, P->cwd), STEP_CHDIR, -1, P->cwd);
-    check_cwd_inside(P->seccomp_in_child && P->seccomp_count);
+    check_cwd_inside(filter_early);
   }
   if (P->umask >= 0) SC(SYS_umask, P->umask);
   P->stub_argv[P->stub_path_slot] = const_cast<char *>(lookup());
   if (P->no_new_privs) check(SC(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STEP_NNP, -1, "no_new_privs");
   prepare_fds();
-  // a created container outlives the create command that made it
+  // a created container outlives the create command that made it (a parent that dies while
+  // load_filter awaits its go ends this process all the same: the socket reads EOF)
   SC(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (P->seccomp_in_child && P->seccomp_count && !filter_early) load_filter();
   long r = SC(SYS_execveat, P->stub_fd, "", P->stub_argv, P->envp, AT_EMPTY_PATH);
   die(STEP_EXEC_INIT, r, -1, "tsrun-init");
 }

@@ -72,7 +72,7 @@ export function describeChild(p: NativePlan): string[] {
   }
   out.push(`no_new_privs ${p.noNewPrivs}`);
   if (p.seccompProgram) {
-    out.push(`seccomp: ${p.seccompProgram.length / 8} BPF instructions, loaded by ${p.seccompInChild ? 'the child before dropping capabilities' : 'tsrun-init right before exec'}${p.seccompNotify ? ', with a notify listener' : ''}`);
+    out.push(`seccomp: ${p.seccompProgram.length / 8} BPF instructions, loaded by ${!p.seccompInChild ? 'tsrun-init right before exec' : p.noNewPrivs ? 'the child after its setup, right before tsrun-init' : 'the child before dropping capabilities'}${p.seccompNotify ? ', with a notify listener' : ''}`);
   }
   if (p.lsmAttr) out.push(`LSM: tsrun-init writes ${JSON.stringify(p.lsmValue)} to /proc/${p.lsmAttr}`);
   const fds = [`stdio 0-2 inherited`, p.preserveFds ? `fds 3-${2 + p.preserveFds} passed (--preserve-fds/LISTEN_FDS)` : 'no other fd',

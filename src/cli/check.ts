@@ -37,14 +37,18 @@ export function hostReport(p: HostProbes = hostProbes()): CheckReport {
   const add = (group: string, feature: string, verdict: Verdict, detail: string) => items.push({ group, feature, verdict, detail });
 
   add('host', 'kernel', 'ok', `Linux ${p.kernel.release} (${p.kernel.arch})`);
+  add('host', 'native addon', p.native.file ? 'ok' : 'missing', p.native.file
+    ? `${/\/prebuilds\//.test(p.native.file) ? 'prebuilt' : 'built from source'}: ${p.native.file}` : p.native.error ?? 'not loaded');
   add('host', 'privileges', p.root ? 'ok' : 'limited', p.root ? 'running as root' : 'not root: rootless containers only (user namespace, no cgroup limits unless delegated)');
 
   const cg = p.cgroup;
   if (cg.mode === 'none') add('cgroups', 'hierarchy', 'missing', `no cgroup hierarchy found: ${cg.error ?? 'mount cgroup2 on /sys/fs/cgroup'}`);
   else add('cgroups', 'hierarchy', 'ok', { v1: 'cgroup v1', v2: 'cgroup v2 (unified)', hybrid: `hybrid: v1 controllers, cgroup2 at ${cg.unified}` }[cg.mode]);
   add('cgroups', 'driver cgroupfs', cg.mode === 'none' ? 'missing' : 'ok', 'the default (cgroupsPath is a path)');
-  // src/cgroups/path.ts refuses --systemd-cgroup: there is no systemd driver yet
-  add('cgroups', 'driver systemd', 'limited', `not implemented in this tsrun version${cg.systemd ? '' : ' (and systemd is not running here)'}: engines must use the cgroupfs driver (see docs/operators.md)`);
+  // src/cgroups/systemd: a transient scope over D-Bus, which needs systemd as PID 1
+  add('cgroups', 'driver systemd', cg.systemd ? 'ok' : 'limited', cg.systemd
+    ? 'systemd is PID 1: --systemd-cgroup (cgroupsPath "slice:prefix:name") makes each container a transient scope unit'
+    : 'systemd is not running here: --systemd-cgroup is refused; engines must use the cgroupfs driver (see docs/operators.md)');
   if (cg.mode !== 'none') {
     const wanted = cg.mode === 'v2' ? ['cpu', 'cpuset', 'memory', 'pids', 'io', 'hugetlb'] : ['cpu', 'cpuset', 'memory', 'pids', 'blkio', 'hugetlb', 'freezer', 'devices'];
     for (const c of wanted) {

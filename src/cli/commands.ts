@@ -8,7 +8,7 @@ export const GLOBAL_FLAGS: FlagTable = {
   'log-format': { type: 'string', describe: 'set the log format (text or json)', default: 'text' },
   root: { type: 'string', describe: 'root directory for storage of container state (this should be located in tmpfs; not root: $XDG_RUNTIME_DIR/tsrun by default)', default: '/run/tsrun' },
   criu: { type: 'string', describe: 'accepted for runc compatibility; checkpointing is not supported', hidden: true },
-  'systemd-cgroup': { type: 'bool', describe: 'use the systemd cgroup manager (cgroupsPath "slice:prefix:name"): not implemented yet, refused' },
+  'systemd-cgroup': { type: 'bool', describe: 'use the systemd cgroup manager (cgroupsPath "slice:prefix:name", a transient scope unit; needs systemd as PID 1)' },
   rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false or auto)', default: 'auto' },
   help: { type: 'bool', alias: ['h'], describe: 'show help' },
   version: { type: 'bool', alias: ['v'], describe: 'print the version' },

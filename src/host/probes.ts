@@ -5,7 +5,7 @@ import fs = require('fs');
 import os = require('os');
 import path = require('path');
 import { detectCgroups } from '../cgroups/detect';
-import { addon } from '../native/addon';
+import { addon, addonFile, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
 import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
 
@@ -25,6 +25,8 @@ export interface HostProbes {
   idmap: { ok: boolean | null; on: string; error?: string };
   lsm: { active: string[]; apparmor: boolean; selinux: boolean };
   overlay: 'loaded' | 'module' | 'missing';
+  /** The native addon loaded (a prebuild or a source build), or why none loads. */
+  native: { file?: string; error?: string };
 }
 
 const read = (f: string): string | null => { try { return fs.readFileSync(f, 'utf8'); } catch { return null; } };
@@ -68,6 +70,15 @@ function probeOverlay(): HostProbes['overlay'] {
   return fs.existsSync(dir) ? 'module' : 'missing';
 }
 
+function probeNative(): HostProbes['native'] {
+  let file: string;
+  try { file = addonFile(); } catch (e) { return { error: (e as Error).message }; }
+  // create execs tsrun-init from beside the addon: one without the other is a broken install
+  const init = stubPath();
+  try { fs.accessSync(init, fs.constants.X_OK); } catch (e) { return { error: `${init}: ${(e as NodeJS.ErrnoException).code}: the init stub built with ${file} is missing; reinstall tsrun` }; }
+  return { file };
+}
+
 export function hostProbes(): HostProbes {
   if (memo) return memo;
   const [major, minor] = os.release().split(/[.-]/).map(Number);
@@ -87,6 +98,7 @@ export function hostProbes(): HostProbes {
     idmap: probeIdmap(syscalls, namespaces.user && max !== '0\n'),
     lsm: { active: lsmList ? lsmList.trim().split(',').filter(Boolean) : [], apparmor: apparmorEnabled(), selinux: selinuxEnabled() },
     overlay: probeOverlay(),
+    native: probeNative(),
   };
   return memo;
 }

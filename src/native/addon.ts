@@ -1,4 +1,4 @@
-// Typed access to the C++ addon (build/Release/tsrun.node) and the init stub next to it.
+// Typed access to the C++ addon (a source build in build/Release, or the prebuild in prebuilds/) and the init stub next to it.
 import fs = require('fs');
 import path = require('path');
 
@@ -151,26 +151,61 @@ export interface Addon {
 
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
 
-let cached: { addon: Addon; dir: string } | undefined;
+let cached: { addon: Addon; dir: string; file: string } | undefined;
 
-function buildDir(): string {
-  // dist/tsrun.js and src/native/addon.ts both sit two levels below the package root.
-  for (const up of ['..', '../..', '../../..']) {
-    const dir = path.resolve(__dirname, up, 'build', 'Release');
-    if (fs.existsSync(path.join(dir, 'tsrun.node'))) return dir;
+/** The package root: dist/*.js and src/native/addon.ts sit one and two levels below it. */
+function packageRoot(): string {
+  for (const up of ['..', '../..']) {
+    const dir = path.resolve(__dirname, up);
+    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
   }
-  throw new Error('tsrun addon not built: run `npm run build` (build/Release/tsrun.node is missing)');
+  return path.resolve(__dirname, '..');
+}
+
+/**
+ * The addon file node-gyp-build picks: build/Release/tsrun.node when it was built from source
+ * (npm run build, or an install where no prebuild matched), else the prebuild for this
+ * platform, arch and libc (prebuilds/linux-<arch>/tsrun.napi.glibc.node, scripts/prebuild.mjs).
+ * tsrun-init is the file beside it, built from the same sources.
+ */
+function nativeFile(root: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const gypBuild = require('node-gyp-build') as { path(dir: string): string };
+  try {
+    return gypBuild.path(root);
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0];
+    throw new Error(`tsrun: no native addon for ${process.platform}-${process.arch} in ${root}: ${why}; `
+      + 'this package has prebuilds for linux x64 and arm64 (glibc); elsewhere build it from source: install a C++ compiler, '
+      + 'make, python3 and libseccomp-dev, then `npm rebuild tsrun --allow-scripts=tsrun` (or `npm run build` in a checkout)');
+  }
 }
 
 export function addon(): Addon {
   if (!cached) {
-    const dir = buildDir();
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    cached = { addon: require(path.join(dir, 'tsrun.node')) as Addon, dir };
+    const file = nativeFile(packageRoot());
+    let loaded: Addon;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      loaded = require(file) as Addon;
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new Error(`tsrun: cannot load the native addon ${file}: ${msg}`
+        + (/libseccomp\.so/.test(msg) ? ' (install the libseccomp runtime library: Debian/Ubuntu libseccomp2, Fedora/RHEL libseccomp)' : '')
+        + (/GLIBC_|GLIBCXX_/.test(msg) ? ' (the prebuild needs glibc 2.33+ and libstdc++ of GCC 11+: build from source with `npm rebuild tsrun --build-from-source --allow-scripts=tsrun`)' : ''));
+    }
+    cached = { addon: loaded, dir: path.dirname(file), file };
   }
   return cached.addon;
 }
 
+/** The addon file loaded (throws as addon() does when none loads). */
+export function addonFile(): string {
+  addon();
+  return cached!.file;
+}
+
+/** tsrun-init, the file beside the addon that was loaded. */
 export function stubPath(): string {
   addon();
   return path.join(cached!.dir, 'tsrun-init');

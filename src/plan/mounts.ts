@@ -33,10 +33,17 @@ const PROC_OVERMOUNT_OK = new Set(['/proc/cpuinfo', '/proc/diskstats', '/proc/me
   '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/pressure/cpu', '/proc/pressure/io', '/proc/pressure/memory',
   '/proc/net/dev', '/proc/sys/kernel/ns_last_pid']);
 
-function checkProcMount(m: Mount, dest: string, field: string): void {
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** A bind source on procfs (the host's /proc, as rootless engines with the host pid namespace bind it): runc's isProc. */
+function onProcfs(source: string): boolean {
+  try { return fs.statfsSync(source).type === PROC_SUPER_MAGIC; } catch { return false; }
+}
+
+function checkProcMount(m: Mount, dest: string, field: string, bindSource: string | null): void {
   if (dest === '/proc') {
-    if (m.type !== 'proc') throw new ConfigError(`${field}.type`, `only procfs may be mounted on /proc (got ${JSON.stringify(m.type ?? 'bind')})`);
-    return;
+    if (m.type === 'proc' || (bindSource !== null && onProcfs(bindSource))) return;
+    throw new ConfigError(`${field}.type`, `only procfs may be mounted on /proc, or a bind of a procfs (got ${JSON.stringify(m.type ?? 'bind')}${bindSource !== null ? ` of ${bindSource}` : ''})`);
   }
   if (dest.startsWith('/proc/') && !PROC_OVERMOUNT_OK.has(dest)) {
     throw new ConfigError(`${field}.destination`, `${dest}: mounting over /proc is only allowed for ${[...PROC_OVERMOUNT_OK].join(', ')}`);
@@ -87,7 +94,7 @@ export function planMounts(
     }
     const bind = o.bind || m.type === 'bind';
     const target = rel(m.destination);
-    checkProcMount(m, '/' + target, field);
+    checkProcMount(m, '/' + target, field, bind && m.source ? path.resolve(bundle, m.source) : null);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       out.push(...cgroupMounts(target, o.flags, index, cg, m.type, inUserns, m.source));
       return;

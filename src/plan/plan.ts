@@ -88,7 +88,8 @@ export function processFields(
     // no_new_privs: tsrun-init loads the filter after the start handshake; otherwise the child
     // loads it before dropping capabilities (the kernel wants CAP_SYS_ADMIN then), as runc does
     seccompFd: -1, seccompFlags: seccomp?.flags ?? 0,
-    // SCMP_ACT_NOTIFY: the child loads it too (with NEW_LISTENER), so the fd reaches the listener during create
+    // SCMP_ACT_NOTIFY: the child loads it too (with NEW_LISTENER), so the fd reaches the listener during
+    // create; with no_new_privs as its last step before tsrun-init (the listener never sees the setup)
     seccompProgram: seccomp?.program, seccompInChild: !!seccomp && (proc.noNewPrivileges !== true || seccomp.notify),
     seccompNotify: seccomp?.notify ?? false,
     seccompListener: seccomp?.notify ? { path: seccomp.listenerPath!, metadata: seccomp.listenerMetadata } : undefined,

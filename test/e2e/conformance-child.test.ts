@@ -4,11 +4,12 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, errMsg, rt, RUNC, runDetached, runIn, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, readPid, rt, RUNC, runDetached, runIn, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 import { makeRootfs } from '../helpers/rootfs';
 import { ENOSYS_MODE, testNeedsNewMountApi } from '../helpers/enosys-mode';
 import { idmapSupported, NUMA, skipUnless, TIME_NS } from '../helpers/host-kind';
 import { isSharedMount, mountOf } from '../../src/plan/mountinfo';
+import { addon } from '../../src/native/addon';
 
 const withoutMountNs = (c: any) => {
   c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
@@ -291,3 +292,84 @@ describeRoot('user namespaces', () => {
   });
 });
 
+
+/** A fresh rootfs others than root may search (mkdtemp makes 0700). */
+function readableRootfs(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(work(), prefix));
+  fs.chmodSync(dir, 0o755);
+  return makeRootfs(dir);
+}
+
+describeRoot('the image\'s /proc and /sys, process.cwd', () => {
+  useLeakChecks();
+
+  test('a /sys that is a symlink is refused with runc\'s message, as a /proc one is', () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'syslink-')));
+    fs.rmSync(path.join(rootfs, 'sys'), { recursive: true });
+    fs.mkdirSync(path.join(rootfs, 'elsewhere'));
+    fs.symlinkSync('/elsewhere', path.join(rootfs, 'sys'));
+    const b = new Bundle((c) => { c.root.readonly = false; }, { rootfs }).args('true');
+    const r = tsrun(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r.code).toBe(1);
+    expect(errMsg(r.stderr)).toContain('filesystem "sysfs" must be mounted on ordinary directory');
+    expect(fs.readdirSync(path.join(rootfs, 'elsewhere'))).toEqual([]); // nothing mounted through the link
+    if (RUNC) expect(errMsg(runIn('runc', b).stderr)).toContain('filesystem "sysfs" must be mounted on ordinary directory');
+  });
+
+  test('a bind of the host\'s /proc onto /proc (rootless engines with the host pid namespace) runs, as under runc', () => {
+    const b = new Bundle((c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+      c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] } : m));
+    }).args('sh', '-c', 'cat /proc/1/comm; cat /proc/kcore 2>/dev/null | wc -c; echo 1 2>/dev/null > /proc/sys/kernel/ns_last_pid && echo WRITABLE || echo ro');
+    const r = runIn('tsrun', b);
+    const init = fs.readFileSync('/proc/1/comm', 'utf8');
+    // the host's pid 1; masks and read-only paths still apply over the bind
+    expect(r).toEqual({ code: 0, signal: null, stdout: `${init}0\nro\n`, stderr: '' });
+    if (RUNC) expect(runIn('runc', b)).toEqual(r);
+    // a bind of anything else onto /proc stays refused, as runc refuses it
+    const dir = fs.mkdtempSync(path.join(work(), 'notproc-'));
+    const other = new Bundle((c) => {
+      c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: dir, options: ['rbind'] } : m));
+    }).args('true');
+    expect(errMsg(runIn('tsrun', other).stderr)).toBe(`mounts[0].type: only procfs may be mounted on /proc, or a bind of a procfs (got "bind" of ${dir})`);
+    if (RUNC) expect(errMsg(runIn('runc', other).stderr)).toMatch(/\/proc" cannot be mounted because it is not of type proc$/);
+  });
+
+  test('a process.cwd missing from a read-only rootfs is created (0755) before the rootfs turns read-only, as runc does', () => {
+    const probe = 'pwd; stat -c "%a %u" /does /does/not /does/not/exist';
+    const run = (rt_: 'tsrun' | 'runc') => runIn(rt_, new Bundle((c) => {
+      c.root.readonly = true;
+      c.process.cwd = '/does/not/exist';
+      c.process.user = { uid: 1000, gid: 1000 };
+    }, { rootfs: readableRootfs('cwd-') }).args('sh', '-c', probe));
+    const r = run('tsrun');
+    expect(r).toEqual({ code: 0, signal: null, stdout: '/does/not/exist\n755 0\n755 0\n755 0\n', stderr: '' });
+    if (RUNC) expect(run('runc')).toEqual(r);
+  });
+});
+
+describeRoot('NOTIFY_SOCKET in a user-namespaced container', () => {
+  useLeakChecks();
+
+  test('the container\'s READY=1 reaches the caller\'s socket through the proxy (its root is not the host\'s)', () => {
+    // owned by the mapped root, as a user-namespaced engine prepares its images (it creates /run/notify)
+    const rootfs = readableRootfs('notify-userns-');
+    expect(spawnSync('chown', ['-R', '100000:100000', rootfs]).status).toBe(0);
+    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(rootfs, 'bin/sdnotify'), path.join(__dirname, '../helpers/sdnotify.c')], { encoding: 'utf8' });
+    expect(cc.stderr).toBe('');
+    const hostSock = path.join(work(), `${uniqueId()}.sock`);
+    const fd = addon().bindUnixDgram(hostSock);
+    const id = uniqueId();
+    try {
+      const b = new Bundle(userns, { rootfs }).args('sh', '-c', 'sdnotify READY=1 || exit 3; sleep 100'); // refused: run -d ends with the init
+      const pidFile = path.join(b.dir, 'pid');
+      const r = rt('tsrun', ['run', '-d', '--pid-file', pidFile, '--bundle', b.dir, id], { env: { ...process.env, NOTIFY_SOCKET: hostSock }, timeout: 30_000 });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const pid = readPid(pidFile);
+      expect(addon().recvDgram(fd, 5000)).toBe(`READY=1\nMAINPID=${pid}\n`);
+    } finally {
+      addon().close(fd);
+      tsrun(['delete', '-f', id]);
+    }
+  });
+});

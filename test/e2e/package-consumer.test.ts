@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ROOT_DIR } from '../helpers/harness';
+import { packedFiles } from '../helpers/package';
 
 const DTS = path.join(ROOT_DIR, 'dist/lib.d.ts');
 const maybe = fs.existsSync(DTS) ? describe : describe.skip;
@@ -85,13 +86,15 @@ maybe('the package as a consumer installs and compiles it', () => {
     }
   }, 60_000);
 
-  test('npm pack holds the runtime, its types and docs, and no tests or build leftovers', () => {
-    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT_DIR, encoding: 'utf8' });
-    expect(r.status).toBe(0);
-    const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
-    for (const want of ['bin/tsrun', 'dist/lib.js', 'dist/lib.d.ts', 'dist/tsrun.js', 'build/Release/tsrun.node', 'build/Release/tsrun-init', 'LICENSE', 'package.json']) {
+  test('npm pack holds the runtime, its types and docs, the prebuilt addon, and no tests or build leftovers', () => {
+    const files = packedFiles();
+    for (const want of ['bin/tsrun', 'dist/lib.js', 'dist/lib.d.ts', 'dist/tsrun.js', 'LICENSE', 'package.json',
+      `prebuilds/linux-${process.arch}/tsrun.napi.glibc.node`, `prebuilds/linux-${process.arch}/tsrun-init`,
+      // bundled: an install needs no registry (node-gyp-build picks the prebuild; node-addon-api for a source build)
+      'node_modules/node-gyp-build/package.json', 'node_modules/node-addon-api/napi.h']) {
       expect(files).toContain(want);
     }
-    expect(files.filter((f) => /^(test|spec-fixtures|bench)\/|\.o$|\/obj\.target\/|\.tsbuildinfo$|\.warm$/.test(f))).toEqual([]);
-  });
+    // build/ is the development build: a source install makes its own there, never over a prebuild
+    expect(files.filter((f) => /^(test|spec-fixtures|bench|build)\/|\.o$|\/obj\.target\/|\.tsbuildinfo$|\.warm$|\.tmp$/.test(f))).toEqual([]);
+  }, 300_000);
 });

@@ -7,7 +7,8 @@ import * as path from 'path';
 import { makeRootfs } from './rootfs';
 
 export const ROOT_DIR = path.resolve(__dirname, '../..');
-export const TSRUN = path.join(ROOT_DIR, 'bin/tsrun');
+// TSRUN_E2E_BIN: another tree's bin/tsrun (a test run against an older build, to see a new test fail there)
+export const TSRUN = process.env.TSRUN_E2E_BIN || path.join(ROOT_DIR, 'bin/tsrun');
 export const IS_ROOT = process.getuid?.() === 0;
 
 export function which(cmd: string): string | null {

@@ -1,11 +1,13 @@
 /*
- * seccomp-agent SOCKET LOG: a seccomp notify listener for tests (linux.seccomp.listenerPath).
+ * seccomp-agent SOCKET LOG [HOLD]: a seccomp notify listener for tests (linux.seccomp.listenerPath).
  *
  * Accepts connections on SOCKET; each brings one message: the container process state JSON
  * with the notify fd attached (SCM_RIGHTS). The JSON goes to LOG as one line ("state <json>"),
  * then a child process answers that fd's notifications: mkdir/mkdirat fail with ENOMSG (so a
  * container sees the listener's answer, not the kernel's), everything else continues. Each
- * notification is logged as "notify <pid> <syscall nr>". SIGTERM ends it.
+ * notification is logged as "notify <pid> <syscall nr>", then "comm <pid> <its comm>". With
+ * HOLD (a path), each notification is logged at once but answered only once HOLD exists: a
+ * runtime that waits for an answer during create hangs there. SIGTERM ends it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,7 @@ static void logline(const char *path, const char *line) {
   close(fd);
 }
 
-static void serve(int nfd, const char *log) {
+static void serve(int nfd, const char *log, const char *hold) {
   struct seccomp_notif req;
   struct seccomp_notif_resp resp;
   for (;;) {
@@ -40,6 +42,18 @@ static void serve(int nfd, const char *log) {
     char line[128];
     snprintf(line, sizeof line, "notify %d %d\n", req.pid, req.data.nr);
     logline(log, line);
+    char comm[32] = "", path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", req.pid);
+    int cf = open(path, O_RDONLY);
+    if (cf >= 0) {
+      ssize_t n = read(cf, comm, sizeof comm - 1);
+      close(cf);
+      comm[n > 0 ? n : 0] = 0;
+      if (n > 0 && comm[n - 1] == '\n') comm[n - 1] = 0;
+    }
+    snprintf(line, sizeof line, "comm %d %s\n", req.pid, comm);
+    logline(log, line);
+    while (hold && access(hold, F_OK) != 0) usleep(10000);
     memset(&resp, 0, sizeof resp);
     resp.id = req.id;
     if (req.data.nr == SYS_mkdirat
@@ -56,7 +70,8 @@ static void serve(int nfd, const char *log) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: seccomp-agent SOCKET LOG\n"); return 2; }
+  if (argc < 3) { fprintf(stderr, "usage: seccomp-agent SOCKET LOG [HOLD]\n"); return 2; }
+  const char *hold = argc > 3 ? argv[3] : 0;
   signal(SIGCHLD, SIG_IGN);
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -88,7 +103,7 @@ int main(int argc, char **argv) {
     logline(argv[2], buf);
     logline(argv[2], "\n");
     if (nfd < 0) continue;
-    if (fork() == 0) { close(s); serve(nfd, argv[2]); }
+    if (fork() == 0) { close(s); serve(nfd, argv[2], hold); }
     close(nfd);
   }
 }

@@ -72,6 +72,13 @@ describe('bash completion', () => {
     return r.stdout.split('\n').filter(Boolean).sort();
   };
 
+  (has('bash') ? test : test.skip)('bash parses it, and sourcing it registers the completion for tsrun', () => {
+    const n = spawnSync('bash', ['-n', path.join(dir, 'tsrun.bash')], { encoding: 'utf8' });
+    expect({ code: n.status, stderr: n.stderr }).toEqual({ code: 0, stderr: '' });
+    const r = spawnSync('bash', ['-c', 'source "$0" && complete -p tsrun', path.join(dir, 'tsrun.bash')], { encoding: 'utf8' });
+    expect({ code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: expect.stringMatching(/^complete .*-F _tsrun tsrun\n$/), stderr: '' });
+  });
+
   test('verbs, global flags and their values', () => {
     expect(complete('')).toEqual([...verbs(), 'help'].sort());
     expect(complete('--log-f')).toEqual(['--log-format']);
@@ -99,8 +106,33 @@ describe('zsh completion', () => {
   });
 
   (has('zsh') ? test : test.skip)('zsh parses it (skipped without zsh)', () => {
-    expect(spawnSync('zsh', ['-n'], { input: zshCompletion() }).status).toBe(0);
+    const r = spawnSync('zsh', ['-n'], { input: zshCompletion(), encoding: 'utf8' });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
   });
+
+  // What an interactive zsh offers, TAB pressed after the words (test/helpers/zsh-capture.zsh)
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-zcomp-'));
+    fs.writeFileSync(path.join(dir, '_tsrun'), zshCompletion());
+    fs.writeFileSync(path.join(dir, 'tsrun'), '#!/bin/sh\n[ "$1 $2" = "list -q" ] && printf "web-1\\ndb-2\\n"\n', { mode: 0o755 });
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const zcomplete = (line: string): string[] => {
+    const out = path.join(dir, `out-${++n}`);
+    const r = spawnSync('zsh', ['-f', path.join(ROOT, 'test/helpers/zsh-capture.zsh'), dir, out, line],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, HOME: dir } });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    return fs.existsSync(out) ? [...new Set(fs.readFileSync(out, 'utf8').split('\n').filter(Boolean))].sort() : [];
+  };
+
+  (has('zsh') ? test : test.skip)('compinit loads it: `tsrun <TAB>` offers the verbs; flag values and container ids complete (skipped without zsh)', () => {
+    expect(zcomplete('tsrun ')).toEqual([...verbs(), 'help'].sort());
+    expect(zcomplete('tsrun --log-format ')).toEqual(['json', 'text']);
+    expect(zcomplete('tsrun list --format ')).toEqual(['json', 'table']);
+    expect(zcomplete('tsrun start ')).toEqual(['db-2', 'web-1']);
+  }, 60_000);
 });
 
 describe('README and docs/ stay inside the repository', () => {
