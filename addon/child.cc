@@ -561,6 +561,30 @@ long reopen_mounted(long rootfd, const MountOp &m, long at, const struct stat *w
 
 // A bind without open_tree: mount(2) of the source (opened once, by its host path, as open_tree
 // would look it up) onto the resolved destination fd. Returns the new mount's fd.
+// A filesystem the user namespace may not mount: cgroup2 from a cgroup namespace a user
+// namespace owns gets EBUSY (the superblock is the initial namespace's), EPERM elsewhere.
+// MountOp.fallback_bind (the container's cgroup, or the caller's where a rootless container has
+// none) is bound there instead, as runc and crun do, and given the mount's ro, nosuid, nodev,
+// noexec by a remount of the new mount itself (verified: the source's inode). Returns 0 or -errno.
+long bind_instead(long rootfd, const MountOp &m, long at) {
+  long src = SC(SYS_openat, AT_FDCWD, m.fallback_bind, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (src < 0) return src;
+  struct stat sst;
+  long r = SC(SYS_fstat, src, &sst);
+  FdPath s(src), t(at);
+  if (r >= 0) r = SC(SYS_mount, s.s, t.s, 0, MS_BIND | MS_REC, 0);
+  SC(SYS_close, src);
+  if (r < 0) return r;
+  long fd = reopen_mounted(rootfd, m, at, &sst, 0);
+  unsigned long fl = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (fl) {
+    FdPath q(fd);
+    r = SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | fl | locked_flags(fd), 0);
+  }
+  SC(SYS_close, fd);
+  return r < 0 ? r : 0;
+}
+
 long bind_fallback(long rootfd, const MountOp &m, long at) {
   long src = m.src_fd >= 0 ? SC(SYS_fcntl, m.src_fd, F_DUPFD_CLOEXEC, 0) : SC(SYS_openat, AT_FDCWD, m.source, O_PATH | O_CLOEXEC);
   check(src, STEP_MOUNT, m.index, m.source);
@@ -588,9 +612,11 @@ long fs_fallback(long rootfd, const MountOp &m, long at) {
   }
   check(r, STEP_MOUNT, m.index, m.target);
   long fd = reopen_mounted(rootfd, m, at, nullptr, fs_magic(m));
-  if (sys_bind && (m.flags & MS_RDONLY)) {
+  // (the top mount only: without mount_setattr there is no recursive remount, as with runc's rbind,ro)
+  unsigned long sys_flags = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (sys_bind && sys_flags) {
     FdPath q(fd);
-    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), 0), STEP_MOUNT_REMOUNT, m.index, m.target);
+    check(SC(SYS_mount, 0, q.s, 0, MS_BIND | MS_REMOUNT | sys_flags | locked_flags(fd), 0), STEP_MOUNT_REMOUNT, m.index, m.target);
   }
   return fd;
 }
@@ -677,13 +703,17 @@ void do_mount(long rootfd, const MountOp &m) {
     // attached by move_mount, so none of them looks the destination up again. Without
     // fsopen: fs_fallback, then the same steps on the verified new mount.
     long mnt = g_no_mount_api ? -ENOSYS : mount_detached(m);
-    // sysfs cannot be made from a user namespace that does not own the network ns: the host's,
-    // as a tree made read-only by its fd before it is attached
+    // sysfs cannot be made from a user namespace that does not own the network ns (rootless
+    // without a network namespace of its own): the host's, as a tree given the mount's ro,
+    // nosuid, nodev and noexec by its fd before it is attached, on every mount of the tree
+    // (the host's cgroup hierarchies and debugfs below /sys are not left writable)
     if (mnt == -EPERM && is_fs(m, "sysfs") && !g_no_mount_api) {
       mnt = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
-      if (mnt >= 0 && (m.flags & MS_RDONLY)) {
-        struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
-        long r = SC(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof attr);
+      // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC have the values of MOUNT_ATTR_RDONLY .. NOEXEC
+      uint64_t set = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (mnt >= 0 && set) {
+        struct { uint64_t set, clr, propagation, userns_fd; } attr = { set, 0, 0, 0 };
+        long r = SC(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
         if (r < 0) { SC(SYS_close, mnt); mnt = r; }
       }
     }
@@ -709,6 +739,7 @@ void do_mount(long rootfd, const MountOp &m) {
     // nothing follows the mount itself: mount(2) onto the resolved fd, flags and data as given
     FdPath p(fd);
     long r = SC(SYS_mount, m.source, p.s, m.fstype, m.flags, m.data);
+    if ((r == -EBUSY || r == -EPERM) && m.fallback_bind) r = bind_instead(rootfd, m, fd);
     check(r, STEP_MOUNT, m.index, m.target);
   }
   SC(SYS_close, fd);
@@ -1361,9 +1392,16 @@ void open_time_offsets() {
   if (P->set_cpus_initial) SC(SYS_sched_setaffinity, 0, sizeof P->cpus_initial, P->cpus_initial);
   // Not dumpable until exec: processes in the namespaces we join cannot ptrace us or open
   // /proc/PID/exe (the host's node) or /proc/PID/mem. exec resets it.
-  SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Rootless: the parent is not root, and a non-dumpable process's /proc/PID files are root's,
+  // so neither it nor newuidmap (which checks that /proc/PID is the caller's) could write the
+  // new user namespace's maps: dumpable until they are written, as runc does. Nothing else of
+  // the container exists yet, and who could ptrace us then (the same user, by uid) can ptrace
+  // the tsrun parent too.
+  bool maps_window = P->maps_unprivileged && !P->two_stage;
+  if (!maps_window) SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   await_go();
+  if (maps_window) SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (P->two_stage) {
     long fds[16];
     for (uint32_t i = 0; i < P->n_joins && i < 16; i++) {
@@ -1381,8 +1419,11 @@ void open_time_offsets() {
       }
     if (P->userns_sync) {
       check(SC(SYS_unshare, CLONE_NEWUSER), STEP_UNSHARE_USER, -1, "unshare user namespace");
+      // rootless: dumpable while the parent writes the maps (see child_main's start)
+      if (P->maps_unprivileged) SC(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
       send_msg(MSG_USERNS, 0, 0, (int32_t)SC(SYS_getpid), -1, "");
       await_go();
+      if (P->maps_unprivileged) SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
       in_userns = true;
     }
     if (in_userns) {

@@ -7,7 +7,7 @@
 #ifndef TSRUN_CONTRACT_H
 #define TSRUN_CONTRACT_H
 
-#define TSRUN_CONTRACT_VERSION "ce00bd83e3a9"
+#define TSRUN_CONTRACT_VERSION "356072ac13e9"
 
 #ifdef __cplusplus
 #include <stdint.h>
@@ -155,6 +155,7 @@ inline constexpr Key<Kind::U64, false, tag::NativePlan> unshareFlags{"unshareFla
 inline constexpr Key<Kind::Bool, false, tag::NativePlan> twoStage{"twoStage"};
 inline constexpr Key<Kind::Bool, false, tag::NativePlan> usernsSync{"usernsSync"};
 inline constexpr Key<Kind::Bool, false, tag::NativePlan> userns{"userns"};
+inline constexpr Key<Kind::Bool, true, tag::NativePlan> mapsUnprivileged{"mapsUnprivileged"};
 inline constexpr Key<Kind::Objects, false, tag::NativePlan, tag::NativeJoin> joins{"joins"};
 inline constexpr Key<Kind::String, true, tag::NativePlan> hostname{"hostname"};
 inline constexpr Key<Kind::String, true, tag::NativePlan> domainname{"domainname"};
@@ -239,6 +240,7 @@ inline constexpr Key<Kind::Bool, true, tag::NativeMount> tmpcopyup{"tmpcopyup"};
 inline constexpr Key<Kind::I32, true, tag::NativeMount> treeFd{"treeFd"};
 inline constexpr Key<Kind::Bool, true, tag::NativeMount> procOk{"procOk"};
 inline constexpr Key<Kind::U32, true, tag::NativeMount> roLater{"roLater"};
+inline constexpr Key<Kind::String, true, tag::NativeMount> fallbackBind{"fallbackBind"};
 }  // namespace mount
 
 namespace device {  // NativeDevice

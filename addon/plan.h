@@ -31,6 +31,7 @@ struct MountOp {
   uint32_t proc_ok;       // the destination is /proc or an allowlisted /proc file: may resolve into procfs
   int32_t index;          // index in config.json mounts[] (-1: added by the runtime)
   int32_t src_fd;         // bind source opened by the runtime's root in this mount namespace (-1: by path)
+  const char *fallback_bind;  // a filesystem the namespace may not mount (EPERM/EBUSY): this host directory bound instead
   uint32_t ro_later;      // made rw, bind-remounted read-only by its fd: 1 after tmpcopyup, 2 at the end
                           // of the rootfs setup (/dev: its nodes, links and the console go in first)
 };
@@ -58,6 +59,7 @@ struct Plan {
   uint32_t two_stage;               // join/unshare then fork again (joins, time ns)
   uint32_t userns_sync;             // stage 1 unshares the user ns and waits for the parent's maps
   uint32_t userns;                  // the init ends up in a user ns (new or joined): become its root first
+  uint32_t maps_unprivileged;       // rootless: an unprivileged parent (or newuidmap) writes the new user ns's maps: stay dumpable until then
   NsJoin *joins; uint32_t n_joins;
   const char *hostname; const char *domainname;   // nullptr: leave alone
   uint64_t root_propagation;

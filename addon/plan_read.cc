@@ -272,6 +272,7 @@ bool ReadPlan(Napi::Env env, Storage &st, Napi::Value value) {
   p.two_stage = o.get(K::twoStage);
   p.userns_sync = o.get(K::usernsSync);
   p.userns = o.get(K::userns);
+  p.maps_unprivileged = o.get(K::mapsUnprivileged);
   for (const auto &j : o.get(K::joins)) {
     namespace J = contract::join;
     st.joins.push_back({j.get(J::type), st.str(j.get(J::path)), j.get(J::index)});
@@ -295,6 +296,7 @@ bool ReadPlan(Napi::Env env, Storage &st, Napi::Value value) {
     op.tmpcopyup = m.get(M::tmpcopyup);
     op.tree_fd = m.get(M::treeFd).value_or(-1);
     op.proc_ok = m.get(M::procOk);
+    op.fallback_bind = Opt(st, m.get(M::fallbackBind));
     op.attr_set = m.get(M::attrSet).value_or(0);
     op.attr_clr = m.get(M::attrClr).value_or(0);
     op.index = m.get(M::index);
@@ -485,6 +487,7 @@ Napi::Object Echo(Napi::Env env, const Storage &st) {
   o.put(K::twoStage, p.two_stage);
   o.put(K::usernsSync, p.userns_sync);
   o.put(K::userns, p.userns);
+  o.put(K::mapsUnprivileged, p.maps_unprivileged);
   o.put(K::joins, ArrayOf(env, p.joins, p.n_joins, [&](const NsJoin &j) {
     namespace J = contract::join;
     Out<tag::NativeJoin> x(env);
@@ -503,6 +506,7 @@ Napi::Object Echo(Napi::Env env, const Storage &st) {
     x.put(M::index, m.index); x.put(M::attrSet, m.attr_set); x.put(M::attrClr, m.attr_clr); x.put(M::tmpcopyup, m.tmpcopyup);
     if (m.tree_fd >= 0) x.put(M::treeFd, m.tree_fd);
     x.put(M::procOk, m.proc_ok); x.put(M::roLater, m.ro_later);
+    if (m.fallback_bind) x.put(M::fallbackBind, m.fallback_bind);
     return x.o;
   }));
   o.put(K::devices, ArrayOf(env, p.devices, p.n_devices, [&](const DeviceOp &d) {

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-PKGS=(busybox-static runc crun libseccomp-dev containerd podman conmon build-essential python3 strace iproute2 procps util-linux bsdutils man-db)
+PKGS=(busybox-static runc crun libseccomp-dev containerd podman conmon build-essential python3 strace iproute2 procps util-linux bsdutils man-db uidmap)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -86,6 +86,8 @@ export interface CgroupManagerOptions {
   paths?: Record<string, string>;
   /** Reattach: the `created` list of a previous manager, so destroy() can remove them. */
   created?: readonly string[];
+  /** Rootless cgroups (runc's config.Rootless): device rules that cannot be written are not an error (cgroups/rootless.ts). */
+  rootless?: boolean;
   /** Place the container even without a v1 devices hierarchy (runc's SkipDevices). */
   skipDevices?: boolean;
   /** Deadline for freeze/thaw to take effect (default 5000 ms). */
@@ -131,13 +133,15 @@ class FsCgroupManager implements CgroupManager {
   setResources(r: LinuxResources | undefined, devices?: { path: string }[]): void {
     const warn = (m: string) => log('warning', m);
     if (this.mode !== 'v2') {
-      applyV1Resources(this.paths, r, { linuxDevices: devices, skipDevices: this.opts.skipDevices, warn });
+      applyV1Resources(this.paths, r, { linuxDevices: devices, skipDevices: this.opts.skipDevices, rootless: this.opts.rootless, warn });
       return;
     }
     // v2 device rules: an eBPF program (BPF_CGROUP_DEVICE) generated from the rules, with
     // runc's defaults, attached to the container's cgroup by the addon.
     const dir = this.paths[''];
-    const attach = (rules: V2DeviceRule[]) => addon().attachDeviceFilter(dir, deviceFilterProgram(rules));
+    const attach = (rules: V2DeviceRule[]) => {
+      try { addon().attachDeviceFilter(dir, deviceFilterProgram(rules)); } catch (e) { if (!this.opts.rootless) throw e; }
+    };
     if (r) applyV2Resources(dir, r, { linuxDevices: devices, devices: attach });
     else attach(v2DeviceRules(undefined, devices));
   }

@@ -6,7 +6,7 @@ export const GLOBAL_FLAGS: FlagTable = {
   debug: { type: 'bool', describe: 'enable debug logging' },
   log: { type: 'string', describe: 'set the log file to write tsrun logs to (default is stderr); its directory must exist' },
   'log-format': { type: 'string', describe: 'set the log format (text or json)', default: 'text' },
-  root: { type: 'string', describe: 'root directory for storage of container state (this should be located in tmpfs)', default: '/run/tsrun' },
+  root: { type: 'string', describe: 'root directory for storage of container state (this should be located in tmpfs; not root: $XDG_RUNTIME_DIR/tsrun by default)', default: '/run/tsrun' },
   criu: { type: 'string', describe: 'accepted for runc compatibility; checkpointing is not supported', hidden: true },
   'systemd-cgroup': { type: 'bool', describe: 'use the systemd cgroup manager (cgroupsPath "slice:prefix:name", a transient scope unit; needs systemd as PID 1)' },
   rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false or auto)', default: 'auto' },

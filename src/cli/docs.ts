@@ -54,7 +54,8 @@ export function manPage(cmd: string | undefined, version: string): string {
       `.SH COMMANDS\n${verbs.map((v) => `.TP\n.B ${v}\n${roff(COMMANDS[v].describe)}; see \\fBtsrun\\-${v}\\fR(8).`).join('\n')}\n.TP\n.B ${HELP_COMMAND.names.join(', ')}\n${roff(HELP_COMMAND.describe)}.`,
       `.SH GLOBAL OPTIONS\n${flagItems(GLOBAL_FLAGS)}`,
       EXIT_STATUS,
-      '.SH FILES\n.TP\n.I /run/tsrun\nthe default state root (\\fB\\-\\-root\\fR): one directory per container with state.json and exec.fifo.',
+      '.SH FILES\n.TP\n.I /run/tsrun\nthe default state root (\\fB\\-\\-root\\fR): one directory per container with state.json and exec.fifo.'
+        + '\n.TP\n.I $XDG_RUNTIME_DIR/tsrun\nthe default state root of a user other than root (rootless containers: docs/rootless.md).',
       `.SH SEE ALSO\n${verbs.map((v) => `\\fBtsrun\\-${v}\\fR(8)`).join(', ')}, \\fBrunc\\fR(8)\n.PP\ndocs/operators.md in the tsrun package: engine configuration, requirements, logs and \\fB\\-\\-debug\\fR traces.`,
     ].join('\n') + '\n';
   }

@@ -1,7 +1,7 @@
 // tsrun CLI: argv -> one library call. No logic beyond parsing and printing.
 import fs = require('fs');
 import path = require('path');
-import { plainMessage, TsrunError, UsageError } from '../errors';
+import { errnoText, plainMessage, TsrunError, UsageError } from '../errors';
 import { configureLog, fatal, setLogFormat, writeOut } from '../log';
 import { parseArgv, type FlagTable } from './argv';
 import { COMMANDS, GLOBAL_FLAGS, HELP_COMMAND, type CommandSpec } from './commands';
@@ -65,7 +65,7 @@ function resourcesFromFlags(f: Flags, size: (v: string, flag: string) => number 
 }
 
 function globals(g: Flags) {
-  return { root: g.root as string, systemdCgroup: !!g['systemd-cgroup'] };
+  return { root: g.root as string, systemdCgroup: !!g['systemd-cgroup'], rootless: g.rootless as string };
 }
 
 async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promise<number> {
@@ -199,7 +199,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (parsed.flags.help) return helpFor(cmd);
     checkArgs(cmd, spec, parsed.args);
-    if (!NO_STATE.has(cmd)) checkRoot((g.root as string) || '/run/tsrun');
+    // --root not given: /run/tsrun, or $XDG_RUNTIME_DIR/tsrun when not root (runc's default)
+    if (!head.some((a) => /^--?root(=|$)/.test(a))) g.root = undefined;
+    if (!NO_STATE.has(cmd)) checkRoot(await stateRoot(g.root as string | undefined));
     if ((cmd === 'create' || cmd === 'run') && parsed.flags.bundle !== undefined) checkDir('--bundle', parsed.flags.bundle as string);
     return await dispatch(cmd, parsed.flags, parsed.args, g);
   } catch (e) {
@@ -207,6 +209,17 @@ export async function main(argv: string[]): Promise<number> {
     fatal(plainMessage(e instanceof Error ? e.message : String(e)));
     return e instanceof TsrunError ? e.exitCode : 1;
   }
+}
+
+/** --root, or the default; the XDG default is made 0700 and sticky first, as runc does. */
+async function stateRoot(given: string | undefined): Promise<string> {
+  if (given) return given;
+  const { defaultStateRoot, isXdgDefault, prepareXdgRoot } = await import('../state/root-dir');
+  const root = defaultStateRoot();
+  if (isXdgDefault(root)) {
+    try { prepareXdgRoot(root); } catch (e) { throw new TsrunError(`--root ${root} (the default, from XDG_RUNTIME_DIR): ${errnoText(e)}`); }
+  }
+  return root;
 }
 
 function isGlobalValue(argv: string[], i: number): boolean {

@@ -8,6 +8,7 @@ import { createdPathProblem, pidNamespace, recordedPathProblem, selfOrAncestor }
 import { CorruptStateError, JOURNAL_FILE, STATE_FILE, StateDir, type StoredState } from '../state/store';
 import { liveStatus, startTime, type Status } from '../state/status';
 import { GlobalOptions, rootOf } from './options';
+import { processesWithoutCgroup } from './rootless';
 
 /** The processes of a container found in its cgroup. */
 export interface Members {
@@ -49,7 +50,12 @@ export class Container {
         const problem = createdPathProblem(layout, dir);
         if (problem) throw new CorruptStateError(this.sd, `cgroupCreated[${i}]: ${problem}`);
       }
-      this.cgCache = cgroupManager({ path: s.cgroupsPath, containerId: s.id, paths: s.cgroupPaths, created: s.cgroupCreated, layout, systemdCgroup: s.systemdCgroup });
+      this.cgCache = this.inNoCgroup()
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        ? (require('../cgroups/rootless') as typeof import('../cgroups/rootless')).noCgroups(layout, [...layout.v1Mounts.keys(), ''], s.cgroupCreated)
+        : cgroupManager({
+          path: s.cgroupsPath, containerId: s.id, paths: s.cgroupPaths, created: s.cgroupCreated, layout, systemdCgroup: s.systemdCgroup, rootless: s.rootless,
+        });
     }
     return this.cgCache;
   }
@@ -68,7 +74,17 @@ export class Container {
    * cgroup shared with another container (the same cgroupsPath) or a process put into it from
    * outside; kill --all and delete must not reach them. Call before the init is killed.
    */
+  /** A rootless container whose user could create no cgroup: it is in its caller's. */
+  inNoCgroup(): boolean {
+    return !!this.state.rootless && !Object.keys(this.state.cgroupPaths).length;
+  }
+
   members(): Members {
+    if (this.inNoCgroup()) {
+      const s = this.state;
+      const alive = s.pid > 0 && startTime(s.pid) === s.pidStartTime;
+      return { exclusive: false, pids: alive ? processesWithoutCgroup(s.pid, s.newNamespaces.includes('pid')) : [] };
+    }
     const cg = this.cgroup;
     const pids = cg.exists() ? cg.pids() : [];
     const s = this.state;

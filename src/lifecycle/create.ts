@@ -32,6 +32,8 @@ import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 import { killAndReap } from './reap';
 import { runChild } from './run-child';
+import { checkMappedUser, checkRootlessConfig, rootlessCgroups, rootlessProcess } from './rootless';
+import { rootlessCgroupManager } from '../cgroups/rootless';
 import type { ContainerState } from './seccomp-listener';
 
 export interface CreateOptions extends GlobalOptions {
@@ -76,6 +78,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   const bundle = path.resolve(opts.bundle ?? process.cwd());
   phase('startup');
   let spec = opts.spec ?? loadSpec(bundle);
+  checkRootlessConfig(spec);
+  checkMappedUser(spec.process?.user, spec.linux);
+  const rootlessCg = rootlessCgroups(opts);
   phase('load and validate config.json');
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
@@ -93,7 +98,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   let cg: CgroupManager | undefined;
   let fifoFd = -1;
   // what exists so far: the journal's content, and what a rollback undoes
-  const journal: CreateJournal = { id, pid: 0, pidStartTime: '', cgroupPaths: {}, cgroupCreated: [], newNamespaces: [] };
+  const journal: CreateJournal = { id, pid: 0, pidStartTime: '', cgroupPaths: {}, cgroupCreated: [], newNamespaces: [], ...(rootlessCg ? { rootless: true } : {}) };
   let netDevicesMoved = false;
   let pidFileWritten = false;
   let pidfdSock: PidfdSocket | undefined;
@@ -101,7 +106,8 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     pidfdSock = connectPidfdSocket(opts.pidfdSocket, 'standard');
     const notify = hostNotifySocket();
     if (notify) spec = inRoot(root, id, 'create the notify socket directory', () => withNotifySocket(spec, sd.dir));
-    cg = checkCgroupBeforeCreate(cgroupManager({ path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup, annotations: spec.annotations, ownerUid: cgroupOwner(spec) }));
+    const cgOpts = { path: spec.linux?.cgroupsPath ?? '', containerId: id, systemdCgroup: opts.systemdCgroup, annotations: spec.annotations, ownerUid: cgroupOwner(spec) };
+    cg = checkCgroupBeforeCreate(rootlessCg ? rootlessCgroupManager(cgOpts) : cgroupManager(cgOpts));
     journal.cgroupPaths = cg.paths;
     inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));
     inRoot(root, id, 'create exec.fifo', () => addon().mkfifo(sd.fifo, 0o622));
@@ -116,6 +122,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
     });
     plan.native.mountConsole = true;
+    rootlessProcess(plan.native, 'process.user.additionalGids', plan.newNamespaces.has('user'));
     plan.native.hooksBlob = startHooksBlob(spec.hooks?.startContainer, { id, bundle, annotations: spec.annotations });
     // prestart and createRuntime (runtime namespace), then createContainer (the container's
     // namespaces): after the namespaces exist, before pivot_root, while the child waits
@@ -156,7 +163,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     const state: StoredState = {
       ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
       created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
-      systemdCgroup: !!opts.systemdCgroup, cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec, notifySocket: notify,
+      systemdCgroup: !!opts.systemdCgroup, ...(rootlessCg ? { rootless: true } : {}), cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec, notifySocket: notify,
     };
     if (!state.pidStartTime || state.pidStartTime !== journal.pidStartTime) throw new TsrunError('container init exited before it could be started');
     // the pid file before the state: a caller that sees the container (state, list) can manage it
@@ -219,7 +226,7 @@ function inRoot<T>(root: string, id: string, what: string, fn: () => T): T {
  * its journal for `delete --force`, and is a warning: the create's own error is the one reported.
  */
 function rollback(sd: StateDir, opts: GlobalOptions, journal: CreateJournal, spec: Spec, netDevicesMoved: boolean): void {
-  const made = journal.pid > 0 || Object.keys(journal.cgroupPaths).length > 0;
+  const made = journal.pid > 0 || Object.keys(journal.cgroupPaths).length > 0 || journal.cgroupCreated.length > 0;
   // the state destroy() needs: what the journal says, plus the devices to hand back
   const config = { ociVersion: spec.ociVersion, linux: netDevicesMoved ? { netDevices: spec.linux?.netDevices } : {} } as Spec;
   try {

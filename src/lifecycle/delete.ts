@@ -73,7 +73,7 @@ export function orphan(sd: StateDir, opts: GlobalOptions, text: string, exact = 
   const leaves = [...new Set(Object.values(paths))];
   const state: StoredState = {
     ociVersion: OCI_VERSION, id: sd.id, pid: sv.pid ?? 0, pidStartTime: sv.pidStartTime ?? '', bundle: '', rootfs: '', created: '',
-    owner: '', cgroupsPath: '', systemdCgroup: false, cgroupPaths: paths,
+    owner: '', cgroupsPath: '', systemdCgroup: false, ...(sv.rootless ? { rootless: true } : {}), cgroupPaths: paths,
     cgroupCreated: sv.cgroupPaths !== paths ? leaves
       : exact ? sv.cgroupCreated ?? [] : sv.cgroupCreated ? [...new Set([...sv.cgroupCreated, ...leaves])] : leaves,
     // without its init the pid namespace cannot be told: then the cgroup decides (Container.members)

@@ -25,6 +25,7 @@ import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
 import { signalForwarder } from './forward-signals';
 import { parseSubCgroups, withSubCgroups } from './sub-cgroup';
+import { checkMappedUser, rootlessProcess } from './rootless';
 import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 
@@ -142,6 +143,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
         warn: (m) => log('warning', m),
       }),
     };
+    checkMappedUser(proc.user, c.state.config.linux, o.user ? '--user' : 'process.user');
+    rootlessProcess(native, o.additionalGids?.length ? '--additional-gids' : 'process.user.additionalGids');
     try {
       const cg = o.cgroup?.length ? withSubCgroups(c.cgroup, parseSubCgroups(o.cgroup, c.cgroup.paths)) : c.cgroup;
       const st = c.state;

@@ -29,6 +29,8 @@ export async function resume(id: string, opts: GlobalOptions = {}): Promise<void
 export async function pids(id: string, opts: GlobalOptions = {}): Promise<number[]> {
   const c = new Container(id, opts, false);
   if (c.status() === 'stopped') return [];
+  // rootless in no cgroup of its own: found through its pid namespace or its init
+  if (c.inNoCgroup()) return c.members().pids;
   return c.cgroup.pids().sort((a, b) => a - b);
 }
 

@@ -126,6 +126,7 @@ const NativeMount = obj('NativeMount', {
   'treeFd?': t('i32', 'a detached idmapped tree made by the parent, moved into place by the child'),
   'procOk?': t('bool', 'the destination is /proc or an allowlisted /proc file: the child lets it resolve into procfs'),
   'roLater?': t('u32', '`ro` applied later by a bind remount of the mount\'s fd: 1 after tmpcopyup, 2 after /dev is populated', { ts: '0 | 1 | 2' }),
+  'fallbackBind?': t('string', "a filesystem the container's user namespace may not mount (EPERM, or EBUSY for cgroup2): this host directory bound instead, with the mount's flags"),
 });
 
 const NativeDevice = obj('NativeDevice', {
@@ -152,6 +153,7 @@ export const PLAN = obj('NativePlan', {
   twoStage: t('bool', 'join/unshare then fork again (joins, time namespace)'),
   usernsSync: t('bool', "stage 1 unshares the user namespace and waits for the parent's maps (MSG.USERNS)"),
   userns: t('bool', 'the init ends up in a user namespace (new or joined): become its root first'),
+  'mapsUnprivileged?': t('bool', 'rootless: the maps of the new user namespace are written by an unprivileged parent (or newuidmap): the child stays dumpable until then'),
   joins: t([obj('NativeJoin', { type: t('u32', 'CLONE_NEW* flag'), path: t('string'), index: t('i32', 'index in linux.namespaces[]') })], 'namespaces joined by path (setns)'),
   hostname: t('string', null, { nullable: true }),
   domainname: t('string', null, { nullable: true }),

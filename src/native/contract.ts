@@ -5,7 +5,7 @@
 /* eslint-disable */
 
 /** Changes with every change of the definition; the addon built from another definition is refused (src/native/addon.ts). */
-export const CONTRACT_VERSION = 'ce00bd83e3a9';
+export const CONTRACT_VERSION = '356072ac13e9';
 
 /** Sync record types (addon/contract.h MsgType); the exchange in order: src/lifecycle/sync.ts. */
 export const MSG = {
@@ -177,6 +177,8 @@ export interface NativePlan {
   usernsSync: boolean;
   /** the init ends up in a user namespace (new or joined): become its root first */
   userns: boolean;
+  /** rootless: the maps of the new user namespace are written by an unprivileged parent (or newuidmap): the child stays dumpable until then */
+  mapsUnprivileged?: boolean;
   /** namespaces joined by path (setns) */
   joins: NativeJoin[];
   hostname: string | null;
@@ -312,6 +314,8 @@ export interface NativeMount {
   procOk?: boolean;
   /** `ro` applied later by a bind remount of the mount's fd: 1 after tmpcopyup, 2 after /dev is populated */
   roLater?: 0 | 1 | 2;
+  /** a filesystem the container's user namespace may not mount (EPERM, or EBUSY for cgroup2): this host directory bound instead, with the mount's flags */
+  fallbackBind?: string;
 }
 
 export interface NativeDevice {
@@ -400,6 +404,7 @@ Object.assign(NativePlanShape.keys, {
   twoStage: { type: 'bool', optional: false, nullable: false },
   usernsSync: { type: 'bool', optional: false, nullable: false },
   userns: { type: 'bool', optional: false, nullable: false },
+  mapsUnprivileged: { type: 'bool', optional: true, nullable: false },
   joins: { type: 'objects', item: NativeJoinShape, optional: false, nullable: false },
   hostname: { type: 'string', optional: false, nullable: true },
   domainname: { type: 'string', optional: false, nullable: true },
@@ -482,6 +487,7 @@ Object.assign(NativeMountShape.keys, {
   treeFd: { type: 'i32', optional: true, nullable: false },
   procOk: { type: 'bool', optional: true, nullable: false },
   roLater: { type: 'u32', optional: true, nullable: false },
+  fallbackBind: { type: 'string', optional: true, nullable: false },
 });
 Object.assign(NativeDeviceShape.keys, {
   path: { type: 'string', optional: false, nullable: false },

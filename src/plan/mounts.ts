@@ -141,7 +141,12 @@ function cgroupMounts(target: string, flags: number, index: number, cg: CgroupMo
   if (cg.v2 !== undefined || type === 'cgroup2') {
     // a user namespace without its own cgroup namespace cannot mount cgroup2 (runc then binds
     // the hierarchy): it gets its own cgroup bound, read-only
-    if (!forceRo || cg.v2 === undefined) return [{ ...base, source: source || 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags: forceRo ? flags | MS.RDONLY : flags }];
+    // a cgroup namespace owned by a user namespace cannot mount it either (EBUSY: the superblock
+    // is the initial namespace's; rootless containers, tsrun under rootless podman): the
+    // container's cgroup (the caller's, where a rootless one has none) is bound instead
+    if (!forceRo || cg.v2 === undefined) {
+      return [{ ...base, source: source || 'cgroup2', target, fstype: 'cgroup2', kind: 0, flags: forceRo ? flags | MS.RDONLY : flags, fallbackBind: cg.v2 }];
+    }
     return [{ ...base, source: cg.v2, target, fstype: null, kind: 1, flags: bindFlags }];
   }
   const tmpfsFlags = MS.NOSUID | MS.NODEV | MS.NOEXEC;

@@ -12,6 +12,7 @@ import { planCaps, lastCap } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
 import { fullPseudoMounts, isSharedMount, mountOf } from './mountinfo';
 import { hasTimeNamespace } from '../native/kernel';
+import { runningInUserNs } from '../native/userns';
 import { checkWithoutMountNs } from './mount-namespace';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
@@ -178,7 +179,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     // is the private bind of the rootfs. Private is what it is already.
     rootPropagationAfter: prop && !(prop & MS.PRIVATE) ? prop : 0,
     mounts,
-    devices: setupRootfs && devSetup ? planDevices(linux.devices, userns) : [],
+    // bound from the host in a user namespace, ours (rootless podman runs tsrun as root in one) or the container's: no mknod there (runc)
+    devices: setupRootfs && devSetup ? planDevices(linux.devices, userns || runningInUserNs()) : [],
     symlinks: setupRootfs && devSetup ? devSymlinks() : [],
     setupRootfs,
     mountSources: setupRootfs && userns && mounts.some((m) => m.kind === 1 && m.source && !m.idmap),

@@ -7,6 +7,8 @@ export interface Salvaged {
   cgroupPaths?: Record<string, string>;
   cgroupCreated?: string[];
   newNamespaces?: string[];
+  /** A rootless container (its cgroupPaths may be empty: in no cgroup of its own). */
+  rootless?: boolean;
 }
 
 function field(text: string, key: string, value: RegExp): unknown {
@@ -24,8 +26,9 @@ export function salvageState(text: string): Salvaged {
   if (typeof pid === 'number' && pid > 1) out.pid = pid;
   const started = field(text, 'pidStartTime', /"\d+"/);
   if (typeof started === 'string') out.pidStartTime = started;
+  if (field(text, 'rootless', /true/) === true) out.rootless = true;
   const paths = field(text, 'cgroupPaths', /\{[^{}]*\}/);
-  if (paths && typeof paths === 'object' && Object.values(paths).every((v) => typeof v === 'string') && Object.keys(paths).length) {
+  if (paths && typeof paths === 'object' && Object.values(paths).every((v) => typeof v === 'string') && (Object.keys(paths).length || out.rootless)) {
     out.cgroupPaths = paths as Record<string, string>;
   }
   const created = field(text, 'cgroupCreated', /\[[^[\]]*\]/);

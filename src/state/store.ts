@@ -52,6 +52,8 @@ export interface StoredState {
   newNamespaces: string[];
   /** The validated config.json the container was created from (exec takes its defaults from it). */
   config: Spec;
+  /** Rootless cgroups (--rootless): cgroupPaths holds only the hierarchies its user could join, possibly none. */
+  rootless?: boolean;
   /** The caller's NOTIFY_SOCKET at create: `start` relays the container's READY=1 there. */
   notifySocket?: string;
 }
@@ -62,7 +64,7 @@ export interface StoredState {
  * `delete --force` (or the next create of the id) finds and removes it although state.json was
  * never written. Compact JSON with state.json's key names: salvageState reads both.
  */
-export type CreateJournal = Pick<StoredState, 'id' | 'pid' | 'pidStartTime' | 'cgroupPaths' | 'cgroupCreated' | 'newNamespaces'>;
+export type CreateJournal = Pick<StoredState, 'id' | 'pid' | 'pidStartTime' | 'cgroupPaths' | 'cgroupCreated' | 'newNamespaces' | 'rootless'>;
 
 const ID = /^[\w+\-.]+$/;
 
@@ -139,7 +141,7 @@ export class StateDir {
     if (this.lockFd >= 0) return;
     let fd: number;
     try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); }
-    catch { throw new NotExistError(this.id); }
+    catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
     try {
       lockExclusive(fd, this.id);
     } catch (e) {
@@ -147,6 +149,16 @@ export class StateDir {
       throw e;
     }
     this.lockFd = fd;
+  }
+
+  /**
+   * EACCES/EPERM on the state: another user's (a rootless user's root is 0700, root's too).
+   * Said as such, never as "does not exist" (which `delete --force` would take for success).
+   */
+  private notAccessible(e: unknown): TsrunError | undefined {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') return undefined;
+    return new TsrunError(`--root ${this.root}: container ${this.id}: open ${this.dir}: permission denied: its state belongs to another user (only its owner, or root, may use it)`);
   }
 
   unlock(): void {
@@ -161,7 +173,7 @@ export class StateDir {
   read(): StoredState {
     let text: string;
     try { text = fs.readFileSync(this.stateFile, 'utf8'); }
-    catch { throw new NotExistError(this.id); }
+    catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
     let doc: unknown;
     try {
       doc = parseJson(text);
@@ -225,7 +237,10 @@ export function listIds(root: string): string[] {
     return fs.readdirSync(root, { withFileTypes: true })
       .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, d.name, STATE_FILE)))
       .map((d) => d.name).sort();
-  } catch {
+  } catch (e) {
+    // another user's root is refused (runc: "open ROOT: permission denied"), not listed as empty
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new TsrunError(`--root ${root}: open ${root}: permission denied: another user's state root (only its owner, or root, may list it)`);
     return [];
   }
 }

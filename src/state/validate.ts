@@ -34,10 +34,11 @@ export function checkStoredState(doc: unknown, id: string): string | undefined {
     const problem = schemaErrorText(error, types);
     return field ? `${field}: ${problem}` : `the document ${problem}`;
   }
-  const s = doc as { id: string; pidStartTime: string; cgroupPaths: Record<string, string>; cgroupCreated: string[] };
+  const s = doc as { id: string; pidStartTime: string; cgroupPaths: Record<string, string>; cgroupCreated: string[]; rootless?: boolean };
   if (s.id !== id) return `id: is ${JSON.stringify(s.id)}, not ${JSON.stringify(id)}`;
   if (!/^\d+$/.test(s.pidStartTime)) return `pidStartTime: ${JSON.stringify(s.pidStartTime)} is not a start time (clock ticks)`;
-  if (!Object.keys(s.cgroupPaths).length) return 'cgroupPaths: must not be empty';
+  // empty only for a rootless container whose user could join no cgroup (cgroups/rootless.ts)
+  if (!Object.keys(s.cgroupPaths).length && s.rootless !== true) return 'cgroupPaths: must not be empty';
   for (const [key, dir] of Object.entries(s.cgroupPaths)) {
     if (!isCleanAbsolute(dir)) return `${messages().fieldPath('cgroupPaths', key)}: ${JSON.stringify(dir)} is not a clean absolute path`;
   }
