@@ -1,10 +1,8 @@
 // config.json mount options -> mount(2) flags, propagation flags and the data string.
-import { ConfigError } from '../errors';
 import { MOUNT_ATTR as A, MS } from '../native/constants';
 
 export interface ParsedOptions {
   flags: number;        // MS_* for the mount itself
-  clear: number;        // flags explicitly cleared (rw, suid, ...): matter for bind remounts
   propagation: number;  // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC)
   bind: boolean;
   recursive: boolean;
@@ -39,25 +37,21 @@ export const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
-// Options a later stage implements (mount_setattr, idmapped mounts, tmpcopyup): refused, not ignored.
-const NOT_YET = new Set<string>();
-
-export function parseMountOptions(options: string[] | undefined, field: string): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false, idmap: '' };
-  (options ?? []).forEach((opt, i) => {
+export function parseMountOptions(options: string[] | undefined): ParsedOptions {
+  const out: ParsedOptions = { flags: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false, idmap: '' };
+  (options ?? []).forEach((opt) => {
     if (opt === 'bind') out.bind = true;
     else if (opt === 'tmpcopyup') out.tmpcopyup = true;
     else if (opt === 'idmap' || opt === 'ridmap') out.idmap = opt;
     else if (opt === 'rbind') { out.bind = true; out.recursive = true; }
-    else if (opt in SET) { out.flags |= SET[opt]; out.clear &= ~SET[opt]; }
-    else if (opt in CLEAR) { out.flags &= ~CLEAR[opt]; out.clear |= CLEAR[opt]; }
+    else if (opt in SET) out.flags |= SET[opt];
+    else if (opt in CLEAR) out.flags &= ~CLEAR[opt];
     else if (opt in PROPAGATION) out.propagation = PROPAGATION[opt];
     else if (opt in RECURSIVE) {
       const [set, clr] = RECURSIVE[opt];
       out.attrSet = (out.attrSet & ~clr & ~set) | set;
       out.attrClr = (out.attrClr & ~set) | clr;
     }
-    else if (NOT_YET.has(opt)) throw new ConfigError(`${field}.options[${i}]`, `mount option "${opt}" is not supported by this tsrun version`);
     else out.data.push(opt);
   });
   return out;

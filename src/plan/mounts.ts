@@ -79,7 +79,7 @@ export function planMounts(
   (mounts ?? []).forEach((m, index) => {
     const field = `mounts[${index}]`;
     if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
-    const o = parseMountOptions(m.options, field);
+    const o = parseMountOptions(m.options);
     // the r* options are mount_setattr(AT_RECURSIVE) itself: nothing to fall back to
     const rOpt = (m.options ?? []).findIndex((opt) => opt in RECURSIVE);
     if (rOpt >= 0 && !hasMountSetattr()) {
