@@ -2,7 +2,7 @@
 import fs = require('fs');
 import path = require('path');
 import { plainMessage, TsrunError, UsageError } from '../errors';
-import { configureLog, fatal, setLogFormat, writeOut } from '../log';
+import { configureLog, fatal, log, setLogFormat, writeOut } from '../log';
 import { parseArgv, type FlagTable } from './argv';
 import { COMMANDS, GLOBAL_FLAGS, HELP_COMMAND, type CommandSpec } from './commands';
 import { formatList } from './list-format';
@@ -68,6 +68,21 @@ function globals(g: Flags) {
   return { root: g.root as string, systemdCgroup: !!g['systemd-cgroup'] };
 }
 
+/**
+ * --rootless as runc reads it at create and run (Go's strconv.ParseBool, or "auto"). tsrun
+ * always decides what runc's "auto" decides (rootless cgroups when the effective uid is not 0):
+ * a value saying otherwise is refused, not ignored.
+ */
+export function checkRootless(v: string, euid = process.geteuid?.() ?? 0): void {
+  if (v === 'auto') return;
+  const asked = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v) ? true : ['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v) ? false : undefined;
+  if (asked === undefined) throw new TsrunError(`--rootless ${v}: must be true, false or auto`);
+  if (asked !== (euid !== 0)) {
+    throw new TsrunError(`--rootless ${v}: tsrun decides rootless cgroups from the effective uid (${euid}), as runc's "auto" does: `
+      + `use --rootless auto (or leave it out)`);
+  }
+}
+
 async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promise<number> {
   // each verb loads only its own modules: `state` or `kill` do not initialise create's
   const G = globals(g);
@@ -76,6 +91,7 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     consoleSocket: f['console-socket'] as string | undefined, noPivot: !!f['no-pivot'],
     noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number, pidfdSocket: f['pidfd-socket'] as string | undefined,
   });
+  if (cmd === 'create' || cmd === 'run') checkRootless(String(g.rootless ?? 'auto'));
   switch (cmd) {
     case 'create': await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
     case 'run':
@@ -117,6 +133,10 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     case 'update': {
       if (f['l3-cache-schema'] || f['mem-bw-schema']) throw new TsrunError('intelRdt is not supported by this tsrun version');
       const { update, parseSize } = await import('../lifecycle/update');
+      // runc 1.1.5: parsed like the other sizes, then ignored with its warning (no kmem limits any more)
+      const kmem = ['kernel-memory', 'kernel-memory-tcp'].filter((k) => f[k] !== undefined);
+      for (const k of kmem) parseSize(String(f[k]), k);
+      if (kmem.length) log('warning', 'Kernel memory settings are ignored and will be removed');
       await update(args[0], { ...G, resourcesFile: f.resources as string | undefined, resources: resourcesFromFlags(f, parseSize) });
       return 0;
     }
