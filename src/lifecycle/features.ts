@@ -1,10 +1,10 @@
 // `features`: what this build can do on this host, in runtime-spec's features.md shape.
 // Only what works is listed: containerd enables rro, idmapped mounts and user namespaces from it.
 import { hostProbes } from '../host/probes';
-import { capNames, lastCap } from '../plan/capabilities';
 import { CLEAR, PROPAGATION, RECURSIVE, SET } from '../plan/mount-options';
 import { ACTIONS, FLAGS, OPS } from '../plan/seccomp';
-import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
+import { apparmorEnabled, lastCap, selinuxEnabled } from '../plan/host-facts';
+import { capNames } from '../spec/capabilities';
 import { SPEC_VERSION } from '../state/status';
 import { hasIdmappedMounts, hasMountSetattr } from '../native/kernel';
 

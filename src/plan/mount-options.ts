@@ -1,5 +1,6 @@
 // config.json mount options -> mount(2) flags, propagation flags and the data string.
 import { MOUNT_ATTR as A, MS } from '../native/constants';
+import type { RecursiveMountOption } from '../spec/mount-rules';
 
 export interface ParsedOptions {
   flags: number;        // MS_* for the mount itself
@@ -14,7 +15,7 @@ export interface ParsedOptions {
 }
 
 // r* options: [bits to set, bits to clear]; the atime ones replace the whole atime field.
-export const RECURSIVE: Record<string, [number, number]> = {
+export const RECURSIVE: Record<RecursiveMountOption, [number, number]> = {
   rro: [A.RDONLY, 0], rrw: [0, A.RDONLY], rnosuid: [A.NOSUID, 0], rsuid: [0, A.NOSUID],
   rnodev: [A.NODEV, 0], rdev: [0, A.NODEV], rnoexec: [A.NOEXEC, 0], rexec: [0, A.NOEXEC],
   rnodiratime: [A.NODIRATIME, 0], rdiratime: [0, A.NODIRATIME], rnosymfollow: [A.NOSYMFOLLOW, 0], rsymfollow: [0, A.NOSYMFOLLOW],
@@ -48,7 +49,7 @@ export function parseMountOptions(options: string[] | undefined): ParsedOptions 
     else if (opt in CLEAR) out.flags &= ~CLEAR[opt];
     else if (opt in PROPAGATION) out.propagation = PROPAGATION[opt];
     else if (opt in RECURSIVE) {
-      const [set, clr] = RECURSIVE[opt];
+      const [set, clr] = RECURSIVE[opt as RecursiveMountOption];
       out.attrSet = (out.attrSet & ~clr & ~set) | set;
       out.attrClr = (out.attrClr & ~set) | clr;
     }

@@ -1,16 +1,17 @@
-// The host's mount table, for finding the mount that holds the rootfs.
-import fs = require('fs');
+// The host's mount table (/proc/self/mountinfo text, from host-facts), for finding the mount that
+// holds the rootfs and the pseudo-filesystems --no-pivot hides. Pure: the text is passed in.
 
-export function mountPoints(text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+/** A mount point field as the kernel escapes it (\040 for a space, ...), unescaped. */
+const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+export function mountPoints(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const f = line.split(' ');
-    if (f.length > 4) out.push(f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+    if (f.length > 4) out.push(unescape(f[4]));
   }
   return out;
 }
-
-const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /**
  * Mount points of whole procfs and sysfs instances (root "/" of the filesystem) outside `rootfs`:
@@ -19,7 +20,7 @@ const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String
  * fully visible instance exists in the mount namespace, not that it is reachable), as runc's
  * msMoveRoot explains.
  */
-export function fullPseudoMounts(rootfs: string, text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+export function fullPseudoMounts(rootfs: string, text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const f = line.split(' ');
@@ -33,7 +34,7 @@ export function fullPseudoMounts(rootfs: string, text = fs.readFileSync('/proc/s
 }
 
 /** The deepest mount point that contains `p`. */
-export function mountOf(p: string, points = mountPoints()): string {
+export function mountOf(p: string, points: string[]): string {
   let best = '/';
   for (const mp of points) {
     if ((p === mp || p.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
@@ -42,13 +43,12 @@ export function mountOf(p: string, points = mountPoints()): string {
 }
 
 /** Whether the mount at `mountPoint` (the last, visible one) is in a shared peer group ("shared:N"). */
-export function isSharedMount(mountPoint: string, text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): boolean {
+export function isSharedMount(mountPoint: string, text: string): boolean {
   let shared = false;
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     if (f.length < 7) continue;
-    const mp = f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (mp !== mountPoint) continue;
+    if (unescape(f[4]) !== mountPoint) continue;
     const sep = f.indexOf('-', 6);
     shared = f.slice(6, sep < 0 ? undefined : sep).some((o) => o.startsWith('shared:'));
   }
