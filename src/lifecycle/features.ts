@@ -6,7 +6,6 @@ import { ACTIONS, FLAGS, OPS } from '../plan/seccomp';
 import { apparmorEnabled, lastCap, selinuxEnabled } from '../plan/host-facts';
 import { capNames } from '../spec/capabilities';
 import { SPEC_VERSION } from '../state/status';
-import { hasIdmappedMounts, hasMountSetattr } from '../native/kernel';
 
 const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32',
   'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE',
