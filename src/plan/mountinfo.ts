@@ -1,16 +1,10 @@
 // The host's mount table (/proc/self/mountinfo text, from host-facts), for finding the mount that
-// holds the rootfs and the pseudo-filesystems --no-pivot hides. Pure: the text is passed in.
-
-/** A mount point field as the kernel escapes it (\040 for a space, ...), unescaped. */
-const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+// holds the rootfs and the pseudo-filesystems --no-pivot hides. Pure: the text is passed in; the
+// lines are parsed by src/host/mountinfo.ts, as for the cgroup layout.
+import { parseMountinfoLines } from '../host/mountinfo';
 
 export function mountPoints(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4) out.push(unescape(f[4]));
-  }
-  return out;
+  return parseMountinfoLines(text).map((m) => m.mountPoint);
 }
 
 /**
@@ -21,16 +15,10 @@ export function mountPoints(text: string): string[] {
  * msMoveRoot explains.
  */
 export function fullPseudoMounts(rootfs: string, text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-');
-    if (sep < 0 || f[3] !== '/' || (f[sep + 1] !== 'proc' && f[sep + 1] !== 'sysfs')) continue;
-    const point = unescape(f[4]);
-    if (point === rootfs || point.startsWith(rootfs.endsWith('/') ? rootfs : rootfs + '/')) continue;
-    out.push(point);
-  }
-  return out;
+  const inside = (p: string) => p === rootfs || p.startsWith(rootfs.endsWith('/') ? rootfs : rootfs + '/');
+  return parseMountinfoLines(text)
+    .filter((m) => m.root === '/' && (m.fsType === 'proc' || m.fsType === 'sysfs') && !inside(m.mountPoint))
+    .map((m) => m.mountPoint);
 }
 
 /** The deepest mount point that contains `p`. */
@@ -44,13 +32,6 @@ export function mountOf(p: string, points: string[]): string {
 
 /** Whether the mount at `mountPoint` (the last, visible one) is in a shared peer group ("shared:N"). */
 export function isSharedMount(mountPoint: string, text: string): boolean {
-  let shared = false;
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 7) continue;
-    if (unescape(f[4]) !== mountPoint) continue;
-    const sep = f.indexOf('-', 6);
-    shared = f.slice(6, sep < 0 ? undefined : sep).some((o) => o.startsWith('shared:'));
-  }
-  return shared;
+  const last = parseMountinfoLines(text).filter((m) => m.mountPoint === mountPoint).pop();
+  return !!last?.optional.some((o) => o.startsWith('shared:'));
 }
