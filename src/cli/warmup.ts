@@ -36,7 +36,7 @@ export async function warmup(full: boolean): Promise<void> {
       const host = new LiveHostFacts();
       checkSpecOnHost(spec, bundle, host, () => {});
       buildPlan(spec, {
-        bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false, consoleFd: -1, consoleSocketFd: -1,
+        bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false, consoleSocketFd: -1,
         noNewKeyring: false, cgroup: cgroupMountView(cg, false),
       }, host);
     }

@@ -129,7 +129,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     const listen = listenFds();
     const plan: ContainerPlan = buildPlan(listen ? withListenEnv(spec, listen) : spec, {
       bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
-      consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
+      consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
       cgroup: cgroupMountView(cg, cgroupns),
     }, host);
     plan.native.mountConsole = true;

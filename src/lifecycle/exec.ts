@@ -78,7 +78,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       personality: planPersonality(c.state.config.linux?.personality),
       memoryPolicy: planMemoryPolicy(c.state.config.linux?.memoryPolicy),
       ...processFields(proc, c.state.rootfs, {
-        stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleFd: -1, consoleSocketFd: target.childFd,
+        stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleSocketFd: target.childFd,
         seccomp: c.state.config.linux?.seccomp,
       }, host),
     };

@@ -26,7 +26,6 @@ export interface PlanOptions {
   fifoFd: number;          // -1: none
   preserveFds: number;
   noPivot: boolean;
-  consoleFd: number;       // -1: no terminal
   /** Connected console socket (or internal socketpair end) that receives the pty master; -1: none. */
   consoleSocketFd?: number;
   noNewKeyring?: boolean;
@@ -57,7 +56,7 @@ export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid'
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
 export function processFields(
   proc: Process, rootfs: string,
-  opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
+  opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
   host: Pick<HostFacts, 'lastCap' | 'apparmorExecAttr' | 'passwd' | 'compileSeccomp'>,
 ): ProcessFields {
   const lsm = planLsm(proc, host.apparmorExecAttr);
@@ -88,7 +87,9 @@ export function processFields(
     seccompListener: seccomp?.notify ? { path: seccomp.listenerPath!, metadata: seccomp.listenerMetadata } : undefined,
     ...lsm,
     preserveFds: opts.preserveFds,
-    consoleFd: opts.consoleFd,
+    // dead in the contract: child.cc never reads plan.h's console_fd (the pty comes from the
+    // container's /dev/ptmx, its master over consoleSocketFd); kept -1 until ReadPlan drops the key
+    consoleFd: -1,
     consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,
     consoleWidth: proc.terminal ? proc.consoleSize?.width ?? 0 : 0,
     consoleHeight: proc.terminal ? proc.consoleSize?.height ?? 0 : 0,

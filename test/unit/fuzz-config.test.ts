@@ -33,7 +33,7 @@ describe('fuzz: config.json parsing and planning', () => {
         if (spec.root) spec.root.path = 'rootfs';
         const host = new LiveHostFacts();
         checkSpecOnHost(spec, bundle, host, () => {});
-        buildPlan(spec, { bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false, consoleFd: -1,
+        buildPlan(spec, { bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false,
           cgroup: { v1: [], cgroupns: false } }, host);
         planned++;
       } catch (e) {

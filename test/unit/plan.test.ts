@@ -45,7 +45,7 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
 }
 
 const CG: CgroupMountView = { v1: [], v2: '/sys/fs/cgroup/c1', cgroupns: true };
-const OPTS: PlanOptions = { bundle: '/b', stubPath: '/stub', fifoFd: 5, preserveFds: 0, noPivot: false, consoleFd: -1, cgroup: CG };
+const OPTS: PlanOptions = { bundle: '/b', stubPath: '/stub', fifoFd: 5, preserveFds: 0, noPivot: false, cgroup: CG };
 
 function spec(mutate: (c: any) => void = () => {}): Spec {
   const c = JSON.parse(fs.readFileSync(path.join(__dirname, '../golden/runc-spec.json'), 'utf8'));
@@ -131,17 +131,17 @@ describe('processFields', () => {
     ['AppArmor on a pre-5.8 kernel', { apparmorProfile: 'p' }, { apparmorExecAttr: 'thread-self/attr/exec' }, { lsmAttr: 'thread-self/attr/exec' }],
     ['SELinux', { selinuxLabel: 'l' }, {}, { lsmAttr: 'thread-self/attr/exec', lsmValue: 'l' }],
     ['a console only with terminal', { consoleSize: { width: 80, height: 24 } }, {}, { consoleSocketFd: -1, consoleWidth: 0 }],
-    ['terminal: the console socket and size', { terminal: true, consoleSize: { width: 80, height: 24 } }, {}, { consoleSocketFd: 9, consoleWidth: 80, consoleHeight: 24 }],
+    ['terminal: the console socket and size', { terminal: true, consoleSize: { width: 80, height: 24 } }, {}, { consoleSocketFd: 9, consoleWidth: 80, consoleHeight: 24, consoleFd: -1 }],
     ['capabilities beyond lastCap are left out', { capabilities: { bounding: ['CAP_CHOWN', 'CAP_BPF'] } }, { lastCap: 38 }, { caps: expect.objectContaining({ bounding: 1n }), lastCap: 38 }],
   ];
   test.each(rows)('%s', (_what, over, facts, want) => {
-    const f = processFields(proc(over) as any, '/b/rootfs', { stubPath: '/s', preserveFds: 0, consoleFd: -1, consoleSocketFd: 9 }, host(facts));
+    const f = processFields(proc(over) as any, '/b/rootfs', { stubPath: '/s', preserveFds: 0, consoleSocketFd: 9 }, host(facts));
     expect(f).toMatchObject(want);
   });
 
   test('seccomp: the program from the host\'s compiler; with NOTIFY the child loads it and the listener is named', () => {
     const seccomp = { defaultAction: 'SCMP_ACT_ERRNO' as const, listenerPath: '/l', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' as const }] };
-    const f = processFields(proc({ noNewPrivileges: true }) as any, '/b/rootfs', { stubPath: '/s', preserveFds: 0, consoleFd: -1, seccomp }, host());
+    const f = processFields(proc({ noNewPrivileges: true }) as any, '/b/rootfs', { stubPath: '/s', preserveFds: 0, seccomp }, host());
     expect(f).toMatchObject({ seccompInChild: true, seccompNotify: true, seccompListener: { path: '/l' }, seccompFlags: 8 });
     expect(JSON.parse(f.seccompProgram!.toString())).toMatchObject({ defaultAction: 0x50001, enosys: true, rules: [{ names: ['mkdir'], action: 0x7fc00000 }] });
   });
