@@ -58,6 +58,25 @@ describeRoot('library API', () => {
     expect(spec.linux.seccomp).toBeNull();
   });
 
+  test('opts.spec: the validation warnings reach the log, as for config.json (issue 14)', async () => {
+    const b = new Bundle((c) => { c.process.args = ['true']; c.mounts.push({ destination: 'mnt', type: 'tmpfs', source: 'tmpfs' }); });
+    const spec = JSON.parse(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs: typeof fs = require('fs');
+    const real = nodeFs.writeSync.bind(nodeFs) as (...a: any[]) => number;
+    const stderr: string[] = [];
+    const spy = jest.spyOn(nodeFs, 'writeSync').mockImplementation(((fd: number, ...rest: any[]) => {
+      if (fd === 2) stderr.push(Buffer.from(rest[0]).toString());
+      return real(fd, ...rest);
+    }) as any);
+    try {
+      expect(await run(uniqueId('lib'), { root: root(), bundle: b.dir, spec })).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stderr.filter((l) => l.includes('level=warning'))).toEqual([expect.stringContaining('msg="mounts[7].destination: relative destination \\"mnt\\" is deprecated; it is taken relative to \\"/\\""')]);
+  });
+
   test('kill and list through the API; errors are typed', async () => {
     const b = new Bundle().args('sleep', '100');
     const id = uniqueId('lib');
