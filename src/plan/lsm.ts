@@ -9,12 +9,13 @@
 // src/spec/host-rules.ts's rule.
 import type { Process, Spec } from '../spec/config-types';
 import type { NativeMount } from '../native/addon';
+import type { HostFacts } from './host-facts';
 
 export interface LsmPlan { lsmAttr?: string; lsmValue?: string }
 
 /** The attr file (relative to the container's /proc) and the value tsrun-init writes there. */
-export function planLsm(proc: Process, apparmorExecAttr: string): LsmPlan {
-  if (proc.apparmorProfile) return { lsmAttr: apparmorExecAttr, lsmValue: `exec ${proc.apparmorProfile}` };
+export function planLsm(proc: Process, host: Pick<HostFacts, 'apparmorExecAttr'>): LsmPlan {
+  if (proc.apparmorProfile) return { lsmAttr: host.apparmorExecAttr, lsmValue: `exec ${proc.apparmorProfile}` };
   if (proc.selinuxLabel) return { lsmAttr: 'thread-self/attr/exec', lsmValue: proc.selinuxLabel };
   return {};
 }

@@ -59,7 +59,7 @@ export function processFields(
   opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
   host: Pick<HostFacts, 'lastCap' | 'apparmorExecAttr' | 'passwd' | 'compileSeccomp'>,
 ): ProcessFields {
-  const lsm = planLsm(proc, host.apparmorExecAttr);
+  const lsm = planLsm(proc, host); // the attr file is looked for only with a profile
   const user = proc.user ?? {};
   const uid = user.uid ?? 0; // runc: Go's zero value for a missing id
   const env = dedupEnv(proc.env ?? []);

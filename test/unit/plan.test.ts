@@ -263,7 +263,7 @@ describe('process attributes', () => {
   });
 
   test('lsm', () => {
-    expect(planLsm({ cwd: '/' }, 'a')).toEqual({});
+    expect(planLsm({ cwd: '/' }, { get apparmorExecAttr(): string { throw new Error('looked up without a profile'); } })).toEqual({});
   });
 });
 
