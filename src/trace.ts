@@ -5,8 +5,9 @@
 // but one hrtime read per phase.
 import { debugEnabled, log, type Fields } from './log';
 import type { NativePlan } from './native/addon';
-import { CLONE, MS, RLIMITS } from './native/constants';
-import { capNames } from './plan/capabilities';
+import { CLONE, MS } from './native/constants';
+import { rlimitName } from './spec/rlimits';
+import { capNames } from './spec/capabilities';
 
 const start = process.hrtime.bigint();
 let last = start;
@@ -63,7 +64,6 @@ export function describeChild(p: NativePlan): string[] {
   if (p.masked.length) out.push(`masked paths: ${p.masked.join(' ')}`);
   if (p.readonly.length) out.push(`read-only paths: ${p.readonly.join(' ')}`);
   for (const s of p.sysctls ?? []) out.push(`sysctl ${s.key} = ${s.value}`);
-  const rlimitName = (n: number) => Object.keys(RLIMITS).find((k) => RLIMITS[k] === n) ?? String(n);
   for (const r of p.rlimits) out.push(`rlimit ${rlimitName(r.resource)}: soft ${r.soft} hard ${r.hard} (process.rlimits[${r.index}])`);
   out.push(`credentials: uid ${p.uid} gid ${p.gid} additional gids [${p.groups.join(' ')}]${p.umask >= 0 ? ` umask ${p.umask.toString(8)}` : ''}`);
   if (p.caps) {

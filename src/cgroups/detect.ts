@@ -3,6 +3,7 @@
 
 import fs = require('fs');
 import { TsrunError } from '../errors';
+import { parseMountinfoLines, unescapeMountinfo, type MountinfoLine } from '../host/mountinfo';
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
 
@@ -35,33 +36,7 @@ const V1_CONTROLLERS = new Set([
   'net_prio', 'hugetlb', 'pids', 'rdma', 'misc', 'debug',
 ]);
 
-/** Undo mountinfo's octal escaping (\040 space, \011 tab, \012 newline, \134 backslash). */
-export function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-interface RawMount { id: string; parent: string; mountPoint: string; root: string; fsType: string; superOpts: string[] }
-
-function parseMountinfoLines(text: string): RawMount[] {
-  const out: RawMount[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    if (pre.length < 6 || post.length < 3) continue;
-    out.push({
-      id: pre[0],
-      parent: pre[1],
-      root: unescapeMountinfo(pre[3]),
-      mountPoint: unescapeMountinfo(pre[4]),
-      fsType: post[0],
-      superOpts: post[2].split(','),
-    });
-  }
-  return out;
-}
+export { unescapeMountinfo };
 
 /**
  * Parse mountinfo text into the visible cgroup mounts. A mount over-mounted on the same mount
@@ -76,12 +51,12 @@ export function parseMountinfo(text: string, known: Iterable<string> = []): Cgro
   // visible(m): not over-mounted, and where it sits is visible. Where an over-mount sits is
   // where the mount below it sits; a mount's parent outside the table is the (visible) root.
   const memo = new Map<string, boolean>();
-  const placeVisible = (m: RawMount, depth: number): boolean => {
+  const placeVisible = (m: MountinfoLine, depth: number): boolean => {
     const p = byId.get(m.parent);
     if (!p || p.id === m.id || depth > 64) return true;
     return p.mountPoint === m.mountPoint ? placeVisible(p, depth + 1) : isVisible(p, depth + 1);
   };
-  const isVisible = (m: RawMount, depth = 0): boolean => {
+  const isVisible = (m: MountinfoLine, depth = 0): boolean => {
     let v = memo.get(m.id);
     if (v === undefined) {
       v = !overmounted.has(m.id) && placeVisible(m, depth);

@@ -9,7 +9,9 @@ import { SyscallError } from '../errors';
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-/** errno number of a Node fs error (positive, as in errno.h), or 0. */
+export const EPERM = 1, ENOENT = 2, EBUSY = 16, EACCES = 13, EINVAL = 22;
+
+/** The errno of an error (positive, as in errno.h): a Node fs error's, or a TsrunError's (SyscallError); 0 for anything else. */
 export function errnoOf(e: unknown): number {
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string') {
@@ -55,13 +57,21 @@ export function readCgOptional(dir: string, file: string): string | undefined {
   }
 }
 
-/** Write a cgroup file (one write(2), no O_CREAT semantics needed on cgroupfs). */
-export function writeCg(dir: string, file: string, data: string): void {
+/**
+ * The one write of a cgroup interface file (v1, v2, the freezer, cgroup.procs): one write(2)
+ * on an O_WRONLY|O_TRUNC open, never O_CREAT, as runc's cgroups.WriteFile. A missing file (a
+ * controller not enabled, a page size the kernel lacks, no cpu.idle) is then ENOENT on cgroupfs
+ * (an O_CREAT open says EACCES there) and is never created on a test fixture. Throws
+ * SyscallError `[field: ]write "DATA" to PATH: <strerror>`.
+ */
+export function writeCg(dir: string, file: string, data: string, field?: string): void {
   const p = path.join(dir, file);
   try {
-    fs.writeFileSync(p, data);
+    // a flag number, not 'w': no O_CREAT (the data is a few bytes: one write(2))
+    fs.writeFileSync(p, data, { flag: (fs.constants.O_WRONLY | fs.constants.O_TRUNC) as unknown as string });
   } catch (e) {
-    throw toSyscallError(`write ${JSON.stringify(data)} to ${p}`, e);
+    const n = errnoOf(e);
+    throw n ? new SyscallError(`write ${JSON.stringify(data)} to ${p}`, n, field) : e;
   }
 }
 

@@ -22,7 +22,7 @@ import type { LinuxResources } from '../spec/config-types';
 import { applyV1Resources, statsV1 } from './controllers/v1/resources';
 import { applyV2Resources, statsV2 } from './controllers/v2/resources';
 import { deviceFilterProgram } from './controllers/v2/device-filter';
-import { v2DeviceRules, type V2DeviceRule } from './controllers/v2/device-rules';
+import { deviceRules, type DeviceRule } from './controllers/device-rules';
 import { addon } from '../native/addon';
 
 export interface CgroupManager {
@@ -139,11 +139,11 @@ class FsCgroupManager implements CgroupManager {
     // v2 device rules: an eBPF program (BPF_CGROUP_DEVICE) generated from the rules, with
     // runc's defaults, attached to the container's cgroup by the addon.
     const dir = this.paths[''];
-    const attach = (rules: V2DeviceRule[]) => {
+    const attach = (rules: DeviceRule[]) => {
       try { addon().attachDeviceFilter(dir, deviceFilterProgram(rules)); } catch (e) { if (!this.opts.rootless) throw e; }
     };
     if (r) applyV2Resources(dir, r, { linuxDevices: devices, devices: attach });
-    else attach(v2DeviceRules(undefined, devices));
+    else attach(deviceRules(undefined, devices));
   }
 
   unifiedDir(): string | undefined {

@@ -7,7 +7,9 @@ export const GLOBAL_FLAGS: FlagTable = {
   log: { type: 'string', describe: 'set the log file to write tsrun logs to (default is stderr); its directory must exist' },
   'log-format': { type: 'string', describe: 'set the log format (text or json)', default: 'text' },
   root: { type: 'string', describe: 'root directory for storage of container state (this should be located in tmpfs; not root: $XDG_RUNTIME_DIR/tsrun by default)', default: '/run/tsrun' },
-  criu: { type: 'string', describe: 'accepted for runc compatibility; checkpointing is not supported', hidden: true },
+  // go-runc passes --criu to every command when configured; it only names criu for checkpoint
+  // and restore, which this tsrun does not have (those commands are refused)
+  criu: { type: 'string', describe: 'path to criu (accepted for runc compatibility: checkpoint and restore are not supported)', hidden: true },
   'systemd-cgroup': { type: 'bool', describe: 'use the systemd cgroup manager (cgroupsPath "slice:prefix:name", a transient scope unit; needs systemd as PID 1)' },
   rootless: { type: 'string', describe: 'ignore cgroup permission errors (true, false or auto)', default: 'auto' },
   help: { type: 'bool', alias: ['h'], describe: 'show help' },
@@ -77,7 +79,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       ...CREATE_FLAGS,
       detach: { type: 'bool', alias: ['d'], describe: 'detach from the container\'s process' },
       keep: { type: 'bool', describe: 'do not delete the container after it exits' },
-      'no-subreaper': { type: 'bool', describe: 'disable the use of the subreaper used to reap reparented processes' },
+      // runc makes itself a subreaper unless told not to; tsrun never does (a container's orphans
+      // are reaped by its own init or, without a pid namespace, by the host's): nothing to disable
+      'no-subreaper': { type: 'bool', describe: 'do not use a subreaper for reparented processes (tsrun never uses one)' },
     },
   },
   start: {
@@ -164,8 +168,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'cpu-idle': { type: 'string', describe: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
       'cpuset-cpus': { type: 'string', describe: 'CPU(s) to use' },
       'cpuset-mems': { type: 'string', describe: 'memory node(s) to use' },
-      'kernel-memory': { type: 'string', describe: 'kernel memory limit (deprecated, ignored)', hidden: true },
-      'kernel-memory-tcp': { type: 'string', describe: 'kernel memory limit for tcp buffer (deprecated, ignored)', hidden: true },
+      'kernel-memory': { type: 'string', describe: 'kernel memory limit (obsolete: parsed, then ignored with runc\'s warning)', hidden: true },
+      'kernel-memory-tcp': { type: 'string', describe: 'kernel memory limit for tcp buffer (obsolete: parsed, then ignored with runc\'s warning)', hidden: true },
       memory: { type: 'string', describe: 'memory limit (in bytes, or with k/m/g)' },
       'memory-reservation': { type: 'string', describe: 'memory reservation or soft_limit (in bytes)' },
       'memory-swap': { type: 'string', describe: 'total memory usage (memory + swap); set -1 to enable unlimited swap' },

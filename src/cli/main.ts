@@ -2,7 +2,8 @@
 import fs = require('fs');
 import path = require('path');
 import { errnoText, plainMessage, TsrunError, UsageError } from '../errors';
-import { configureLog, fatal, setLogFormat, writeOut } from '../log';
+import { configureLog, fatal, log, setLogFormat, writeOut } from '../log';
+import { parseRootlessFlag } from '../lifecycle/rootless';
 import { parseArgv, type FlagTable } from './argv';
 import { COMMANDS, GLOBAL_FLAGS, HELP_COMMAND, type CommandSpec } from './commands';
 import { formatList } from './list-format';
@@ -76,6 +77,8 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     consoleSocket: f['console-socket'] as string | undefined, noPivot: !!f['no-pivot'],
     noNewKeyring: !!f['no-new-keyring'], preserveFds: f['preserve-fds'] as number, pidfdSocket: f['pidfd-socket'] as string | undefined,
   });
+  // --rootless is read as runc reads it (Go's ParseBool or auto): a bad value fails at once
+  if (cmd === 'create' || cmd === 'run') parseRootlessFlag(g.rootless as string | undefined);
   switch (cmd) {
     case 'create': await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
     case 'run':
@@ -117,6 +120,10 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
     case 'update': {
       if (f['l3-cache-schema'] || f['mem-bw-schema']) throw new TsrunError('intelRdt is not supported by this tsrun version');
       const { update, parseSize } = await import('../lifecycle/update');
+      // runc 1.1.5: parsed like the other sizes, then ignored with its warning (no kmem limits any more)
+      const kmem = ['kernel-memory', 'kernel-memory-tcp'].filter((k) => f[k] !== undefined);
+      for (const k of kmem) parseSize(String(f[k]), k);
+      if (kmem.length) log('warning', 'Kernel memory settings are ignored and will be removed');
       await update(args[0], { ...G, resourcesFile: f.resources as string | undefined, resources: resourcesFromFlags(f, parseSize) });
       return 0;
     }

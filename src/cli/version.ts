@@ -1,8 +1,10 @@
 // --version: runc's first three lines (go-runc parses "X version V", "commit: H", "spec: S"),
 // then what tsrun runs on. The commit is put in by the build (scripts/bundle.mjs).
+import { version } from '../../package.json';
 import { SPEC_VERSION } from '../state/status';
 
-export const VERSION = '0.1.0';
+/** package.json's version, the one place it is written (esbuild inlines the field). */
+export const VERSION: string = version;
 declare const __TSRUN_COMMIT__: string | undefined;
 
 export function commit(): string {

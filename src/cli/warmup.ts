@@ -11,7 +11,9 @@ import { deleteContainer } from '../lifecycle/delete';
 import { kill } from '../lifecycle/kill';
 import { list, state } from '../lifecycle/query';
 import { start } from '../lifecycle/start';
+import { LiveHostFacts } from '../plan/host-facts';
 import { buildPlan } from '../plan/plan';
+import { checkSpecOnHost } from '../spec/host-rules';
 import { defaultSpec } from '../spec/default-spec';
 import { loadSpec } from '../spec/load';
 import { parseArgv } from './argv';
@@ -29,12 +31,14 @@ export async function warmup(full: boolean): Promise<void> {
       for (const [cmd, argv] of [['run', ['-d', '--bundle', bundle, '--pid-file', 'p', 'id']], ['exec', ['-e', 'A=1', 'id', 'true']], ['kill', ['id', 'KILL']], ['delete', ['-f', 'id']]] as const) {
         parseArgv([...argv], COMMANDS[cmd].flags, { stopAfterPositionals: COMMANDS[cmd].stopAfterPositionals });
       }
-      const spec = loadSpec(bundle);
+      const spec = loadSpec(bundle, { forCreate: true });
       const cg = cgroupManager({ path: '', containerId: 'tsrun-warmup', systemdCgroup: false });
+      const host = new LiveHostFacts();
+      checkSpecOnHost(spec, bundle, host, () => {});
       buildPlan(spec, {
-        bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false, consoleFd: -1, consoleSocketFd: -1,
-        noNewKeyring: false, cgroup: cgroupMountView(cg, false), warn: () => {},
-      });
+        bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false, consoleSocketFd: -1,
+        noNewKeyring: false, cgroup: cgroupMountView(cg, false),
+      }, host);
     }
     for (const f of [() => state('missing', { root }), () => kill('missing', 'KILL', { root }), () => deleteContainer('missing', { root, force: true }), () => list({ root }), () => start('missing', { root })]) {
       try { await f(); } catch { /* missing: the error path is what runs */ }

@@ -7,7 +7,7 @@ import path = require('path');
 import { detectCgroups } from '../cgroups/detect';
 import { addon, addonFile, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
-import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
+import { apparmorEnabled, selinuxEnabled } from '../plan/host-facts';
 
 export type SyscallState = 'ok' | 'missing' | 'blocked' | 'unknown';
 

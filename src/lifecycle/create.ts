@@ -11,9 +11,12 @@ import { cgroupOwner } from '../cgroups/delegate';
 import { strerror, TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
+import { LiveHostFacts } from '../plan/host-facts';
 import { buildPlan, type ContainerPlan } from '../plan/plan';
 import { loadSpec } from '../spec/load';
 import type { Spec } from '../spec/config-types';
+import { checkSpecOnHost } from '../spec/host-rules';
+import { validateForCreate } from '../spec/validate';
 import { AbortedCreateError, StateDir, writePidFile, type CreateJournal, type StoredState } from '../state/store';
 import { OCI_VERSION, startTime } from '../state/status';
 import { hasHooks, runHooks } from '../hooks/run-hooks';
@@ -43,7 +46,10 @@ export interface CreateOptions extends GlobalOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
-  /** Already-parsed config (library callers); default: <bundle>/config.json. */
+  /**
+   * Already-parsed config (library callers); default: <bundle>/config.json. Validated as
+   * config.json is (a copy: the caller's object is left as it is), with the same field-named errors.
+   */
   spec?: Spec;
   /** run without --detach: a terminal without --console-socket is relayed by tsrun. */
   foreground?: boolean;
@@ -69,6 +75,13 @@ function withListenEnv(spec: Spec, n: number): Spec {
   return { ...spec, process: { ...spec.process!, env: [...(spec.process?.env ?? []), `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] } };
 }
 
+/** A library caller's spec, checked as config.json is: a copy (the caller's object is not changed, nulls and all). */
+function callersSpec(spec: Spec): Spec {
+  const doc = structuredClone(spec) as unknown;
+  validateForCreate(doc);
+  return doc;
+}
+
 export function ociTimestamp(d = new Date()): string {
   const frac = String(d.getMilliseconds() * 1e6 + Number(process.hrtime.bigint() % 1000000n)).padStart(9, '0').replace(/0+$/, '');
   return d.toISOString().slice(0, 19) + (frac ? '.' + frac : '') + 'Z';
@@ -77,10 +90,14 @@ export function ociTimestamp(d = new Date()): string {
 export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
   const bundle = path.resolve(opts.bundle ?? process.cwd());
   phase('startup');
-  let spec = opts.spec ?? loadSpec(bundle);
+  const warn = (m: string) => log('warning', m);
+  let spec = opts.spec ? callersSpec(opts.spec) : loadSpec(bundle, { forCreate: true });
   checkRootlessConfig(spec);
   checkMappedUser(spec.process?.user, spec.linux);
   const rootlessCg = rootlessCgroups(opts);
+  // what the config asks of this host (rootfs, kernel, LSMs, paths): before anything is made
+  const host = new LiveHostFacts();
+  checkSpecOnHost(spec, bundle, host, warn);
   phase('load and validate config.json');
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
@@ -118,9 +135,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     const listen = listenFds();
     const plan: ContainerPlan = buildPlan(listen ? withListenEnv(spec, listen) : spec, {
       bundle, stubPath: stubPath(), fifoFd, preserveFds: listen + (opts.preserveFds ?? 0), noPivot: !!opts.noPivot,
-      consoleFd: -1, consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
-      cgroup: cgroupMountView(cg, cgroupns), warn: (m) => log('warning', m),
-    });
+      consoleSocketFd: consoleT.childFd, noNewKeyring: !!opts.noNewKeyring,
+      cgroup: cgroupMountView(cg, cgroupns),
+    }, host);
     plan.native.mountConsole = true;
     rootlessProcess(plan.native, 'process.user.additionalGids', plan.newNamespaces.has('user'));
     plan.native.hooksBlob = startHooksBlob(spec.hooks?.startContainer, { id, bundle, annotations: spec.annotations });

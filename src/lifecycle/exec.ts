@@ -2,19 +2,16 @@
 // first; pid through a second fork), its cgroup, and runs with the process.json given or
 // the container's own process with runc's overrides.
 import fs = require('fs');
-import { TsrunError, errnoText } from '../errors';
+import { TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
+import { LiveHostFacts } from '../plan/host-facts';
 import { planPersonality, processFields } from '../plan/plan';
 import { planMemoryPolicy } from '../plan/process-attrs';
-import { checkLsm } from '../plan/lsm';
 import { OCI_VERSION } from '../state/status';
-import { checkProcess } from '../plan/process';
-import type { LinuxCapabilities, Process } from '../spec/config-types';
-import { parseJson } from '../spec/json-int64';
-import { readDocument } from '../spec/load';
-import { ID_RANGE_TEXT, validateProcess } from '../spec/validate';
+import { execProcess, type ExecProcessFlags } from '../spec/exec-process';
+import { checkProcessOnHost } from '../spec/host-rules';
 import { writePidFile } from '../state/store';
 import { consoleTarget, receiveMaster } from './console';
 import { Container } from './container';
@@ -29,72 +26,16 @@ import { checkMappedUser, rootlessProcess } from './rootless';
 import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 
-export interface ExecOptions extends GlobalOptions {
-  /** process.json path ("-" is not supported: runc takes a file). */
-  process?: string;
-  args?: string[];
-  tty?: boolean;
+export interface ExecOptions extends GlobalOptions, ExecProcessFlags {
   consoleSocket?: string;
   detach?: boolean;
   pidFile?: string;
-  cwd?: string;
-  env?: string[];
-  user?: string;
-  additionalGids?: number[];
-  cap?: string[];
-  noNewPrivs?: boolean;
-  apparmor?: string;
-  processLabel?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
   /** --cgroup: sub-cgroups, "path" or "ctrl[,ctrl]:path". */
   cgroup?: string[];
   /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the process (runc 1.2). */
   pidfdSocket?: string;
-}
-
-/** The process to exec: process.json, or the container's process with runc's flag overrides. */
-export function execProcess(base: Process | undefined, o: ExecOptions): Process {
-  if (o.process) {
-    let doc: unknown;
-    try { doc = parseJson(readDocument(o.process)); } // a regular file, at most 16 MiB
-    catch (e) { throw new TsrunError(`--process ${o.process}: ${errnoText(e)}`); }
-    validateProcess(doc, 'process', { warn: (m) => log('warning', m) });
-    return doc as Process;
-  }
-  if (!o.args || o.args.length === 0) throw new TsrunError('process args cannot be empty');
-  const p: Process = structuredClone(base ?? { cwd: '/' }); // keeps int64 rlimits as bigint
-  p.args = o.args;
-  p.terminal = !!o.tty;
-  if (o.cwd) p.cwd = o.cwd;
-  if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
-  // Ids beyond 2^31-1 (runc's maxID) are refused as runc does: 4294967295 is (uid_t)-1,
-  // "unchanged" to setresuid (the process kept root), larger ones wrapped (4294967296 -> 0).
-  const ID_MAX = 2147483647;
-  if (o.user) {
-    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
-    if (!m) throw new TsrunError(`--user ${o.user}: must be uid[:gid] with numeric ids`);
-    if (Number(m[1]) > ID_MAX || Number(m[2] ?? 0) > ID_MAX) throw new TsrunError(`--user ${o.user}: ${ID_RANGE_TEXT}`);
-    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
-  }
-  if (o.additionalGids?.length) {
-    const bad = o.additionalGids.find((g) => !Number.isInteger(g) || g < 0 || g > ID_MAX);
-    if (bad !== undefined) throw new TsrunError(`--additional-gids: ${ID_RANGE_TEXT}`);
-    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
-  }
-  if (o.noNewPrivs) p.noNewPrivileges = true;
-  if (o.apparmor) p.apparmorProfile = o.apparmor;
-  if (o.processLabel) p.selinuxLabel = o.processLabel;
-  // The flags' values go through the checks a process.json gets (NUL bytes, KEY=value env,
-  // absolute cwd, id ranges), as runc refuses them too. --cap is added after: an unknown
-  // capability is a warning there, as in runc, and its name reaches no syscall.
-  validateProcess(p, 'process', { warn: (m) => log('warning', m) });
-  if (o.cap?.length) {
-    const caps: LinuxCapabilities = { ...(p.capabilities ?? {}) };
-    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...o.cap])];
-    p.capabilities = caps;
-  }
-  return p;
 }
 
 /** Runs the process; resolves to its exit status (foreground) or 0 (detached). */
@@ -119,10 +60,10 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   try {
     if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
     if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
-    const proc = execProcess(c.state.config.process, o);
-    checkProcess(proc);
-    checkLsm(proc);
-    if (!proc.args?.length) throw new TsrunError('process.args: must not be empty');
+    const warn = (m: string) => log('warning', m);
+    const proc = execProcess(c.state.config.process, o, warn);
+    const host = new LiveHostFacts();
+    checkProcessOnHost(proc, host, warn);
     pidfdSock = connectPidfdSocket(o.pidfdSocket, 'setns');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
@@ -138,10 +79,9 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       personality: planPersonality(c.state.config.linux?.personality),
       memoryPolicy: planMemoryPolicy(c.state.config.linux?.memoryPolicy),
       ...processFields(proc, c.state.rootfs, {
-        stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleFd: -1, consoleSocketFd: target.childFd,
+        stubPath: stubPath(), preserveFds: o.preserveFds ?? 0, consoleSocketFd: target.childFd,
         seccomp: c.state.config.linux?.seccomp,
-        warn: (m) => log('warning', m),
-      }),
+      }, host),
     };
     checkMappedUser(proc.user, c.state.config.linux, o.user ? '--user' : 'process.user');
     rootlessProcess(native, o.additionalGids?.length ? '--additional-gids' : 'process.user.additionalGids');

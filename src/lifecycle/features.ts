@@ -1,12 +1,11 @@
 // `features`: what this build can do on this host, in runtime-spec's features.md shape.
 // Only what works is listed: containerd enables rro, idmapped mounts and user namespaces from it.
 import { hostProbes } from '../host/probes';
-import { capNames, lastCap } from '../plan/capabilities';
 import { CLEAR, PROPAGATION, RECURSIVE, SET } from '../plan/mount-options';
 import { ACTIONS, FLAGS, OPS } from '../plan/seccomp';
-import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
+import { apparmorEnabled, lastCap, selinuxEnabled } from '../plan/host-facts';
+import { capNames } from '../spec/capabilities';
 import { SPEC_VERSION } from '../state/status';
-import { hasIdmappedMounts, hasMountSetattr } from '../native/kernel';
 
 const SECCOMP_ARCHES = ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32',
   'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE',

@@ -1,7 +1,6 @@
 // What this kernel can do, for the features that need a syscall of their own (no fallback):
-// the r* mount options and idmapped mounts (mount_setattr, Linux 5.12), time namespaces (5.6).
-// Everything else tsrun uses has a fallback in the child (addon/walk.h, child.cc).
-import fs = require('fs');
+// the r* mount options and idmapped mounts (mount_setattr, Linux 5.12). Read through
+// plan/host-facts.ts. Everything else tsrun uses has a fallback in the child (addon/walk.h, child.cc).
 import { addon, type KernelSupport } from './addon';
 
 const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 38: 'ENOSYS' };
@@ -18,17 +17,6 @@ export function missingText(errno: number): string {
   return `this kernel returned ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`;
 }
 
-/** mount_setattr(2): the r* options (rro, rnosuid, ...). */
-export function hasMountSetattr(): boolean {
-  return kernelSupport().mountSetattr === 0;
-}
-
-/** Idmapped mounts: a detached tree (open_tree) idmapped with mount_setattr(MOUNT_ATTR_IDMAP), moved into place. */
-export function hasIdmappedMounts(): boolean {
-  const k = kernelSupport();
-  return k.openTree === 0 && k.moveMount === 0 && k.mountSetattr === 0 && fs.existsSync('/proc/self/ns/user');
-}
-
 /** The first missing syscall an idmapped mount needs, as text for an error; undefined when all are there. */
 export function idmapMissing(): string | undefined {
   const k = kernelSupport();
@@ -36,8 +24,4 @@ export function idmapMissing(): string | undefined {
     if (errno) return `idmapped mounts need ${name} (Linux 5.12); ${missingText(errno)}`;
   }
   return undefined;
-}
-
-export function hasTimeNamespace(): boolean {
-  return fs.existsSync('/proc/self/ns/time');
 }

@@ -1,10 +1,9 @@
 // config.json mount options -> mount(2) flags, propagation flags and the data string.
-import { ConfigError } from '../errors';
 import { MOUNT_ATTR as A, MS } from '../native/constants';
+import type { RecursiveMountOption } from '../spec/mount-rules';
 
 export interface ParsedOptions {
   flags: number;        // MS_* for the mount itself
-  clear: number;        // flags explicitly cleared (rw, suid, ...): matter for bind remounts
   propagation: number;  // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC)
   bind: boolean;
   recursive: boolean;
@@ -16,7 +15,7 @@ export interface ParsedOptions {
 }
 
 // r* options: [bits to set, bits to clear]; the atime ones replace the whole atime field.
-export const RECURSIVE: Record<string, [number, number]> = {
+export const RECURSIVE: Record<RecursiveMountOption, [number, number]> = {
   rro: [A.RDONLY, 0], rrw: [0, A.RDONLY], rnosuid: [A.NOSUID, 0], rsuid: [0, A.NOSUID],
   rnodev: [A.NODEV, 0], rdev: [0, A.NODEV], rnoexec: [A.NOEXEC, 0], rexec: [0, A.NOEXEC],
   rnodiratime: [A.NODIRATIME, 0], rdiratime: [0, A.NODIRATIME], rnosymfollow: [A.NOSYMFOLLOW, 0], rsymfollow: [0, A.NOSYMFOLLOW],
@@ -39,25 +38,21 @@ export const PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
-// Options a later stage implements (mount_setattr, idmapped mounts, tmpcopyup): refused, not ignored.
-const NOT_YET = new Set<string>();
-
-export function parseMountOptions(options: string[] | undefined, field: string): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, clear: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false, idmap: '' };
-  (options ?? []).forEach((opt, i) => {
+export function parseMountOptions(options: string[] | undefined): ParsedOptions {
+  const out: ParsedOptions = { flags: 0, propagation: 0, bind: false, recursive: false, data: [], attrSet: 0, attrClr: 0, tmpcopyup: false, idmap: '' };
+  (options ?? []).forEach((opt) => {
     if (opt === 'bind') out.bind = true;
     else if (opt === 'tmpcopyup') out.tmpcopyup = true;
     else if (opt === 'idmap' || opt === 'ridmap') out.idmap = opt;
     else if (opt === 'rbind') { out.bind = true; out.recursive = true; }
-    else if (opt in SET) { out.flags |= SET[opt]; out.clear &= ~SET[opt]; }
-    else if (opt in CLEAR) { out.flags &= ~CLEAR[opt]; out.clear |= CLEAR[opt]; }
+    else if (opt in SET) out.flags |= SET[opt];
+    else if (opt in CLEAR) out.flags &= ~CLEAR[opt];
     else if (opt in PROPAGATION) out.propagation = PROPAGATION[opt];
     else if (opt in RECURSIVE) {
-      const [set, clr] = RECURSIVE[opt];
+      const [set, clr] = RECURSIVE[opt as RecursiveMountOption];
       out.attrSet = (out.attrSet & ~clr & ~set) | set;
       out.attrClr = (out.attrClr & ~set) | clr;
     }
-    else if (NOT_YET.has(opt)) throw new ConfigError(`${field}.options[${i}]`, `mount option "${opt}" is not supported by this tsrun version`);
     else out.data.push(opt);
   });
   return out;

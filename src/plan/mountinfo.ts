@@ -1,16 +1,11 @@
-// The host's mount table, for finding the mount that holds the rootfs.
-import fs = require('fs');
+// The host's mount table (/proc/self/mountinfo text, from host-facts), for finding the mount that
+// holds the rootfs and the pseudo-filesystems --no-pivot hides. Pure: the text is passed in; the
+// lines are parsed by src/host/mountinfo.ts, as for the cgroup layout.
+import { parseMountinfoLines } from '../host/mountinfo';
 
-export function mountPoints(text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4) out.push(f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
+export function mountPoints(text: string): string[] {
+  return parseMountinfoLines(text).map((m) => m.mountPoint);
 }
-
-const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /**
  * Mount points of whole procfs and sysfs instances (root "/" of the filesystem) outside `rootfs`:
@@ -19,21 +14,15 @@ const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String
  * fully visible instance exists in the mount namespace, not that it is reachable), as runc's
  * msMoveRoot explains.
  */
-export function fullPseudoMounts(rootfs: string, text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-');
-    if (sep < 0 || f[3] !== '/' || (f[sep + 1] !== 'proc' && f[sep + 1] !== 'sysfs')) continue;
-    const point = unescape(f[4]);
-    if (point === rootfs || point.startsWith(rootfs.endsWith('/') ? rootfs : rootfs + '/')) continue;
-    out.push(point);
-  }
-  return out;
+export function fullPseudoMounts(rootfs: string, text: string): string[] {
+  const inside = (p: string) => p === rootfs || p.startsWith(rootfs.endsWith('/') ? rootfs : rootfs + '/');
+  return parseMountinfoLines(text)
+    .filter((m) => m.root === '/' && (m.fsType === 'proc' || m.fsType === 'sysfs') && !inside(m.mountPoint))
+    .map((m) => m.mountPoint);
 }
 
 /** The deepest mount point that contains `p`. */
-export function mountOf(p: string, points = mountPoints()): string {
+export function mountOf(p: string, points: string[]): string {
   let best = '/';
   for (const mp of points) {
     if ((p === mp || p.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
@@ -42,15 +31,7 @@ export function mountOf(p: string, points = mountPoints()): string {
 }
 
 /** Whether the mount at `mountPoint` (the last, visible one) is in a shared peer group ("shared:N"). */
-export function isSharedMount(mountPoint: string, text = fs.readFileSync('/proc/self/mountinfo', 'utf8')): boolean {
-  let shared = false;
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 7) continue;
-    const mp = f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (mp !== mountPoint) continue;
-    const sep = f.indexOf('-', 6);
-    shared = f.slice(6, sep < 0 ? undefined : sep).some((o) => o.startsWith('shared:'));
-  }
-  return shared;
+export function isSharedMount(mountPoint: string, text: string): boolean {
+  const last = parseMountinfoLines(text).filter((m) => m.mountPoint === mountPoint).pop();
+  return !!last?.optional.some((o) => o.startsWith('shared:'));
 }

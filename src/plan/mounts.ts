@@ -1,12 +1,13 @@
-// config.json mounts[] -> the child's mount list (targets relative to the rootfs).
-import fs = require('fs');
+// config.json mounts[] -> the child's mount list (targets relative to the rootfs). What is
+// refused (and why) is src/spec/mount-rules.ts and host-rules.ts; this only translates.
 import path = require('path');
 import type { LinuxIdMapping, Mount } from '../spec/config-types';
 import type { NativeMount } from '../native/addon';
-import { ConfigError } from '../errors';
 import { MS } from '../native/constants';
-import { parseMountOptions, RECURSIVE, type ParsedOptions } from './mount-options';
-import { hasMountSetattr, idmapMissing, kernelSupport, missingText } from '../native/kernel';
+import { containerPath, isBindMount, ownIdMappings, PROC_OVERMOUNT_OK } from '../spec/mount-rules';
+import type { HostFacts } from './host-facts';
+import { invariant } from './assert';
+import { parseMountOptions, type ParsedOptions } from './mount-options';
 
 /** How the cgroup hierarchies look from the container: filled in from the cgroup manager. */
 export interface CgroupMountView {
@@ -17,38 +18,8 @@ export interface CgroupMountView {
   cgroupns: boolean;
 }
 
-export function rel(dest: string): string {
-  const norm = path.posix.normalize('/' + dest);
-  return norm.replace(/^\/+/, '');
-}
-
-function mountPoint(source: string | null, bind: boolean): boolean {
-  if (!bind || !source) return false;
-  try { return !fs.statSync(source).isDirectory(); } catch { return false; }
-}
-
-// Files under /proc that may be mounted over (lxcfs-style emulation), as runc allows; anything
-// else over /proc could hide or redirect what the runtime and the kernel rely on.
-const PROC_OVERMOUNT_OK = new Set(['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps',
-  '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/pressure/cpu', '/proc/pressure/io', '/proc/pressure/memory',
-  '/proc/net/dev', '/proc/sys/kernel/ns_last_pid']);
-
-const PROC_SUPER_MAGIC = 0x9fa0;
-
-/** A bind source on procfs (the host's /proc, as rootless engines with the host pid namespace bind it): runc's isProc. */
-function onProcfs(source: string): boolean {
-  try { return fs.statfsSync(source).type === PROC_SUPER_MAGIC; } catch { return false; }
-}
-
-function checkProcMount(m: Mount, dest: string, field: string, bindSource: string | null): void {
-  if (dest === '/proc') {
-    if (m.type === 'proc' || (bindSource !== null && onProcfs(bindSource))) return;
-    throw new ConfigError(`${field}.type`, `only procfs may be mounted on /proc, or a bind of a procfs (got ${JSON.stringify(m.type ?? 'bind')}${bindSource !== null ? ` of ${bindSource}` : ''})`);
-  }
-  if (dest.startsWith('/proc/') && !PROC_OVERMOUNT_OK.has(dest)) {
-    throw new ConfigError(`${field}.destination`, `${dest}: mounting over /proc is only allowed for ${[...PROC_OVERMOUNT_OK].join(', ')}`);
-  }
-}
+/** A destination relative to the rootfs (src/spec's rule: a relative one is taken relative to "/"). */
+export const rel = containerPath;
 
 const mapText = (m: LinuxIdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
 
@@ -62,49 +33,33 @@ export type UsernsOfContainer = { uid: LinuxIdMapping[]; gid: LinuxIdMapping[] }
  * namespace's maps: a file owned by hostID on disk shows as containerID. `idmap` maps the top
  * mount of an rbind only, `ridmap` every mount of it (runc).
  */
-function idmapOf(m: Mount, o: ParsedOptions, bind: boolean, field: string, userns?: UsernsOfContainer) {
-  if (!o.idmap && !m.uidMappings && !m.gidMappings) return undefined;
-  if (!bind) throw new ConfigError(field, 'idmapped mounts must be bind mounts');
-  const own = !!(m.uidMappings || m.gidMappings);
+function idmapOf(m: Mount, o: ParsedOptions, userns?: UsernsOfContainer) {
+  const own = ownIdMappings(m);
+  if (!o.idmap && !own) return undefined;
   const usernsPath = !own && userns && 'path' in userns ? userns.path : undefined;
-  const uid = m.uidMappings ?? (userns && 'uid' in userns ? userns.uid : []);
-  const gid = m.gidMappings ?? (userns && 'gid' in userns ? userns.gid : []);
-  if (!usernsPath && (!uid.length || !gid.length)) {
-    throw new ConfigError(`${field}.uidMappings`, 'an idmapped mount needs uidMappings and gidMappings (on the mount, or a user namespace)');
-  }
-  const missing = idmapMissing();
-  if (missing) throw new ConfigError(o.idmap ? `${field}.options` : `${field}.uidMappings`, missing);
+  const uid = own ? m.uidMappings! : userns && 'uid' in userns ? userns.uid : [];
+  const gid = own ? m.gidMappings! : userns && 'gid' in userns ? userns.gid : [];
   return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.recursive, idmapRecursive: o.idmap === 'ridmap', usernsPath };
 }
 
 export function planMounts(
-  mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, userns?: UsernsOfContainer,
+  mounts: Mount[] | undefined, bundle: string, cg: CgroupMountView, host: Pick<HostFacts, 'kind'>, userns?: UsernsOfContainer,
   /** In a user namespace, new or joined by path: cgroup mounts without a cgroup namespace are read-only. */
   inUserns = !!userns,
 ): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, index) => {
-    const field = `mounts[${index}]`;
-    if (typeof m.destination !== 'string' || !m.destination) throw new ConfigError(`${field}.destination`, 'must be a non-empty path');
-    const o = parseMountOptions(m.options, field);
-    // the r* options are mount_setattr(AT_RECURSIVE) itself: nothing to fall back to
-    const rOpt = (m.options ?? []).findIndex((opt) => opt in RECURSIVE);
-    if (rOpt >= 0 && !hasMountSetattr()) {
-      throw new ConfigError(`${field}.options`, `${m.options![rOpt]} needs mount_setattr (Linux 5.12); ${missingText(kernelSupport().mountSetattr)}`);
-    }
-    const bind = o.bind || m.type === 'bind';
-    const target = rel(m.destination);
-    checkProcMount(m, '/' + target, field, bind && m.source ? path.resolve(bundle, m.source) : null);
+    const o = parseMountOptions(m.options);
+    const bind = isBindMount(m);
+    const target = containerPath(m.destination);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       out.push(...cgroupMounts(target, o.flags, index, cg, m.type, inUserns, m.source));
       return;
     }
-    if (o.tmpcopyup && (bind || m.type !== 'tmpfs')) throw new ConfigError(`${field}.options`, 'tmpcopyup is only for tmpfs mounts');
     let source = m.source ?? null;
     if (bind) {
-      if (!source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
+      invariant(source, `mounts[${index}].source`, 'a bind mount without a source');
       source = path.resolve(bundle, source);
-      if (!fs.existsSync(source)) throw new ConfigError(`${field}.source`, `${source}: no such file or directory`);
     }
     // a read-only filesystem that tsrun writes into first: /dev (device nodes, links, the console)
     // or a tmpcopyup; mounted rw and made read-only by its fd afterwards, as runc does
@@ -114,11 +69,12 @@ export function planMounts(
       kind: bind ? 1 : 0,
       flags: bind ? (o.flags | (o.recursive ? MS.REC : 0)) : roLater ? o.flags & ~MS.RDONLY : o.flags,
       roLater,
-      propagation: o.propagation, isFile: mountPoint(source, bind), index, attrSet: o.attrSet, attrClr: o.attrClr,
+      // a bind of a file (or a device, a socket) is mounted on a file; a missing source fails in the child
+      propagation: o.propagation, isFile: bind && !!source && host.kind(source) === 'other', index, attrSet: o.attrSet, attrClr: o.attrClr,
       tmpcopyup: o.tmpcopyup,
       // only these may resolve into procfs in the child (a symlinked destination may not)
       procOk: '/' + target === '/proc' || PROC_OVERMOUNT_OK.has('/' + target),
-      idmap: idmapOf(m, o, bind, field, userns),
+      idmap: bind ? idmapOf(m, o, userns) : undefined,
     });
   });
   return out;

@@ -1,24 +1,23 @@
 // Spec -> everything create needs: the native plan the child executes, and the parent's
 // own work (id maps, cgroup, oom score, hooks) that the sync protocol interleaves with it.
-import fs = require('fs');
+// Pure translation of a spec that src/spec validated (validateForCreate, then the host rules
+// of spec/host-rules.ts): what it needs of the host comes in as HostFacts (./host-facts.ts).
 import path = require('path');
 import type { LinuxIdMapping, LinuxSeccomp, Process, Spec } from '../spec/config-types';
 import { planSeccomp } from './seccomp';
 import { planAffinity, planIoPriority, planMemoryPolicy, planScheduler, planTimeOffsets } from './process-attrs';
 import type { NativePlan } from '../native/addon';
-import { ConfigError } from '../errors';
 import { CLONE, MS, NAMESPACES } from '../native/constants';
-import { planCaps, lastCap } from './capabilities';
+import { planCaps } from './capabilities';
 import { devSymlinks, needsDevSetup, planDevices } from './devices';
-import { fullPseudoMounts, isSharedMount, mountOf } from './mountinfo';
-import { hasTimeNamespace } from '../native/kernel';
-import { runningInUserNs } from '../native/userns';
-import { checkWithoutMountNs } from './mount-namespace';
+import type { HostFacts } from './host-facts';
+import { fullPseudoMounts, isSharedMount, mountOf, mountPoints } from './mountinfo';
 import { CgroupMountView, planMounts } from './mounts';
 import { PROPAGATION } from './mount-options';
-import { checkProcess, dedupEnv, pathCandidates, withHome } from './process';
+import { dedupEnv, pathCandidates, withHome } from './process';
 import { planRlimits } from './rlimits';
 import { labelMounts, planLsm } from './lsm';
+import { known, invariant } from './assert';
 import { sysctlPath } from '../spec/semantic';
 
 export interface PlanOptions {
@@ -27,12 +26,10 @@ export interface PlanOptions {
   fifoFd: number;          // -1: none
   preserveFds: number;
   noPivot: boolean;
-  consoleFd: number;       // -1: no terminal
   /** Connected console socket (or internal socketpair end) that receives the pty master; -1: none. */
   consoleSocketFd?: number;
   noNewKeyring?: boolean;
   cgroup: CgroupMountView;
-  warn: (msg: string) => void;
 }
 
 export interface ContainerPlan {
@@ -44,17 +41,11 @@ export interface ContainerPlan {
   oomScoreAdj: number | undefined;
 }
 
-export function resolveRootfs(spec: Spec, bundle: string): string {
-  if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
-  const p = path.resolve(bundle, spec.root.path);
-  try {
-    const real = fs.realpathSync.native(p);
-    if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${p}: not a directory`);
-    return real;
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError('root.path', `invalid rootfs: stat ${p}: no such file or directory`);
-  }
+/** root.path, relative to the bundle, symlinks resolved (spec/host-rules checked it is a directory). */
+export function resolveRootfs(spec: Spec, bundle: string, host: Pick<HostFacts, 'realpath'>): string {
+  const real = spec.root?.path ? host.realpath(path.resolve(bundle, spec.root.path)) : undefined;
+  invariant(real, 'root.path', 'no rootfs directory');
+  return real;
 }
 
 export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid' | 'gid' | 'groups' | 'setGroups' | 'caps'
@@ -65,14 +56,16 @@ export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid'
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
 export function processFields(
   proc: Process, rootfs: string,
-  opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleFd' | 'warn' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
+  opts: Pick<PlanOptions, 'stubPath' | 'preserveFds' | 'consoleSocketFd'> & { seccomp?: LinuxSeccomp },
+  host: Pick<HostFacts, 'lastCap' | 'apparmorExecAttr' | 'passwd' | 'compileSeccomp'>,
 ): ProcessFields {
-  const lsm = planLsm(proc);
+  const lsm = planLsm(proc, host); // the attr file is looked for only with a profile
   const user = proc.user ?? {};
   const uid = user.uid ?? 0; // runc: Go's zero value for a missing id
-  const env = withHome(dedupEnv(proc.env ?? []), rootfs, uid);
+  const env = dedupEnv(proc.env ?? []);
+  const withHomeEnv = env.some((e) => e.startsWith('HOME=')) ? env : withHome(env, host.passwd(rootfs), uid);
   const args = proc.args!;
-  const seccomp = planSeccomp(opts.seccomp);
+  const seccomp = planSeccomp(opts.seccomp, (d) => host.compileSeccomp(d));
   return {
     rlimits: planRlimits(proc.rlimits),
     umask: user.umask ?? -1,
@@ -80,10 +73,10 @@ export function processFields(
     uid, gid: user.gid ?? 0,
     groups: user.additionalGids ?? [],
     setGroups: true,
-    caps: planCaps(proc.capabilities, opts.warn),
+    caps: planCaps(proc.capabilities, host.lastCap),
     noNewPrivs: proc.noNewPrivileges === true,
-    pathCandidates: pathCandidates(args[0], env),
-    args, env,
+    pathCandidates: pathCandidates(args[0], withHomeEnv),
+    args, env: withHomeEnv,
     stubPath: opts.stubPath,
     // no_new_privs: tsrun-init loads the filter after the start handshake; otherwise the child
     // loads it before dropping capabilities (the kernel wants CAP_SYS_ADMIN then), as runc does
@@ -95,11 +88,13 @@ export function processFields(
     seccompListener: seccomp?.notify ? { path: seccomp.listenerPath!, metadata: seccomp.listenerMetadata } : undefined,
     ...lsm,
     preserveFds: opts.preserveFds,
-    consoleFd: opts.consoleFd,
+    // dead in the contract: child.cc never reads plan.h's console_fd (the pty comes from the
+    // container's /dev/ptmx, its master over consoleSocketFd); kept -1 until ReadPlan drops the key
+    consoleFd: -1,
     consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,
     consoleWidth: proc.terminal ? proc.consoleSize?.width ?? 0 : 0,
     consoleHeight: proc.terminal ? proc.consoleSize?.height ?? 0 : 0,
-    lastCap: lastCap(),
+    lastCap: host.lastCap,
     scheduler: planScheduler(proc.scheduler),
     ioprio: planIoPriority(proc.ioPriority),
     ...planAffinity(proc.execCPUAffinity),
@@ -111,61 +106,38 @@ export function planPersonality(p: { domain?: string } | undefined): number | un
   return p ? (p.domain === 'LINUX32' ? 0x0008 : 0x0000) : undefined;
 }
 
-export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
+export function buildPlan(spec: Spec, opts: PlanOptions, host: HostFacts): ContainerPlan {
   const proc = spec.process;
-  checkProcess(proc);
-  const rootfs = resolveRootfs(spec, opts.bundle);
+  invariant(proc, 'process', 'no process');
+  const rootfs = resolveRootfs(spec, opts.bundle, host);
   const linux = spec.linux ?? {};
   const nsList = linux.namespaces ?? [];
   const newNs = new Set<string>();
   const joins: NativePlan['joins'] = [];
   nsList.forEach((ns, index) => {
-    const info = NAMESPACES[ns.type];
-    if (!info) throw new ConfigError(`linux.namespaces[${index}].type`, `unknown namespace type "${ns.type}"`);
-    if (ns.type === 'time' && !hasTimeNamespace()) {
-      throw new ConfigError(`linux.namespaces[${index}]`, 'time namespaces need Linux 5.6 (CLONE_NEWTIME); this kernel has none (no /proc/self/ns/time)');
-    }
-    if (ns.path) {
-      if (!fs.existsSync(ns.path)) throw new ConfigError(`linux.namespaces[${index}].path`, `${ns.path}: no such file`);
-      joins.push({ type: info.flag, path: ns.path, index });
-    } else newNs.add(ns.type);
+    const info = known(NAMESPACES, ns.type, `linux.namespaces[${index}].type`);
+    if (ns.path) joins.push({ type: info.flag, path: ns.path, index });
+    else newNs.add(ns.type);
   });
   const joinedUser = nsList.some((n) => n.type === 'user' && n.path);
   const userns = newNs.has('user') || joinedUser;
   const uidMappings = linux.uidMappings ?? [];
   const gidMappings = linux.gidMappings ?? [];
-  if (newNs.has('user') && (uidMappings.length === 0 || gidMappings.length === 0)) {
-    throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
-  }
-  // a uts namespace of its own, new or joined by path: set there, as runc and crun do
-  if ((spec.hostname || spec.domainname) && !nsList.some((n) => n.type === 'uts')) {
-    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', `unable to set ${spec.hostname ? 'hostname' : 'domainname'} without a private UTS namespace`);
-  }
   const flagsOf = (names: Iterable<string>) => [...names].reduce((f, n) => f | NAMESPACES[n].flag, 0);
   const twoStage = joins.length > 0 || newNs.has('time');
   const cloneFlags = twoStage ? 0 : flagsOf([...newNs].filter((n) => n !== 'cgroup'));
   const unshareFlags = twoStage ? flagsOf([...newNs].filter((n) => n !== 'user')) : (newNs.has('cgroup') ? CLONE.NEWCGROUP : 0);
   const setupRootfs = newNs.has('mount') || nsList.some((n) => n.type === 'mount' && n.path);
-  if (!setupRootfs) checkWithoutMountNs(spec);
-
-  if (linux.intelRdt) {
-    throw new ConfigError('linux.intelRdt', fs.existsSync('/sys/fs/resctrl/info')
-      ? 'Intel RDT (resctrl) is not supported by this tsrun version yet'
-      : 'this host has no resctrl filesystem mounted at /sys/fs/resctrl (Intel RDT unavailable)');
-  }
   const joinedUserPath = nsList.find((n) => n.type === 'user' && n.path)?.path;
-  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup,
+  const mounts = labelMounts(planMounts(spec.mounts, opts.bundle, opts.cgroup, host,
     newNs.has('user') ? { uid: uidMappings, gid: gidMappings } : joinedUserPath ? { path: joinedUserPath } : undefined, userns), spec);
   const devSetup = needsDevSetup(spec.mounts);
-  const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0;
-  if (linux.rootfsPropagation && prop === undefined) {
-    throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
-  }
+  const prop = linux.rootfsPropagation ? known(PROPAGATION, linux.rootfsPropagation, 'linux.rootfsPropagation') : 0;
   const native: NativePlan = {
     rootfs,
     // the mount holding the rootfs, the rootfs's own when it is a mount point (containerd's
     // overlay), made private only where pivot_root needs it (runc's rootfsParentMountPrivate)
-    rootfsParentMount: parentMountToMakePrivate(rootfs, prop || (MS.SLAVE | MS.REC)),
+    rootfsParentMount: parentMountToMakePrivate(rootfs, prop || (MS.SLAVE | MS.REC), host.mountinfo),
     cloneFlags, unshareFlags, twoStage,
     usernsSync: twoStage && newNs.has('user'),
     userns, joins,
@@ -180,18 +152,18 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
     rootPropagationAfter: prop && !(prop & MS.PRIVATE) ? prop : 0,
     mounts,
     // bound from the host in a user namespace, ours (rootless podman runs tsrun as root in one) or the container's: no mknod there (runc)
-    devices: setupRootfs && devSetup ? planDevices(linux.devices, userns || runningInUserNs()) : [],
-    symlinks: setupRootfs && devSetup ? devSymlinks() : [],
+    devices: setupRootfs && devSetup ? planDevices(linux.devices, userns || host.runningInUserNs) : [],
+    symlinks: setupRootfs && devSetup ? devSymlinks(host.kcore) : [],
     setupRootfs,
     mountSources: setupRootfs && userns && mounts.some((m) => m.kind === 1 && m.source && !m.idmap),
     noPivot: opts.noPivot,
-    hidePaths: setupRootfs && opts.noPivot ? fullPseudoMounts(rootfs) : [],
+    hidePaths: setupRootfs && opts.noPivot ? fullPseudoMounts(rootfs, host.mountinfo) : [],
     readonlyRoot: spec.root?.readonly === true,
     enterRootfs: true,
     hooksSync: false,
     masked: linux.maskedPaths ?? [],
     readonly: linux.readonlyPaths ?? [],
-    ...processFields(proc, rootfs, { ...opts, seccomp: linux.seccomp }),
+    ...processFields(proc, rootfs, { ...opts, seccomp: linux.seccomp }, host),
     fifoFd: opts.fifoFd,
     setsid: true,
     // sysctl(8)'s mapping: in a dotted key "/" stands for a literal dot; a key whose first separator is "/" is a path
@@ -210,10 +182,10 @@ export function buildPlan(spec: Spec, opts: PlanOptions): ContainerPlan {
  * the rootfs bind would propagate back to the host). Otherwise it keeps its propagation: with
  * the default rslave, a rootfs on a shared host mount (systemd hosts) is a slave, as in runc.
  */
-function parentMountToMakePrivate(rootfs: string, rootPropagation: number): string | null {
-  const parent = mountOf(rootfs);
+function parentMountToMakePrivate(rootfs: string, rootPropagation: number, mountinfo: string): string | null {
+  const parent = mountOf(rootfs, mountPoints(mountinfo));
   if (rootPropagation & MS.REC) return rootPropagation & MS.SHARED ? parent : null;
   // only "/" itself changed: the parent keeps the host's propagation (unless it is "/")
   if (parent === '/') return rootPropagation & MS.SHARED ? parent : null;
-  return isSharedMount(parent) ? parent : null;
+  return isSharedMount(parent, mountinfo) ? parent : null;
 }

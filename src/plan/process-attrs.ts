@@ -1,7 +1,8 @@
 // process.scheduler, process.ioPriority, process.execCPUAffinity, linux.memoryPolicy and
 // linux.timeOffsets -> the numbers the child's syscalls take.
+// Names are the schema's enums, lists and ranges src/spec/semantic.ts's rules: this translates.
 import type { ExecCPUAffinity, LinuxIOPriority, LinuxMemoryPolicy, LinuxTimeOffset, Scheduler } from '../spec/config-types';
-import { ConfigError } from '../errors';
+import { known } from './assert';
 
 const POLICIES: Record<string, number> = {
   SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
@@ -16,15 +17,11 @@ const MPOL_MODES: Record<string, number> = {
 };
 const MPOL_FLAGS: Record<string, number> = { MPOL_F_STATIC_NODES: 1 << 15, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_NUMA_BALANCING: 1 << 13 };
 
-/** "0-3,7" -> [0, 1, 2, 3, 7]. */
-export function parseList(list: string, field: string): number[] {
+/** "0-3,7" -> [0, 1, 2, 3, 7] (src/spec checked the syntax and the range). */
+export function parseList(list: string): number[] {
   const out: number[] = [];
-  for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new ConfigError(field, `"${list}" is not a list like "0-3,7"`);
-    const a = Number(m[1]);
-    const b = m[2] !== undefined ? Number(m[2]) : a;
-    if (b < a || b >= 1024) throw new ConfigError(field, `"${part}" is out of range (0-1023, ascending)`);
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
     for (let i = a; i <= b; i++) out.push(i);
   }
   return out;
@@ -32,13 +29,8 @@ export function parseList(list: string, field: string): number[] {
 
 export function planScheduler(s: Scheduler | undefined) {
   if (!s) return undefined;
-  const policy = POLICIES[s.policy];
-  if (policy === undefined) throw new ConfigError('process.scheduler.policy', `unknown policy "${s.policy}"`);
-  let flags = 0;
-  (s.flags ?? []).forEach((f, i) => {
-    if (!(f in SCHED_FLAGS)) throw new ConfigError(`process.scheduler.flags[${i}]`, `unknown flag "${f}"`);
-    flags |= SCHED_FLAGS[f];
-  });
+  const policy = known(POLICIES, s.policy, 'process.scheduler.policy');
+  const flags = (s.flags ?? []).reduce((acc, f, i) => acc | known(SCHED_FLAGS, f, `process.scheduler.flags[${i}]`), 0);
   return {
     policy, flags, nice: s.nice ?? 0, priority: s.priority ?? 0,
     runtime: BigInt(s.runtime ?? 0), deadline: BigInt(s.deadline ?? 0), period: BigInt(s.period ?? 0),
@@ -47,36 +39,26 @@ export function planScheduler(s: Scheduler | undefined) {
 
 export function planIoPriority(p: LinuxIOPriority | undefined): number | undefined {
   if (!p) return undefined;
-  const cls = IOPRIO_CLASSES[p.class];
-  if (cls === undefined) throw new ConfigError('process.ioPriority.class', `unknown class "${p.class}"`);
-  const prio = p.priority ?? 0; // runc: Go's zero value when the field is missing
-  if (prio < 0 || prio > 7) throw new ConfigError('process.ioPriority.priority', 'must be between 0 and 7');
-  return (cls << 13) | prio;
+  const cls = known(IOPRIO_CLASSES, p.class, 'process.ioPriority.class');
+  return (cls << 13) | (p.priority ?? 0); // runc: Go's zero value when the field is missing; the schema keeps it in 0..7
 }
 
 export function planAffinity(a: ExecCPUAffinity | undefined) {
   return {
-    cpusInitial: a?.initial ? parseList(a.initial, 'process.execCPUAffinity.initial') : undefined,
-    cpusFinal: a?.final ? parseList(a.final, 'process.execCPUAffinity.final') : undefined,
+    cpusInitial: a?.initial ? parseList(a.initial) : undefined,
+    cpusFinal: a?.final ? parseList(a.final) : undefined,
   };
 }
 
 export function planMemoryPolicy(m: LinuxMemoryPolicy | undefined) {
   if (!m) return undefined;
-  let mode = MPOL_MODES[m.mode];
-  if (mode === undefined) throw new ConfigError('linux.memoryPolicy.mode', `unknown mode "${m.mode}"`);
-  (m.flags ?? []).forEach((f, i) => {
-    if (!(f in MPOL_FLAGS)) throw new ConfigError(`linux.memoryPolicy.flags[${i}]`, `unknown flag "${f}"`);
-    mode |= MPOL_FLAGS[f];
-  });
-  return { mode, nodes: m.nodes ? parseList(m.nodes, 'linux.memoryPolicy.nodes') : [] };
+  const mode = (m.flags ?? []).reduce((acc, f, i) => acc | known(MPOL_FLAGS, f, `linux.memoryPolicy.flags[${i}]`),
+    known(MPOL_MODES, m.mode, 'linux.memoryPolicy.mode'));
+  return { mode, nodes: m.nodes ? parseList(m.nodes) : [] };
 }
 
 /** The text /proc/PID/timens_offsets takes: "monotonic SECS NSECS" per clock. */
 export function planTimeOffsets(t: Record<string, LinuxTimeOffset> | undefined): string | undefined {
   if (!t || !Object.keys(t).length) return undefined;
-  return Object.entries(t).map(([clock, o]) => {
-    if (clock !== 'monotonic' && clock !== 'boottime') throw new ConfigError(`linux.timeOffsets.${clock}`, 'only monotonic and boottime have offsets');
-    return `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`;
-  }).join('');
+  return Object.entries(t).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
 }

@@ -1,7 +1,4 @@
 // process: argv lookup candidates, environment, user.
-import type { Process } from '../spec/config-types';
-import { ConfigError } from '../errors';
-import { addon } from '../native/addon';
 
 /** Where exec.LookPath would look for args[0] inside the container, in order. */
 export function pathCandidates(arg0: string, env: string[]): string[] {
@@ -27,36 +24,17 @@ export function dedupEnv(env: readonly string[]): string[] {
   return out;
 }
 
-/** Larger than this, the image's /etc/passwd is not read (HOME falls back to "/"). */
-export const PASSWD_MAX_BYTES = 4 << 20;
-
 /**
- * runc sets HOME from the container's /etc/passwd when the config does not. The file is read
- * inside the rootfs (threat: an image or a running container linking it to a host file, fifo or
- * /dev/zero): symlinks resolve in the root, only a regular file up to PASSWD_MAX_BYTES is read,
- * and anything else (missing, unusable, unreadable) gives HOME=/.
+ * runc sets HOME from the container's /etc/passwd when the config does not: the home of the
+ * first entry with the uid, "/" when there is none (or no passwd: host-facts reads it inside the
+ * rootfs, never through a path that follows the image's links, and gives null for anything unusable).
  */
-export function withHome(env: string[], rootfs: string, uid: number): string[] {
+export function withHome(env: string[], passwd: string | null, uid: number): string[] {
   if (env.some((e) => e.startsWith('HOME='))) return env;
   let home = '/';
-  let passwd: Buffer | null = null;
-  try {
-    passwd = addon().readFileInRoot(rootfs, 'etc/passwd', PASSWD_MAX_BYTES);
-  } catch (e) {
-    if (typeof (e as { errno?: unknown }).errno !== 'number') throw e;
-  }
-  for (const line of passwd?.toString('utf8').split('\n') ?? []) {
+  for (const line of passwd?.split('\n') ?? []) {
     const f = line.split(':');
     if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') { home = f[5] || '/'; break; }
   }
   return [...env, `HOME=${home}`];
-}
-
-export function checkProcess(p: Process | undefined): asserts p is Process {
-  if (!p) throw new ConfigError('process', 'is required to create a container');
-  if (!p.args || p.args.length === 0) throw new ConfigError('process.args', 'must not be empty');
-  if (!p.cwd || !p.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
-  if (p.user?.username) {
-    throw new ConfigError('process.user.username', 'user names are not resolved on Linux (runc refuses them too): give numeric uid and gid');
-  }
 }

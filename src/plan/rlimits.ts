@@ -1,12 +1,10 @@
 // process.rlimits -> prlimit64 calls in the child.
 import type { POSIXRlimit } from '../spec/config-types';
-import { ConfigError } from '../errors';
-import { RLIMITS } from '../native/constants';
+import { LINUX_RLIMITS } from '../spec/rlimits';
+import { known } from './assert';
 
 export function planRlimits(rlimits: POSIXRlimit[] | undefined) {
-  return (rlimits ?? []).map((r, index) => {
-    const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new ConfigError(`process.rlimits[${index}].type`, `unknown rlimit "${r.type}"`);
-    return { resource, soft: BigInt(r.soft), hard: BigInt(r.hard), index };
-  });
+  return (rlimits ?? []).map((r, index) => ({
+    resource: known(LINUX_RLIMITS, r.type, `process.rlimits[${index}].type`), soft: BigInt(r.soft), hard: BigInt(r.hard), index,
+  }));
 }

@@ -1,8 +1,9 @@
 // linux.seccomp -> what libseccomp needs (actions, arches, comparisons) and the flags for
 // seccomp(2). The BPF program itself is built by the addon in the parent process.
+// What is refused (NOTIFY on the syscall tsrun's init needs, errnoRet without an errno action)
+// is src/spec/semantic.ts's; names are the schema's enums.
 import type { LinuxSeccomp } from '../spec/config-types';
-import { ConfigError } from '../errors';
-import { addon } from '../native/addon';
+import { known } from './assert';
 
 const EPERM = 1, ENOSYS = 38;
 export const ACTIONS: Record<string, (errno: number) => number> = {
@@ -27,13 +28,8 @@ const NEW_LISTENER = 8, TSYNC_ESRCH = 16;
  */
 export interface SeccompPlan { program: Buffer; flags: number; notify: boolean; listenerPath?: string; listenerMetadata?: string }
 
-/** Syscalls the child itself makes after loading the filter and before anyone listens. */
-const NOTIFY_FORBIDDEN = new Set(['sendmsg']);
-
 function action(name: string, errnoRet: number | undefined, field: string): number {
-  const f = ACTIONS[name];
-  if (!f) throw new ConfigError(field, `unknown seccomp action "${name}"`);
-  return f(errnoRet ?? EPERM);
+  return known(ACTIONS, name, field)(errnoRet ?? EPERM);
 }
 
 /**
@@ -52,35 +48,31 @@ export function archName(a: string): string {
   return a.replace(/^SCMP_ARCH_/, '').toLowerCase();
 }
 
-export function seccompDescriptor(s: LinuxSeccomp) {
+/** What the addon's libseccomp builder takes. */
+export interface SeccompDescriptor {
+  defaultAction: number; arches: string[]; enosys: boolean;
+  rules: { field: string; names: string[]; action: number; args: { index: number; value: bigint; valueTwo: bigint; op: number }[] }[];
+}
+
+export function seccompDescriptor(s: LinuxSeccomp): SeccompDescriptor & { flags: number } {
   const defaultAction = action(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction');
-  let flags = 0;
-  (s.flags ?? []).forEach((f, i) => {
-    if (!(f in FLAGS)) throw new ConfigError(`linux.seccomp.flags[${i}]`, `seccomp flag "${f}" is not supported by this tsrun version`);
-    flags |= FLAGS[f];
-  });
+  const flags = (s.flags ?? []).reduce((acc, f, i) => acc | known(FLAGS, f, `linux.seccomp.flags[${i}]`), 0);
   const rules = (s.syscalls ?? []).map((sc, i) => {
     const field = `linux.seccomp.syscalls[${i}]`;
-    if (sc.action === 'SCMP_ACT_NOTIFY') {
-      // runc refuses NOTIFY on write, the syscall its init reports with; ours is sendmsg
-      const bad = sc.names.find((n) => NOTIFY_FORBIDDEN.has(n));
-      if (bad) throw new ConfigError(`${field}.names`, `SCMP_ACT_NOTIFY cannot be used for the ${bad} syscall (tsrun's init hands the notify fd over with it)`);
-    }
     return {
       field,
       names: sc.names,
       action: action(sc.action, sc.errnoRet, `${field}.action`),
-      args: (sc.args ?? []).map((a, j) => {
-        const op = OPS[a.op];
-        if (op === undefined) throw new ConfigError(`${field}.args[${j}].op`, `unknown comparison "${a.op}"`);
-        return { index: a.index, value: BigInt(a.value), valueTwo: BigInt(a.valueTwo ?? 0), op };
-      }),
+      args: (sc.args ?? []).map((a, j) => ({
+        index: a.index, value: BigInt(a.value), valueTwo: BigInt(a.valueTwo ?? 0), op: known(OPS, a.op, `${field}.args[${j}].op`),
+      })),
     };
   });
   return { defaultAction, arches: (s.architectures ?? []).map(archName), rules, flags, enosys: wantsEnosysStub(s) };
 }
 
-export function planSeccomp(s: LinuxSeccomp | undefined): SeccompPlan | undefined {
+/** `compile`: the host's libseccomp (HostFacts.compileSeccomp). */
+export function planSeccomp(s: LinuxSeccomp | undefined, compile: (d: SeccompDescriptor) => Buffer): SeccompPlan | undefined {
   if (!s) return undefined;
   const d = seccompDescriptor(s);
   const notify = d.defaultAction === NOTIFY || d.rules.some((r) => r.action === NOTIFY && r.names.length > 0);
@@ -93,6 +85,6 @@ export function planSeccomp(s: LinuxSeccomp | undefined): SeccompPlan | undefine
     // only meaningful for a listener (the kernel refuses it without one): nothing to wait for
     flags &= ~FLAGS.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
-  const program = addon().buildSeccomp(d);
+  const program = compile(d);
   return { program, flags, notify, listenerPath: s.listenerPath, listenerMetadata: s.listenerMetadata };
 }

@@ -56,3 +56,8 @@ export function resolveCapabilities(caps: LinuxCapabilities | undefined, lastCap
 export function ignoredCapabilitiesWarning(ignored: readonly string[]): string {
   return `ignoring unknown or unavailable capabilities: [${ignored.join(' ')}]`;
 }
+
+/** The names of the bits set in a mask (trace output, `features`). */
+export function capNames(mask: bigint): string[] {
+  return LINUX_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}

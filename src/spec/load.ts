@@ -4,11 +4,7 @@ import path = require('path');
 import type { Spec } from './config-types';
 import { ConfigError } from '../errors';
 import { parseJson } from './json-int64';
-import { validateConfig, type ValidateOptions } from './validate';
-import { log } from '../log';
-
-/** Findings that do not stop a container go to the log like every other warning (runc: logrus.Warn). */
-const logWarning = (m: string): void => log('warning', m);
+import { validateConfig, validateForCreate, type ValidateOptions } from './validate';
 
 /** The most tsrun reads of config.json or a process.json (runc has no cap; a real one is a few KiB). */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
@@ -63,7 +59,8 @@ function tooLarge(size?: number): Error {
   return new Error(`larger than 16 MiB${size === undefined ? '' : ` (${size} bytes)`}, the most tsrun reads`);
 }
 
-export function loadSpec(bundle: string, opts: ValidateOptions = { warn: logWarning }): Spec {
+/** <bundle>/config.json, validated for create (`forCreate`: what create needs beyond a valid document too). */
+export function loadSpec(bundle: string, opts: ValidateOptions & { forCreate?: boolean } = {}): Spec {
   const file = path.join(bundle, 'config.json');
   let text: string;
   try {
@@ -76,13 +73,14 @@ export function loadSpec(bundle: string, opts: ValidateOptions = { warn: logWarn
   return parseSpec(text, file, opts);
 }
 
-export function parseSpec(text: string, file = 'config.json', opts: ValidateOptions = { warn: logWarning }): Spec {
+export function parseSpec(text: string, file = 'config.json', opts: ValidateOptions & { forCreate?: boolean } = {}): Spec {
   let doc: unknown;
   try {
     doc = parseJson(text);
   } catch (e) {
     throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
   }
-  validateConfig(doc, opts);
+  if (opts.forCreate) validateForCreate(doc, opts);
+  else validateConfig(doc, opts);
   return doc as Spec;
 }

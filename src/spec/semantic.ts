@@ -5,33 +5,16 @@
 
 import { ConfigError } from '../errors';
 import fs = require('fs');
-import type { Hook, Hooks, LinuxNamespace, Mount, Process, Spec } from './config-types';
+import type { Hook, Hooks, LinuxNamespace, Process, Spec } from './config-types';
+import { checkMounts, checkWithoutMountNs } from './mount-rules';
+import { LINUX_RLIMITS } from './rlimits';
 export { LINUX_CAPABILITIES } from './capabilities';
+export { LINUX_RLIMITS };
 
 export interface CheckOptions {
   /** Receives non-fatal findings (deprecated or discouraged but accepted settings). */
   warn?: (message: string) => void;
 }
-
-/** Linux rlimit resource names -> RLIMIT_* numbers (getrlimit(2), asm-generic). */
-export const LINUX_RLIMITS: Readonly<Record<string, number>> = Object.freeze({
-  RLIMIT_CPU: 0,
-  RLIMIT_FSIZE: 1,
-  RLIMIT_DATA: 2,
-  RLIMIT_STACK: 3,
-  RLIMIT_CORE: 4,
-  RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8,
-  RLIMIT_AS: 9,
-  RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13,
-  RLIMIT_RTPRIO: 14,
-  RLIMIT_RTTIME: 15,
-});
 
 const HOOK_KINDS: readonly (keyof Hooks)[] = [
   'prestart',
@@ -54,28 +37,27 @@ const IPC_SYSCTLS = new Set([
   'kernel.shm_rmid_forced',
 ]);
 
+/** Syscalls tsrun's child makes after loading a notify filter and before anyone listens. */
+const NOTIFY_FORBIDDEN = new Set(['sendmsg']);
+
 /** Comma-separated list of numbers and ranges, e.g. "0-3,7". */
 const CPU_LIST_RE = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
-// ---------------------------------------------------------------------------------------
-// Field names
-
-const IDENT_RE = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
 /**
- * Appends path segments to an already rendered field name:
- * numbers become `[n]`, identifiers `.name`, anything else `["key"]`.
- * `fieldPath('linux', 'namespaces', 2, 'type')` -> `linux.namespaces[2].type`.
+ * A CPU or NUMA node list ("0-3,7"), as sched_setaffinity and set_mempolicy take it: ranges
+ * ascending and below 1024 (the kernel's CPU_SETSIZE / MAX_NUMNODES of the masks tsrun builds).
+ * runc parses the same syntax (its cpuset lists) and the kernel refuses what is out of range.
  */
-export function fieldPath(base: string, ...segments: (string | number)[]): string {
-  let out = base;
-  for (const seg of segments) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (IDENT_RE.test(seg)) out += out === '' ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
+function checkCpuList(list: string, field: string, what: 'CPU' | 'node'): void {
+  if (!CPU_LIST_RE.test(list)) fail(field, `must be a ${what} list like "0-3,7" (got ${JSON.stringify(list)})`);
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
+    if (b < a || b >= 1024) fail(field, `"${part}" is out of range (0-1023, ascending)`);
   }
-  return out;
 }
+
+import { fieldPath } from './field-path';
+export { fieldPath };
 
 function fail(field: string, problem: string): never {
   throw new ConfigError(field, problem);
@@ -146,18 +128,15 @@ export function semanticCheckProcess(proc: Process, base = 'process', _opts: Che
   });
 
   // process.capabilities: no name is refused. Unknown and unavailable ones are left out with
-  // runc's warning when the process is planned (src/spec/capabilities.ts, plan/capabilities.ts),
-  // where the kernel's cap_last_cap is known.
+  // runc's warning by the host rules (src/spec/host-rules.ts), where the kernel's cap_last_cap
+  // is known.
 
   const aff = proc.execCPUAffinity;
   if (aff) {
-    if (aff.initial !== undefined && !CPU_LIST_RE.test(aff.initial)) {
-      fail(f('execCPUAffinity', 'initial'), `must be a CPU list like "0-3,7" (got ${JSON.stringify(aff.initial)})`);
-    }
-    if (aff.final !== undefined && aff.final !== '' && !CPU_LIST_RE.test(aff.final)) {
-      fail(f('execCPUAffinity', 'final'), `must be a CPU list like "0-3,7" (got ${JSON.stringify(aff.final)})`);
-    }
+    if (aff.initial !== undefined) checkCpuList(aff.initial, f('execCPUAffinity', 'initial'), 'CPU');
+    if (aff.final !== undefined && aff.final !== '') checkCpuList(aff.final, f('execCPUAffinity', 'final'), 'CPU');
   }
+
 }
 
 // ---------------------------------------------------------------------------------------
@@ -173,11 +152,11 @@ export function semanticCheck(spec: Spec, opts: CheckOptions = {}): void {
 
   if (spec.root && spec.root.path === '') fail('root.path', 'must not be empty');
 
-  // Hostname / domainname need a UTS namespace (runc refuses to set them on the host's).
+  // Hostname / domainname need a UTS namespace, new or joined (runc's validator, its words).
   for (const key of ['hostname', 'domainname'] as const) {
     const v = spec[key];
     if (v !== undefined && v !== '' && !nsOf('uts')) {
-      fail(key, 'cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)');
+      fail(key, `unable to set ${key} without a private UTS namespace (add {"type": "uts"} to linux.namespaces)`);
     }
   }
 
@@ -191,21 +170,6 @@ export function semanticCheck(spec: Spec, opts: CheckOptions = {}): void {
   }
 
   if (spec.linux) checkLinux(spec, nsOf, warn);
-}
-
-function checkMounts(mounts: Mount[], hasUserns: boolean, warn: (m: string) => void): void {
-  mounts.forEach((m, i) => {
-    const f = (...segs: (string | number)[]) => fieldPath('mounts', i, ...segs);
-    if (m.destination === '') fail(f('destination'), 'must not be empty');
-    if (!isAbs(m.destination)) {
-      warn(`${f('destination')}: relative destination ${JSON.stringify(m.destination)} is deprecated; it is taken relative to "/"`);
-    }
-    const idmap = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
-    const hasMappings = (m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0;
-    if (idmap && !hasMappings && !hasUserns) {
-      fail(f('options'), 'idmap/ridmap needs uidMappings and gidMappings on the mount or a user namespace');
-    }
-  });
 }
 
 function checkHooks(hooks: Hooks): void {
@@ -294,6 +258,11 @@ function checkLinux(spec: Spec, nsOf: (t: string) => LinuxNamespace | undefined,
     }
   }
 
+  // runc 1.2 (configs/validate netdevices): moving host devices needs a network namespace of the container's
+  if (Object.keys(linux.netDevices ?? {}).length && !netns) {
+    fail(f('netDevices'), 'needs a network namespace for the container');
+  }
+
   for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
     linux[key]?.forEach((p, i) => {
       if (!isAbs(p)) fail(f(key, i), 'must be an absolute path');
@@ -316,7 +285,12 @@ function checkLinux(spec: Spec, nsOf: (t: string) => LinuxNamespace | undefined,
       if (call.errnoRet !== undefined && !errnoActions.has(call.action)) {
         fail(f('seccomp', 'syscalls', i, 'errnoRet'), `is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE (action is ${call.action})`);
       }
-      if (call.action === 'SCMP_ACT_NOTIFY' && !notify) notify = f('seccomp', 'syscalls', i, 'action');
+      if (call.action === 'SCMP_ACT_NOTIFY') {
+        if (!notify) notify = f('seccomp', 'syscalls', i, 'action');
+        // runc refuses NOTIFY on write, the syscall its init reports with; tsrun-init's is sendmsg
+        const bad = call.names.find((n) => NOTIFY_FORBIDDEN.has(n));
+        if (bad) fail(f('seccomp', 'syscalls', i, 'names'), `SCMP_ACT_NOTIFY cannot be used for the ${bad} syscall (tsrun's init hands the notify fd over with it)`);
+      }
     });
     if (notify && !sc.listenerPath) fail(notify, 'SCMP_ACT_NOTIFY requires linux.seccomp.listenerPath');
   }
@@ -325,9 +299,7 @@ function checkLinux(spec: Spec, nsOf: (t: string) => LinuxNamespace | undefined,
   const mp = linux.memoryPolicy;
   if (mp) {
     const nodes = mp.nodes ?? '';
-    if (nodes !== '' && !CPU_LIST_RE.test(nodes)) {
-      fail(f('memoryPolicy', 'nodes'), `must be a node list like "0-3,7" (got ${JSON.stringify(nodes)})`);
-    }
+    if (nodes !== '') checkCpuList(nodes, f('memoryPolicy', 'nodes'), 'node');
     if ((mp.mode === 'MPOL_DEFAULT' || mp.mode === 'MPOL_LOCAL') && nodes !== '') {
       fail(f('memoryPolicy', 'nodes'), `must be empty for ${mp.mode}`);
     }
@@ -354,5 +326,38 @@ function checkLinux(spec: Spec, nsOf: (t: string) => LinuxNamespace | undefined,
         if (line.includes('\n')) fail(f('intelRdt', 'schemata', i), 'must not contain newlines');
       });
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// create
+
+/**
+ * What create needs of a valid config beyond its validity (a config without a process, or one
+ * that mounts without a mount namespace, is a valid document: `tsrun spec`-style tools and
+ * parseSpec take it). runc's loadSpec refuses a missing process ("process property must not be
+ * empty") and specconv a missing root ("root must be specified").
+ */
+export function checkCreatable(spec: Spec): void {
+  if (!spec.process) fail('process', 'is required to create a container');
+  checkRunnable(spec.process, 'process');
+  if (!spec.root?.path) fail('root.path', 'is required');
+  checkWithoutMountNs(spec);
+}
+
+/**
+ * What running a process (create's or exec's) needs beyond a valid document: fields the
+ * runtime-spec allows that tsrun cannot honour are refused, not ignored.
+ */
+export function checkRunnable(proc: Process, base = 'process'): void {
+  // runc ignores user.username on Linux (specconv takes "%d:%d" of uid and gid) and runs the
+  // numeric ids, 0 when missing; tsrun refuses it rather than run a named user as uid 0
+  if (proc.user?.username) {
+    fail(fieldPath(base, 'user', 'username'), 'user names are not resolved on Linux (runc ignores them and runs as the numeric uid): give numeric uid and gid');
+  }
+  // runc writes the profile of whichever LSM its build and the host enable; tsrun refuses a
+  // process that names both rather than pick one
+  if (proc.apparmorProfile && proc.selinuxLabel) {
+    fail(fieldPath(base, 'selinuxLabel'), 'cannot be applied together with apparmorProfile: set only the one for the host\'s LSM');
   }
 }

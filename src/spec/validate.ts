@@ -12,9 +12,18 @@
 import { ConfigError } from '../errors';
 import type { Process, Spec, State } from './config-types';
 import { lossy } from './json-int64';
-import { type CheckOptions, fieldPath, semanticCheck, semanticCheckProcess } from './semantic';
+import { log } from '../log';
+import { type CheckOptions, checkCreatable, fieldPath, semanticCheck, semanticCheckProcess } from './semantic';
 
 export type ValidateOptions = CheckOptions;
+
+/**
+ * Findings that do not stop a container go to the log like every other warning (runc:
+ * logrus.Warn), whoever validates: the CLI, a library caller's opts.spec, exec's process.
+ */
+function withLogWarnings(opts: ValidateOptions): Required<ValidateOptions> {
+  return { ...opts, warn: opts.warn ?? ((m: string) => log('warning', m)) };
+}
 
 /** The subset of an ajv error object used here (see generated/validators.d.ts). */
 export interface SchemaError {
@@ -83,7 +92,16 @@ export function validateConfig(doc: unknown, opts: ValidateOptions = {}): assert
   dropNulls(doc);
   const v = loadValidators().validateConfig;
   if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], '');
-  semanticCheck(doc as Spec, opts);
+  semanticCheck(doc as Spec, withLogWarnings(opts));
+}
+
+/**
+ * validateConfig, then what create needs beyond a valid document (a process, a root, a mount
+ * namespace for what mounts): every create, from config.json or a library caller's spec.
+ */
+export function validateForCreate(doc: unknown, opts: ValidateOptions = {}): asserts doc is Spec {
+  validateConfig(doc, opts);
+  checkCreatable(doc);
 }
 
 /**
@@ -95,7 +113,7 @@ export function validateProcess(doc: unknown, base = 'process', opts: ValidateOp
   dropNulls(doc);
   const v = loadValidators().validateProcess;
   if (!v(lossy(doc))) throw schemaErrorToConfigError(v.errors ?? [], base);
-  semanticCheckProcess(doc as Process, base, opts);
+  semanticCheckProcess(doc as Process, base, withLogWarnings(opts));
 }
 
 /** Validates a runtime state document (schema only). Throws ConfigError. */

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { deviceFilterProgram, encodeInsns, OP } from '../../src/cgroups/controllers/v2/device-filter';
-import { v2DeviceRules, type V2DeviceRule } from '../../src/cgroups/controllers/v2/device-rules';
+import { deviceRules as v2DeviceRules, type DeviceRule as V2DeviceRule } from '../../src/cgroups/controllers/device-rules';
 import { addon } from '../../src/native/addon';
 
 function cgroup2Mount(): string | null {

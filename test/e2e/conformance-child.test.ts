@@ -8,7 +8,7 @@ import { Bundle, describeRoot, errMsg, readPid, rt, RUNC, runDetached, runIn, ts
 import { makeRootfs } from '../helpers/rootfs';
 import { ENOSYS_MODE, testNeedsNewMountApi } from '../helpers/enosys-mode';
 import { idmapSupported, NUMA, skipUnless, TIME_NS } from '../helpers/host-kind';
-import { isSharedMount, mountOf } from '../../src/plan/mountinfo';
+import { isSharedMount, mountOf, mountPoints } from '../../src/plan/mountinfo';
 import { addon } from '../../src/native/addon';
 
 const withoutMountNs = (c: any) => {
@@ -104,8 +104,9 @@ describeRoot('linux.rootfsPropagation', () => {
     expect(run('runbindable')).toMatchObject({ code: 0, stdout: '/: unbindable\n/proc: unbindable\n' });
     for (const p of ['private', 'rprivate']) expect(run(p)).toMatchObject({ code: 0, stdout: '/:\n/proc:\n' });
     // a slave of the host's mount when that is shared (systemd hosts make / shared), as runc
-    const bundleMount = mountOf(work());
-    const slaveRoot = isSharedMount(bundleMount) ? expect.stringMatching(/^\/: master:\d+\n\/proc:\n$/) : '/:\n/proc:\n';
+    const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    const bundleMount = mountOf(work(), mountPoints(mountinfo));
+    const slaveRoot = isSharedMount(bundleMount, mountinfo) ? expect.stringMatching(/^\/: master:\d+\n\/proc:\n$/) : '/:\n/proc:\n';
     for (const p of [undefined, 'slave', 'rslave']) expect(run(p)).toMatchObject({ code: 0, stdout: slaveRoot });
   });
 

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { create, deleteContainer, kill, list, parseSpec, run, start, state, wait } from '../../src/lib';
-import { Bundle, describeRoot, stateRoot, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, stateRoot, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 import { addon } from '../../src/native/addon';
 
 describeRoot('library API', () => {
@@ -53,6 +53,54 @@ describeRoot('library API', () => {
     const spec = parseSpec(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
     spec.process!.args = ['sh', '-c', 'exit 9'];
     expect(await run(uniqueId('lib'), { root: root(), bundle: b.dir, spec })).toBe(9);
+  });
+
+  test('opts.spec is validated as config.json is: the CLI\'s field-named errors, the caller\'s object untouched (issue 14)', async () => {
+    const cases: [string, (c: any) => void][] = [
+      // the schema: before, a string uid ran the container as uid 0
+      ['a string uid', (c) => { c.process.user.uid = '1000'; }],
+      // a semantic rule (runc's words)
+      ['hostname without a uts namespace', (c) => { c.hostname = 'h'; c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts'); }],
+      // create's rules
+      ['no process', (c) => { delete c.process; }],
+      ['masked paths without a mount namespace', (c) => { c.mounts = []; c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'); }],
+      // a rule moved from the plan
+      ['tmpfs on /proc', (c) => { c.mounts.find((m: any) => m.destination === '/proc').type = 'tmpfs'; }],
+    ];
+    for (const [what, mutate] of cases) {
+      const b = new Bundle((c) => { c.process.args = ['true']; mutate(c); });
+      const cli = errMsg(tsrun(['create', '--bundle', b.dir, uniqueId('cli')]).stderr);
+      expect([what, cli]).toEqual([what, expect.stringMatching(/^[a-zA-Z.[\]0-9]+: /)]);
+      const spec = JSON.parse(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+      const before = structuredClone(spec);
+      await expect(create(uniqueId('lib'), { root: root(), bundle: b.dir, spec })).rejects.toMatchObject({ name: 'ConfigError', message: cli });
+      expect(spec).toEqual(before);
+    }
+    // a null member is dropped from the copy (as from config.json), not from the caller's object
+    const b = new Bundle().args('true');
+    const spec = JSON.parse(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    spec.linux.seccomp = null;
+    expect(await run(uniqueId('lib'), { root: root(), bundle: b.dir, spec })).toBe(0);
+    expect(spec.linux.seccomp).toBeNull();
+  });
+
+  test('opts.spec: the validation warnings reach the log, as for config.json (issue 14)', async () => {
+    const b = new Bundle((c) => { c.process.args = ['true']; c.mounts.push({ destination: 'mnt', type: 'tmpfs', source: 'tmpfs' }); });
+    const spec = JSON.parse(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs: typeof fs = require('fs');
+    const real = nodeFs.writeSync.bind(nodeFs) as (...a: any[]) => number;
+    const stderr: string[] = [];
+    const spy = jest.spyOn(nodeFs, 'writeSync').mockImplementation(((fd: number, ...rest: any[]) => {
+      if (fd === 2) stderr.push(Buffer.from(rest[0]).toString());
+      return real(fd, ...rest);
+    }) as any);
+    try {
+      expect(await run(uniqueId('lib'), { root: root(), bundle: b.dir, spec })).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stderr.filter((l) => l.includes('level=warning'))).toEqual([expect.stringContaining('msg="mounts[7].destination: relative destination \\"mnt\\" is deprecated; it is taken relative to \\"/\\""')]);
   });
 
   test('kill and list through the API; errors are typed', async () => {

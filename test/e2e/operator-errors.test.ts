@@ -180,6 +180,42 @@ describe('CLI parity with runc 1.1.5 (issue 12)', () => {
   });
 });
 
+describeRoot('flags accepted for runc compatibility: implemented as runc or refused, never silently ignored (issue 14)', () => {
+  useLeakChecks();
+
+  test('--rootless: a value that is not a bool or auto is refused at create (runc: ParseBool)', () => {
+    const b = new Bundle().args('true');
+    oneLine(tsrun(['--rootless', 'xyz', 'run', '--bundle', b.dir, uniqueId()]).stderr, '--rootless xyz: invalid value: must be true, false or auto');
+    if (RUNC) expect(runc(['--root', stateRoot('runc'), '--rootless', 'xyz', 'run', '--bundle', b.dir, uniqueId()]).code).toBe(1);
+    // true as root: rootless cgroups (cgroup errors for limits not asked for are ignored), as runc
+    for (const v of ['auto', 'false', '0', 'true']) expect(tsrun(['--rootless', v, 'run', '--bundle', b.dir, uniqueId()])).toMatchObject({ code: 0, stderr: '' });
+    // only create and run read it, as in runc
+    expect(tsrun(['--rootless', 'xyz', 'list']).code).toBe(0);
+  });
+
+  test('update --kernel-memory{,-tcp}: parsed as a size, then ignored with runc\'s warning', () => {
+    const id = uniqueId();
+    runDetached(new Bundle().args('sleep', '100'), id);
+    try {
+      oneLine(tsrun(['update', '--kernel-memory', 'xyz', id]).stderr, 'invalid value for --kernel-memory: xyz');
+      const r = tsrun(['update', '--kernel-memory', '1M', '--kernel-memory-tcp', '1M', id]);
+      expect(r.code).toBe(0);
+      expect(r.stderr.split('\n').filter(Boolean).map(errMsg)).toEqual(['Kernel memory settings are ignored and will be removed']);
+      if (RUNC) {
+        const rid = uniqueId('runc');
+        expect(rt('runc', ['run', '-d', '--bundle', new Bundle().args('sleep', '100').dir, rid]).code).toBe(0);
+        try {
+          expect(errMsg(rt('runc', ['update', '--kernel-memory', '1M', rid]).stderr)).toBe('Kernel memory settings are ignored and will be removed');
+        } finally {
+          rt('runc', ['delete', '-f', rid]);
+        }
+      }
+    } finally {
+      expect(tsrun(['delete', '-f', id]).code).toBe(0);
+    }
+  });
+});
+
 describeRoot('exec: everything after the container id is the command\'s, -h and --help included', () => {
   useLeakChecks();
 

@@ -289,6 +289,18 @@ describeRoot('security doors: /dev/console, /dev/ptmx and /dev/pts in a rootfs w
     }
   });
 
+  test('a host directory bound over /dev under another spelling ("/dev/", "dev", "/dev/."): no device node or link is made in it (issue 14)', () => {
+    for (const dest of ['/dev/', 'dev', '/dev/.']) {
+      const host = sentinelDir();
+      // the one node the container needs (masking and the init's stdio use /dev/null)
+      expect(spawnSync('mknod', [path.join(host, 'null'), 'c', '1', '3']).status).toBe(0);
+      const b = new Bundle((c) => { c.mounts.push({ destination: dest, type: 'bind', source: host, options: ['rbind'] }); }).args('true');
+      const r = tsrun(['run', '--bundle', b.dir, uid()]);
+      // runc's CleanPath: each is /dev, which the config binds, so the runtime makes nothing there
+      expect([dest, outcome(r), fs.readdirSync(host)]).toEqual([dest, 'ok', ['null']]);
+    }
+  });
+
   test('/dev/pts a symlink into /proc: devpts is never mounted over /proc', async () => {
     const rootfs = hostileRootfs();
     fs.symlinkSync('/proc/sys', path.join(rootfs, 'dev/pts'));

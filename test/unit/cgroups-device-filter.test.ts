@@ -8,7 +8,8 @@ import {
   accessType, decodeInsns, deviceFilterProgram, disassemble, emulateDeviceRules, encodeInsns, evaluate, OP, runDeviceFilter,
   type DeviceRequest,
 } from '../../src/cgroups/controllers/v2/device-filter';
-import { RUNC_DEFAULT_DEVICE_RULES, v2DeviceRules, type V2DeviceRule } from '../../src/cgroups/controllers/v2/device-rules';
+import { deviceRules as v2DeviceRules, type DeviceRule as V2DeviceRule } from '../../src/cgroups/controllers/device-rules';
+import { RUNC_DEFAULT_DEVICES } from '../../src/spec/default-devices';
 import { ConfigError } from '../../src/errors';
 
 const rule = (allow: boolean, type: 'a' | 'b' | 'c', major: number, minor: number, access = 'rwm'): V2DeviceRule => ({ allow, type, major, minor, access });
@@ -92,7 +93,7 @@ describe("runc 1.1's listings", () => {
   });
 
   test('the default allow list (specconv.AllowedDevices, with tun/tap)', () => {
-    const rules = RUNC_DEFAULT_DEVICE_RULES.map(({ path: _p, ...r }) => ({ ...r }));
+    const rules = RUNC_DEFAULT_DEVICES.map(({ path: _p, ...r }) => ({ allow: true, ...r }));
     expect(symbolic(deviceFilterProgram(rules))).toBe(runcListing(`${PROLOGUE}
       block-0:
       // (b, wildcard, wildcard, m, true)
@@ -234,7 +235,8 @@ describe('emulator semantics (runc devices.Emulator)', () => {
     ];
     for (const rules of holes) {
       expect(() => deviceFilterProgram(rules)).toThrow(ConfigError);
-      expect(() => evaluate(rules, req('c', 1, 3, 'r'))).toThrow(/cannot punch a hole/);
+      // runc's words (its emulator serves v1 and v2 alike), as for v1
+      expect(() => evaluate(rules, req('c', 1, 3, 'r'))).toThrow(/^linux\.resources\.devices: requested rule \[[bc] [\d*]+:[\d*]+ [rwm]+\] not supported by devices cgroupv1 \(cannot punch hole in existing wildcard rule \[[bc] [\d*]+:[\d*]+ [rwm]+\]\)$/);
     }
     // Removing access the wildcard does not grant, or on another type, is fine.
     expect(() => deviceFilterProgram([rule(true, 'c', -1, -1, 'm'), rule(false, 'c', 1, 3, 'rw')])).not.toThrow();

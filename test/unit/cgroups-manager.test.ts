@@ -31,6 +31,30 @@ const read = (p: string): string => fs.readFileSync(p, 'utf8');
 const nodeFs: typeof fs = require('fs');
 
 /**
+ * cgroupfs makes a new cgroup's interface files itself, and tsrun writes them as runc does,
+ * without O_CREAT: a fixture directory made by the code under test (a non-recursive mkdir)
+ * gets its parent's file names too, empty, but for what the kernel starts otherwise.
+ */
+const realMkdir = nodeFs.mkdirSync;
+const KERNEL_INITIAL: Record<string, string> = { 'freezer.state': 'THAWED\n', 'cgroup.freeze': '0\n' };
+beforeAll(() => {
+  jest.spyOn(nodeFs, 'mkdirSync').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    const [p, o] = args as [fs.PathLike, fs.MakeDirectoryOptions | fs.Mode | undefined];
+    const r = realMkdir.apply(nodeFs, args as Parameters<typeof fs.mkdirSync>);
+    const dir = String(p);
+    if ((typeof o !== 'object' || !o?.recursive) && fixtures.some((f) => dir.startsWith(f + '/'))) {
+      for (const ent of fs.readdirSync(path.dirname(dir), { withFileTypes: true })) {
+        if (ent.isFile()) fs.writeFileSync(path.join(dir, ent.name), KERNEL_INITIAL[ent.name] ?? '');
+      }
+      // the v1 freezer's root has no freezer.state; every cgroup below it has one
+      if (dir.includes('/freezer/')) fs.writeFileSync(path.join(dir, 'freezer.state'), KERNEL_INITIAL['freezer.state']);
+    }
+    return r;
+  } as typeof fs.mkdirSync);
+});
+afterAll(() => jest.restoreAllMocks());
+
+/**
  * `usePrefix`: mountinfo says /sys/fs/cgroup/... and the manager gets root=<tmp>;
  * otherwise mountinfo itself points into the temp dir.
  */
@@ -345,7 +369,7 @@ describe('cgroup v2 layout', () => {
     m.create();
     expect(read(`${mnt}/cgroup.subtree_control`)).toBe('+cpuset +cpu +io +memory +pids');
     expect(read(`${mnt}/pod/cgroup.subtree_control`)).toBe('+memory');
-    expect(fs.existsSync(`${mnt}/pod/a/b/cgroup.subtree_control`)).toBe(false);
+    expect(read(`${mnt}/pod/a/b/cgroup.subtree_control`)).toBe('');
     expect(m.created).toEqual([`${mnt}/pod/a`, `${mnt}/pod/a/b`]);
   });
 

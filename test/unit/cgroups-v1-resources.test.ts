@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { applyV1Resources, statsV1 } from '../../src/cgroups/controllers/v1/resources';
-import { deviceWrites, effectiveDeviceRules } from '../../src/cgroups/controllers/v1/devices-resources';
+import { deviceWrites } from '../../src/cgroups/controllers/v1/devices-resources';
+import { deviceRules as effectiveDeviceRules } from '../../src/cgroups/controllers/device-rules';
 import { ConfigError } from '../../src/errors';
 import type { LinuxResources, Spec } from '../../src/spec/config-types';
 import { stringifyJson } from '../../src/spec/json-int64';
@@ -97,11 +98,13 @@ function fixture(opts: { omit?: string[]; edit?: (files: Record<string, Record<s
   }
   const writes: Array<[string, string]> = [];
   jest.spyOn(nodeFs, 'writeFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, o?: fs.WriteFileOptions) => {
+    // what was written (a write to a missing file fails: tsrun opens without O_CREAT, as runc)
+    const r = realWrite.call(nodeFs, p, data, o);
     if (typeof p === 'string' && p.startsWith(root)) {
       const rel = path.relative(root, p).split(path.sep);
       writes.push([`${rel[0]}/${rel[rel.length - 1]}`, String(data)]);
     }
-    return realWrite.call(nodeFs, p, data, o);
+    return r;
   }) as typeof fs.writeFileSync);
   const dirOf = (key: string): string => paths[key];
   return {

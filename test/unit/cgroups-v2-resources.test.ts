@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   applyV2Resources, convertBlkIOToIOWeightValue, convertCPUSharesToCgroupV2Value, convertMemorySwapToCgroupV2Value,
-  statsV2, v2DeviceRules, v2IgnoredResources, validateV2Resources, V2_REGISTRY, type V2DeviceRule,
+  statsV2, deviceRules as v2DeviceRules, v2IgnoredResources, validateV2Resources, V2_REGISTRY, type DeviceRule as V2DeviceRule,
 } from '../../src/cgroups/controllers/v2';
 import { ConfigError, TsrunError } from '../../src/errors';
 import type { LinuxResources } from '../../src/spec/config-types';

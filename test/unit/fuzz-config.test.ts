@@ -1,11 +1,15 @@
 // Fuzzing config.json parsing, validation and planning with a seeded generator over the
 // spec-fixtures: whatever the input, the outcome is a plan or a TsrunError (a message naming
-// the field), never another exception. No container is started.
+// the field), never another exception. The pipeline is create's: validateForCreate, the host
+// rules, then the plan, whose internal assertions (a value src/spec should have refused) would
+// show here as crashes. No container is started.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { TsrunError } from '../../src/errors';
+import { LiveHostFacts } from '../../src/plan/host-facts';
 import { buildPlan } from '../../src/plan/plan';
+import { checkSpecOnHost } from '../../src/spec/host-rules';
 import { parseSpec } from '../../src/spec/load';
 import { mutate, rng } from '../helpers/fuzz';
 
@@ -25,10 +29,12 @@ describe('fuzz: config.json parsing and planning', () => {
       const doc = mutate(base, r);
       const text = JSON.stringify(doc) ?? 'null';
       try {
-        const spec = parseSpec(text);
+        const spec = parseSpec(text, 'config.json', { forCreate: true, warn: () => {} });
         if (spec.root) spec.root.path = 'rootfs';
-        buildPlan(spec, { bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false, consoleFd: -1,
-          cgroup: { v1: [], cgroupns: false }, warn: () => {} });
+        const host = new LiveHostFacts();
+        checkSpecOnHost(spec, bundle, host, () => {});
+        buildPlan(spec, { bundle, stubPath: '/nonexistent', fifoFd: -1, preserveFds: 0, noPivot: false,
+          cgroup: { v1: [], cgroupns: false } }, host);
         planned++;
       } catch (e) {
         if (!(e instanceof TsrunError)) crashes.push(`#${i}: ${(e as Error).stack?.split('\n').slice(0, 3).join(' | ')} :: ${text.slice(0, 300)}`);

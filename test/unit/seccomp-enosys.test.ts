@@ -2,9 +2,13 @@
 // answers, per architecture, evaluated with a BPF interpreter (no kernel, no root).
 import * as fs from 'fs';
 import * as path from 'path';
-import { planSeccomp } from '../../src/plan/seccomp';
+import { planSeccomp as planWith } from '../../src/plan/seccomp';
+import { addon } from '../../src/native/addon';
 import type { LinuxSeccomp, LinuxSyscall } from '../../src/spec/config-types';
 import { AUDIT_ARCH, describeRet, runSeccomp, X32_BIT } from '../helpers/seccomp-bpf';
+
+/** libseccomp in the addon, as host-facts gives it to the plan. */
+const planSeccomp = (s: LinuxSeccomp) => planWith(s, (d) => addon().buildSeccomp(d));
 
 const OLD: LinuxSeccomp = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/seccomp-old-allowlist.json'), 'utf8'));
 const withRules = (s: LinuxSeccomp, extra: LinuxSeccomp['syscalls'], more: Partial<LinuxSeccomp> = {}): LinuxSeccomp =>

@@ -107,7 +107,7 @@ describe('uids and gids outside 0..2147483647 are refused (issue 11 #7)', () => 
 
   describe('exec flags', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { execProcess } = require('../../src/lifecycle/exec') as typeof import('../../src/lifecycle/exec');
+    const { execProcess } = require('../../src/spec/exec-process') as typeof import('../../src/spec/exec-process');
     const base = { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/' };
     const exec = (o: object) => execProcess(structuredClone(base), { args: ['id'], ...o });
 
@@ -196,7 +196,7 @@ describe('NUL bytes are refused in every string and map key, naming the field (i
   test('exec --process and exec\'s flags go through the same rule', () => {
     expect(() => validateProcess(parseJson('{"args": ["sh", "-c\\u0000x"], "cwd": "/"}'))).toThrow('process.args[1]: contains a NUL byte');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { execProcess } = require('../../src/lifecycle/exec') as typeof import('../../src/lifecycle/exec');
+    const { execProcess } = require('../../src/spec/exec-process') as typeof import('../../src/spec/exec-process');
     const base = { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', env: ['PATH=/bin'] };
     const exec = (o: object) => () => execProcess(structuredClone(base), { args: ['id'], ...o });
     expect(exec({ env: ['A=1\u0000B=2'] })).toThrow('process.env[1]: contains a NUL byte');

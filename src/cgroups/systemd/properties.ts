@@ -11,7 +11,7 @@ import { convertCPUSharesToCgroupV2Value } from '../controllers/v2/cpu-resources
 import { convertMemorySwapToCgroupV2Value } from '../controllers/v2/memory-resources';
 import { RESOURCES_FIELD, bigOr0, MAX_UINT64 } from '../controllers/v2/resource-util';
 import { accessString, emulateDeviceRules } from '../controllers/v2/device-filter';
-import { v2DeviceRules } from '../controllers/v2/device-rules';
+import { deviceRules } from '../controllers/device-rules';
 import { unifiedEntries } from '../controllers/v2/unified-resources';
 import { Variant } from './dbus-wire';
 import { GVariantError, parseGVariant } from './gvariant';
@@ -109,7 +109,7 @@ function cpuset(props: Property[], cpus: string | undefined, mems: string | unde
 /** runc's devices systemdProperties: DevicePolicy + DeviceAllow from the emulated rules. */
 export function deviceProperties(r: LinuxResources | undefined, o: PropertyOptions): Property[] {
   const reset: Property[] = [['DevicePolicy', new Variant('s', 'strict')], ['DeviceAllow', new Variant('a(ss)', [])]];
-  const emu = emulateDeviceRules(v2DeviceRules(r, o.linuxDevices));
+  const emu = emulateDeviceRules(deviceRules(r, o.linuxDevices));
   if (emu.defaultAllow) {
     if (!emu.exceptions.length) return [['DevicePolicy', new Variant('s', 'auto')], ['DeviceAllow', new Variant('a(ss)', [])]];
     o.warn('systemd does not support deny-list device rules: the unit gets a deny-all rule; the device filter tsrun attaches enforces the real rules');

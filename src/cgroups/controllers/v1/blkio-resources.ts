@@ -13,8 +13,9 @@ import fs = require('fs');
 import path = require('path');
 import { TsrunError } from '../../../errors';
 import type { LinuxResources, LinuxThrottleDevice } from '../../../spec/config-types';
-import { readCgOptional } from '../../fsutil';
-import { RES, big, lines, num, parseUint, ubig, writeField, type V1ResourceController } from './resource-util';
+import { readCgOptional, writeCg } from '../../fsutil';
+import { RES, lines, num, parseUint, type V1ResourceController } from './resource-util';
+import { big, ubig } from '../../../spec/int64';
 
 const F = `${RES}.blockIO`;
 
@@ -44,21 +45,21 @@ export function set(dir: string, r: LinuxResources): void {
   const [weightFile, weightDeviceFile] = weightFiles(dir);
   const weight = u16(b.weight, `${F}.weight`);
   const leaf = u16(b.leafWeight, `${F}.leafWeight`);
-  if (weight !== 0n) writeField(dir, weightFile, weight.toString(), `${F}.weight`);
-  if (leaf !== 0n) writeField(dir, 'blkio.leaf_weight', leaf.toString(), `${F}.leafWeight`);
+  if (weight !== 0n) writeCg(dir, weightFile, weight.toString(), `${F}.weight`);
+  if (leaf !== 0n) writeCg(dir, 'blkio.leaf_weight', leaf.toString(), `${F}.leafWeight`);
   (b.weightDevice ?? []).forEach((wd, i) => {
     const field = `${F}.weightDevice[${i}]`;
     const dev = `${big(wd.major, `${field}.major`)}:${big(wd.minor, `${field}.minor`)}`;
     const w = u16(wd.weight, `${field}.weight`);
     const lw = u16(wd.leafWeight, `${field}.leafWeight`);
-    if (w !== 0n) writeField(dir, weightDeviceFile, `${dev} ${w}`, `${field}.weight`);
-    if (lw !== 0n) writeField(dir, 'blkio.leaf_weight_device', `${dev} ${lw}`, `${field}.leafWeight`);
+    if (w !== 0n) writeCg(dir, weightDeviceFile, `${dev} ${w}`, `${field}.weight`);
+    if (lw !== 0n) writeCg(dir, 'blkio.leaf_weight_device', `${dev} ${lw}`, `${field}.leafWeight`);
   });
   for (const [key, file] of THROTTLE) {
     (b[key] ?? []).forEach((td: LinuxThrottleDevice, i: number) => {
       const field = `${F}.${key}[${i}]`;
       const line = `${big(td.major, `${field}.major`)}:${big(td.minor, `${field}.minor`)} ${ubig(td.rate, `${field}.rate`)}`;
-      writeField(dir, file, line, field);
+      writeCg(dir, file, line, field);
     });
   }
 }

@@ -10,11 +10,9 @@
 import path = require('path');
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { readCgOptional } from '../../fsutil';
-import {
-  EINVAL, ENOENT, RES, big, errnoOf, lines, opt, parseKeyValue, putNZ, readUint, uopt, writeField,
-  type V1ResourceController,
-} from './resource-util';
+import { EINVAL, ENOENT, errnoOf, readCgOptional, writeCg } from '../../fsutil';
+import { RES, lines, parseKeyValue, putNZ, readUint, type V1ResourceController } from './resource-util';
+import { big, bigOr0, ubigOr0 } from '../../../spec/int64';
 
 const F = `${RES}.cpu`;
 
@@ -22,21 +20,21 @@ const F = `${RES}.cpu`;
 export function setRtSched(dir: string, r: LinuxResources): void {
   const c = r.cpu;
   if (!c) return;
-  const rtPeriod = uopt(c.realtimePeriod, `${F}.realtimePeriod`);
-  const rtRuntime = opt(c.realtimeRuntime, `${F}.realtimeRuntime`);
-  if (rtPeriod !== 0n) writeField(dir, 'cpu.rt_period_us', rtPeriod.toString(), `${F}.realtimePeriod`);
-  if (rtRuntime !== 0n) writeField(dir, 'cpu.rt_runtime_us', rtRuntime.toString(), `${F}.realtimeRuntime`);
+  const rtPeriod = ubigOr0(c.realtimePeriod, `${F}.realtimePeriod`);
+  const rtRuntime = bigOr0(c.realtimeRuntime, `${F}.realtimeRuntime`);
+  if (rtPeriod !== 0n) writeCg(dir, 'cpu.rt_period_us', rtPeriod.toString(), `${F}.realtimePeriod`);
+  if (rtRuntime !== 0n) writeCg(dir, 'cpu.rt_runtime_us', rtRuntime.toString(), `${F}.realtimeRuntime`);
 }
 
 export function set(dir: string, r: LinuxResources): void {
   const c = r.cpu;
   if (!c) return;
-  const shares = uopt(c.shares, `${F}.shares`);
-  const period = uopt(c.period, `${F}.period`);
-  const quota = opt(c.quota, `${F}.quota`);
+  const shares = ubigOr0(c.shares, `${F}.shares`);
+  const period = ubigOr0(c.period, `${F}.period`);
+  const quota = bigOr0(c.quota, `${F}.quota`);
 
   if (shares !== 0n) {
-    writeField(dir, 'cpu.shares', shares.toString(), `${F}.shares`);
+    writeCg(dir, 'cpu.shares', shares.toString(), `${F}.shares`);
     const read = readUint(dir, 'cpu.shares');
     if (shares > read) throw new ConfigError(`${F}.shares`, `the maximum allowed cpu-shares is ${read}`);
     if (shares < read) throw new ConfigError(`${F}.shares`, `the minimum allowed cpu-shares is ${read}`);
@@ -47,7 +45,7 @@ export function set(dir: string, r: LinuxResources): void {
   let retryPeriod = '';
   if (period !== 0n) {
     try {
-      writeField(dir, 'cpu.cfs_period_us', period.toString(), `${F}.period`);
+      writeCg(dir, 'cpu.cfs_period_us', period.toString(), `${F}.period`);
     } catch (e) {
       if (errnoOf(e) !== EINVAL || quota === 0n) throw e;
       retryPeriod = period.toString();
@@ -58,7 +56,7 @@ export function set(dir: string, r: LinuxResources): void {
     const burst = big(c.burst, `${F}.burst`);
     if (burst < 0n) throw new ConfigError(`${F}.burst`, `must be an unsigned 64-bit integer, got ${burst}`);
     try {
-      writeField(dir, 'cpu.cfs_burst_us', burst.toString(), `${F}.burst`);
+      writeCg(dir, 'cpu.cfs_burst_us', burst.toString(), `${F}.burst`);
     } catch (e) {
       const n = errnoOf(e);
       if (n !== ENOENT) { // no burst knob (old kernel): ignored
@@ -68,15 +66,15 @@ export function set(dir: string, r: LinuxResources): void {
     }
   }
   if (quota !== 0n) {
-    writeField(dir, 'cpu.cfs_quota_us', quota.toString(), `${F}.quota`);
-    if (retryPeriod) writeField(dir, 'cpu.cfs_period_us', retryPeriod, `${F}.period`);
-    if (retryBurst) writeField(dir, 'cpu.cfs_burst_us', retryBurst, `${F}.burst`);
+    writeCg(dir, 'cpu.cfs_quota_us', quota.toString(), `${F}.quota`);
+    if (retryPeriod) writeCg(dir, 'cpu.cfs_period_us', retryPeriod, `${F}.period`);
+    if (retryBurst) writeCg(dir, 'cpu.cfs_burst_us', retryBurst, `${F}.burst`);
   }
 
   if (c.idle !== undefined) {
     const idle = big(c.idle, `${F}.idle`);
     try {
-      writeField(dir, 'cpu.idle', idle.toString(), `${F}.idle`);
+      writeCg(dir, 'cpu.idle', idle.toString(), `${F}.idle`);
     } catch (e) {
       if (errnoOf(e) === ENOENT) throw new ConfigError(`${F}.idle`, `this kernel has no cpu.idle (Linux 5.15+) in ${dir}`);
       throw e;

@@ -9,7 +9,7 @@ import path = require('path');
 import { TsrunError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
 import { readCgOptional, writeCg } from '../../fsutil';
-import { RES, num, parseUint, writeField, type V1ResourceController } from './resource-util';
+import { RES, num, parseUint, type V1ResourceController } from './resource-util';
 
 const FILES = ['cpuset.cpus', 'cpuset.mems'];
 
@@ -29,8 +29,8 @@ export function inheritCpuset(chain: string[], mountPoint: string): void {
 export function setCpuset(dir: string, r: LinuxResources): void {
   const c = r.cpu;
   if (!c) return;
-  if (c.cpus) writeField(dir, 'cpuset.cpus', c.cpus, `${RES}.cpu.cpus`);
-  if (c.mems) writeField(dir, 'cpuset.mems', c.mems, `${RES}.cpu.mems`);
+  if (c.cpus) writeCg(dir, 'cpuset.cpus', c.cpus, `${RES}.cpu.cpus`);
+  if (c.mems) writeCg(dir, 'cpuset.mems', c.mems, `${RES}.cpu.mems`);
 }
 
 export function wantsCpuset(r: LinuxResources): string | undefined {

@@ -7,8 +7,9 @@
 import fs = require('fs');
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { codeOf, isDir, toSyscallError } from '../../fsutil';
-import { ENOENT, RES, errnoOf, num, putNZ, readUint, ubig, writeField, type V1ResourceController } from './resource-util';
+import { codeOf, ENOENT, errnoOf, isDir, toSyscallError, writeCg } from '../../fsutil';
+import { RES, num, putNZ, readUint, type V1ResourceController } from './resource-util';
+import { ubig } from '../../../spec/int64';
 
 const F = `${RES}.hugepageLimits`;
 const SIZE = /^\d+[KMGTPE]?B$/;
@@ -22,7 +23,7 @@ export function set(dir: string, r: LinuxResources): void {
     const limit = ubig(l.limit, `${field}.limit`);
     const file = `hugetlb.${l.pageSize}.limit_in_bytes`;
     try {
-      writeField(dir, file, limit.toString(), field);
+      writeCg(dir, file, limit.toString(), field);
     } catch (e) {
       if (errnoOf(e) === ENOENT) throw new ConfigError(`${field}.pageSize`, `hugepage size ${l.pageSize} is not supported on this host (no ${file} in ${dir})`);
       throw e;

@@ -14,11 +14,9 @@ import fs = require('fs');
 import path = require('path');
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { readCg, readCgOptional } from '../../fsutil';
-import {
-  EBUSY, RES, big, errnoOf, lines, num, parseKeyValue, putNZ, readUint, uopt, writeField,
-  type V1ResourceController, type V1SetOptions,
-} from './resource-util';
+import { EBUSY, errnoOf, readCg, readCgOptional, writeCg } from '../../fsutil';
+import { RES, lines, num, parseKeyValue, putNZ, readUint, type V1ResourceController, type V1SetOptions } from './resource-util';
+import { big, ubigOr0 } from '../../../spec/int64';
 
 const F = `${RES}.memory`;
 const LIMIT = 'memory.limit_in_bytes';
@@ -31,7 +29,7 @@ const MINUS_ONE_U64 = (1n << 64n) - 1n;
 function setMemory(dir: string, val: bigint): void {
   if (val === 0n) return;
   try {
-    writeField(dir, LIMIT, val.toString(), `${F}.limit`);
+    writeCg(dir, LIMIT, val.toString(), `${F}.limit`);
   } catch (e) {
     if (errnoOf(e) !== EBUSY) throw e;
     // EBUSY: the kernel cannot reclaim down to the new limit (below current usage).
@@ -43,7 +41,7 @@ function setMemory(dir: string, val: bigint): void {
 
 function setSwap(dir: string, val: bigint): void {
   if (val === 0n) return;
-  writeField(dir, MEMSW, val.toString(), `${F}.swap`);
+  writeCg(dir, MEMSW, val.toString(), `${F}.swap`);
 }
 
 function setMemoryAndSwap(dir: string, limit: bigint, swap: bigint): void {
@@ -85,14 +83,14 @@ export function set(dir: string, r: LinuxResources, opts: V1SetOptions = {}): vo
   if (m.checkBeforeUpdate) checkMemoryUsage(dir, limit, swap);
   setMemoryAndSwap(dir, limit, swap);
 
-  if (reservation !== 0n) writeField(dir, 'memory.soft_limit_in_bytes', reservation.toString(), `${F}.reservation`);
-  if (m.disableOOMKiller) writeField(dir, 'memory.oom_control', '1', `${F}.disableOOMKiller`);
+  if (reservation !== 0n) writeCg(dir, 'memory.soft_limit_in_bytes', reservation.toString(), `${F}.reservation`);
+  if (m.disableOOMKiller) writeCg(dir, 'memory.oom_control', '1', `${F}.disableOOMKiller`);
   if (m.swappiness !== undefined) {
     // runc: nil or -1 (as uint64: 2^64-1) means "leave it".
-    const s = typeof m.swappiness === 'number' && m.swappiness === -1 ? MINUS_ONE_U64 : uopt(m.swappiness, `${F}.swappiness`);
+    const s = typeof m.swappiness === 'number' && m.swappiness === -1 ? MINUS_ONE_U64 : ubigOr0(m.swappiness, `${F}.swappiness`);
     if (s !== MINUS_ONE_U64) {
       if (s > 100n) throw new ConfigError(`${F}.swappiness`, `invalid memory swappiness value: ${s} (valid range is 0-100)`);
-      writeField(dir, 'memory.swappiness', s.toString(), `${F}.swappiness`);
+      writeCg(dir, 'memory.swappiness', s.toString(), `${F}.swappiness`);
     }
   }
 }

@@ -2,7 +2,9 @@
 // linux.resources.network.classID (non-zero) -> net_cls.classid (decimal). No stats.
 
 import type { LinuxResources } from '../../../spec/config-types';
-import { RES, ubig, writeField, type V1ResourceController } from './resource-util';
+import { RES, type V1ResourceController } from './resource-util';
+import { ubig } from '../../../spec/int64';
+import { writeCg } from '../../fsutil';
 
 const F = `${RES}.network.classID`;
 
@@ -10,7 +12,7 @@ export function set(dir: string, r: LinuxResources): void {
   const id = r.network?.classID;
   if (id === undefined) return;
   const v = ubig(id, F);
-  if (v !== 0n) writeField(dir, 'net_cls.classid', v.toString(), F);
+  if (v !== 0n) writeCg(dir, 'net_cls.classid', v.toString(), F);
 }
 
 export function wants(r: LinuxResources): string | undefined {

@@ -3,7 +3,9 @@
 
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { RES, big, writeField, type V1ResourceController } from './resource-util';
+import { RES, type V1ResourceController } from './resource-util';
+import { big } from '../../../spec/int64';
+import { writeCg } from '../../fsutil';
 
 const F = `${RES}.network.priorities`;
 
@@ -11,7 +13,7 @@ export function set(dir: string, r: LinuxResources): void {
   (r.network?.priorities ?? []).forEach((p, i) => {
     const field = `${F}[${i}]`;
     if (typeof p.name !== 'string' || p.name === '' || /\s/.test(p.name)) throw new ConfigError(`${field}.name`, `invalid interface name ${JSON.stringify(p.name)}`);
-    writeField(dir, 'net_prio.ifpriomap', `${p.name} ${big(p.priority, `${field}.priority`)}`, field);
+    writeCg(dir, 'net_prio.ifpriomap', `${p.name} ${big(p.priority, `${field}.priority`)}`, field);
   });
 }
 

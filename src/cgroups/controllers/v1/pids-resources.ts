@@ -6,19 +6,20 @@
 
 import path = require('path');
 import type { LinuxResources } from '../../../spec/config-types';
-import { isDir, readCg } from '../../fsutil';
-import { RES, opt, parseUint, putNZ, readUint, writeField, type V1ResourceController } from './resource-util';
+import { isDir, readCg, writeCg } from '../../fsutil';
+import { RES, parseUint, putNZ, readUint, type V1ResourceController } from './resource-util';
+import { bigOr0 } from '../../../spec/int64';
 
 const F = `${RES}.pids.limit`;
 
 export function set(dir: string, r: LinuxResources): void {
-  const limit = opt(r.pids?.limit, F);
+  const limit = bigOr0(r.pids?.limit, F);
   if (limit === 0n) return;
-  writeField(dir, 'pids.max', limit > 0n ? limit.toString() : 'max', F);
+  writeCg(dir, 'pids.max', limit > 0n ? limit.toString() : 'max', F);
 }
 
 export function wants(r: LinuxResources): string | undefined {
-  return opt(r.pids?.limit, F) !== 0n ? F : undefined;
+  return bigOr0(r.pids?.limit, F) !== 0n ? F : undefined;
 }
 
 export function stats(dir: string): Record<string, unknown> {

@@ -4,7 +4,9 @@
 
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { RES, ubig, writeField, type V1ResourceController } from './resource-util';
+import { RES, type V1ResourceController } from './resource-util';
+import { ubig } from '../../../spec/int64';
+import { writeCg } from '../../fsutil';
 
 const F = `${RES}.rdma`;
 
@@ -15,7 +17,7 @@ export function set(dir: string, r: LinuxResources): void {
     let cmd = dev;
     if (limits?.hcaHandles !== undefined) cmd += ` hca_handle=${ubig(limits.hcaHandles, `${field}.hcaHandles`)}`;
     if (limits?.hcaObjects !== undefined) cmd += ` hca_object=${ubig(limits.hcaObjects, `${field}.hcaObjects`)}`;
-    writeField(dir, 'rdma.max', cmd, field);
+    writeCg(dir, 'rdma.max', cmd, field);
   }
 }
 

@@ -1,12 +1,12 @@
-// Shared helpers for the v1 resource modules (*-resources.ts): integer handling for the
-// spec's int64/uint64 fields (number | bigint), field-naming writes, and runc's
-// fscommon-style readers used by the stats functions.
+// Shared helpers for the v1 resource modules (*-resources.ts): runc's fscommon-style readers
+// used by the stats functions. Writes are ../../fsutil.ts writeCg (the one cgroup write, with
+// the config field), integers src/spec/int64.ts.
 
-import fs = require('fs');
 import path = require('path');
-import { ConfigError, SyscallError, TsrunError } from '../../../errors';
+import { TsrunError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { readCg, writeCg } from '../../fsutil';
+import { MAX_UINT64 as UINT64_MAX } from '../../../spec/int64';
+import { readCg } from '../../fsutil';
 import type { V1Controller } from '../types';
 
 /** Options for applying resources; everything optional. */
@@ -38,62 +38,6 @@ export interface V1ResourceController extends V1Controller {
 }
 
 export const RES = 'linux.resources';
-
-const UINT64_MAX = (1n << 64n) - 1n;
-
-/** An integer field as bigint; ConfigError naming `field` for anything else. */
-export function big(v: number | bigint, field: string): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(field, `must be an integer, got ${String(v)}`);
-  return BigInt(v);
-}
-
-/** A uint64 field as bigint (negative values rejected, as Go's JSON decoding would). */
-export function ubig(v: number | bigint, field: string): bigint {
-  const b = big(v, field);
-  if (b < 0n || b > UINT64_MAX) throw new ConfigError(field, `must be an unsigned 64-bit integer, got ${b}`);
-  return b;
-}
-
-/** Value of an optional int64 field (0 when unset, like runc's configs.Resources zero values). */
-export function opt(v: number | bigint | undefined, field: string): bigint {
-  return v === undefined ? 0n : big(v, field);
-}
-
-/** Value of an optional uint64 field (0 when unset). */
-export function uopt(v: number | bigint | undefined, field: string): bigint {
-  return v === undefined ? 0n : ubig(v, field);
-}
-
-function errnoOfError(e: unknown): number | undefined {
-  return e instanceof TsrunError ? e.errno : undefined;
-}
-
-/** Thrown by writeField: the SyscallError plus the errno for callers that react to it. */
-export function errnoOf(e: unknown): number {
-  return errnoOfError(e) ?? 0;
-}
-
-export const EBUSY = 16;
-export const EINVAL = 22;
-export const ENOENT = 2;
-
-/**
- * writeCg, with the config field named in the error ("linux.resources.pids.limit: write ...").
- * A missing file is ENOENT, as for runc (which opens without O_CREAT): on cgroupfs an O_CREAT
- * open of a missing file fails with EACCES instead, and on a test fixture it would create it.
- */
-export function writeField(dir: string, file: string, data: string, field: string): void {
-  const p = path.join(dir, file);
-  if (!fs.existsSync(p)) throw new SyscallError(`write ${JSON.stringify(data)} to ${p}`, ENOENT, field);
-  try {
-    writeCg(dir, file, data);
-  } catch (e) {
-    const n = errnoOfError(e);
-    if (!n) throw e;
-    throw new SyscallError(`write ${JSON.stringify(data)} to ${p}`, n, field);
-  }
-}
 
 /**
  * runc fscommon.ParseUint: base-10 uint64; a negative integer (e.g. "-1" in some files) is 0;

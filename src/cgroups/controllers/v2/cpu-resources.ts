@@ -9,8 +9,8 @@
 
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { codeOf, readCgOptional } from '../../fsutil';
-import { RESOURCES_FIELD, bigOr0, readKeyValues, setFile, writeCgFile, writeError } from './resource-util';
+import { EINVAL, errnoOf, readCgOptional, writeCg } from '../../fsutil';
+import { RESOURCES_FIELD, bigOr0, readKeyValues, setFile, writeError } from './resource-util';
 import { newStatsV2, type CgroupStatsV2 } from './stats-types';
 
 export const name = 'cpu';
@@ -80,10 +80,10 @@ export function set(dir: string, r: LinuxResources): void {
   if (p.burst !== undefined) {
     const burst = p.burst.toString();
     try {
-      writeCgFile(dir, 'cpu.max.burst', burst);
+      writeCg(dir, 'cpu.max.burst', burst, `${F}.burst`);
     } catch (e) {
       // A burst above the old quota is refused (EINVAL) until the new quota is in place.
-      if (codeOf(e) !== 'EINVAL' || p.quota === 0n) throw writeError(e, dir, 'cpu.max.burst', burst, `${F}.burst`, name);
+      if (errnoOf(e) !== EINVAL || p.quota === 0n) throw writeError(e, dir, 'cpu.max.burst', `${F}.burst`, name);
       retryBurst = burst;
     }
   }

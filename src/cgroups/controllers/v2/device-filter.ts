@@ -1,13 +1,10 @@
 // cgroup v2 device control: a BPF_PROG_TYPE_CGROUP_DEVICE program built from the normalised
-// rule list of ./device-rules.ts (v2DeviceRules), the way runc 1.1 builds it
+// rule list of ../device-rules.ts (deviceRules), the way runc 1.1 builds it
 // (libcontainer/cgroups/ebpf/devicefilter + the cgroup v1 devices emulator):
 //
-//  1. The rules are replayed through an emulation of the v1 devices cgroup: a type-"a" rule
-//     resets everything to allow-all (allow) or deny-all (deny); any other rule adds an
-//     exception to the current default or removes (part of) one, with exceptions on the same
-//     (type, major, minor) merged. Removing access that a *wildcard* exception still grants
-//     (punching a hole, e.g. "allow c *:* rwm" then "deny c 1:3 r") is rejected, as runc does,
-//     because v1 would silently ignore it.
+//  1. The rules are replayed through the devices emulator shared with v1 (../device-rules.ts
+//     DevicesEmulator: "a" resets, other rules add or remove exceptions, punching a hole in a
+//     wildcard exception is refused in runc's words).
 //  2. The program checks the remaining exceptions, sorted by (major, minor, type) with
 //     wildcards first, and returns the non-default verdict on the first one that matches;
 //     otherwise the default (deny for an allow-list, allow for a deny-list).
@@ -25,8 +22,9 @@
 // u32 minor }, access_type = device type (BPF_DEVCG_DEV_*) | access bits (BPF_DEVCG_ACC_*) << 16.
 
 import { ConfigError } from '../../../errors';
-import { RESOURCES_FIELD } from './resource-util';
-import type { V2DeviceRule } from './device-rules';
+import { DEVICES_FIELD, DevicesEmulator, permString, type DeviceRule } from '../device-rules';
+
+export { ruleString } from '../device-rules';
 
 export const BPF_DEVCG_DEV_BLOCK = 1;
 export const BPF_DEVCG_DEV_CHAR = 2;
@@ -36,7 +34,7 @@ export const BPF_DEVCG_ACC_WRITE = 4;
 /** License string passed to BPF_PROG_LOAD (runc's). */
 export const DEVICE_FILTER_LICENSE = 'Apache';
 
-const FIELD = `${RESOURCES_FIELD}.devices`;
+const FIELD = DEVICES_FIELD;
 const ACC_ALL = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 const MAX_U32 = 0xffffffff;
 
@@ -84,77 +82,17 @@ export function accessString(bits: number): string {
   return `${bits & BPF_DEVCG_ACC_READ ? 'r' : ''}${bits & BPF_DEVCG_ACC_WRITE ? 'w' : ''}${bits & BPF_DEVCG_ACC_MKNOD ? 'm' : ''}`;
 }
 
-function num(n: number): string {
-  return n === -1 ? '*' : String(n);
-}
-
-/** "c 1:3 rwm" (devices.list syntax). */
-export function ruleString(r: { type: string; major: number; minor: number; access: string | number }): string {
-  const acc = typeof r.access === 'number' ? accessString(r.access) : r.access;
-  return `${r.type} ${num(r.major)}:${num(r.minor)} ${acc}`;
-}
-
-function checkDevNum(n: number, what: string, field: string): void {
-  if (!Number.isInteger(n) || n < -1 || n > MAX_U32) throw new ConfigError(field, `invalid device ${what} ${n}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The devices cgroup emulator (runc's devices.Emulator)
-
-const key = (type: string, major: number, minor: number): string => `${type} ${major} ${minor}`;
-
 /**
  * Replays `rules` (in order) through runc's emulation of the v1 devices cgroup, starting from
- * deny-all. Throws ConfigError for rules runc rejects (invalid fields, punching a hole in a
- * wildcard exception).
+ * deny-all: the default, and the exceptions in the program's check order with their access as
+ * BPF_DEVCG_ACC_* bits. Throws ConfigError for rules runc rejects.
  */
-export function emulateDeviceRules(rules: readonly V2DeviceRule[]): EmulatedDevices {
-  let defaultAllow = false;
-  let map = new Map<string, DeviceException>();
-
-  rules.forEach((rule, i) => {
-    const field = `${FIELD}[${i}]`;
-    if (rule.type !== 'a' && rule.type !== 'b' && rule.type !== 'c') {
-      throw new ConfigError(`${field}.type`, `invalid cgroup device type ${JSON.stringify(rule.type)}`);
-    }
-    if (typeof rule.access !== 'string' || rule.access === '') throw new ConfigError(`${field}.access`, 'device access cannot be empty');
-    const perms = accessBits(rule.access, `${field}.access`);
-    checkDevNum(rule.major, 'major', `${field}.major`);
-    checkDevNum(rule.minor, 'minor', `${field}.minor`);
-
-    if (rule.type === 'a') {
-      // Whatever major/minor/access it names: a full reset to allow-all or deny-all.
-      defaultAllow = rule.allow;
-      map = new Map();
-      return;
-    }
-    const { type, major, minor } = rule;
-    const k = key(type, major, minor);
-    if (rule.allow !== defaultAllow) {
-      // Add an exception to the default (merged with one on the same node).
-      const old = map.get(k);
-      map.set(k, { type, major, minor, access: (old?.access ?? 0) | perms });
-      return;
-    }
-    // Remove access from an exception. Refuse when a broader wildcard exception still grants
-    // some of it: cgroup v1 would silently ignore the removal.
-    for (const [pMajor, pMinor] of [[-1, minor], [major, -1], [-1, -1]] as const) {
-      if (pMajor === major && pMinor === minor) continue;
-      const partial = map.get(key(type, pMajor, pMinor));
-      if (partial && (partial.access & perms) !== 0) {
-        throw new ConfigError(field, `device rule ${JSON.stringify(ruleString(rule))} (${rule.allow ? 'allow' : 'deny'}) is not supported: ` +
-          `cannot punch a hole in the wildcard rule ${JSON.stringify(ruleString(partial))} (${defaultAllow ? 'deny' : 'allow'})`);
-      }
-    }
-    const old = map.get(k);
-    if (!old) return;
-    const left = old.access & ~perms;
-    if (left === 0) map.delete(k);
-    else map.set(k, { ...old, access: left });
-  });
-
-  const exceptions = [...map.values()].sort((a, b) => a.major - b.major || a.minor - b.minor || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
-  return { defaultAllow, exceptions };
+export function emulateDeviceRules(rules: readonly DeviceRule[]): EmulatedDevices {
+  const e = DevicesEmulator.fromRules(rules);
+  return {
+    defaultAllow: e.defaultAllow,
+    exceptions: e.ordered().map(({ meta, perms }) => ({ ...meta, access: accessBits(permString(perms)) })),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,7 +111,7 @@ function requestBits(req: DeviceRequest): number {
  * Would the filter for `rules` allow `req`? Decided from the emulated cgroup state, without
  * building a program: the non-default verdict if any exception covers the request.
  */
-export function evaluate(rules: readonly V2DeviceRule[], req: DeviceRequest): boolean {
+export function evaluate(rules: readonly DeviceRule[], req: DeviceRequest): boolean {
   const want = requestBits(req);
   const { defaultAllow, exceptions } = emulateDeviceRules(rules);
   const hit = exceptions.some((e) => e.type === req.type
@@ -234,7 +172,7 @@ export function decodeInsns(program: Buffer): BpfInsn[] {
 // Generator
 
 /** The instructions of the device filter for `rules` (see deviceFilterProgram). */
-export function deviceFilterInsns(rules: readonly V2DeviceRule[]): BpfInsn[] {
+export function deviceFilterInsns(rules: readonly DeviceRule[]): BpfInsn[] {
   const { defaultAllow, exceptions } = emulateDeviceRules(rules);
   const out: BpfInsn[] = [
     insn(OP.LDX_MEM_W, R2, R1, 0, 0), // r2 = access_type
@@ -278,7 +216,7 @@ export function deviceFilterInsns(rules: readonly V2DeviceRule[]): BpfInsn[] {
  * `rules` (v2DeviceRules() output), as runc 1.1 generates it. Load it with license
  * DEVICE_FILTER_LICENSE (the addon's attachDeviceFilter does). Returns 1 to allow, 0 to deny.
  */
-export function deviceFilterProgram(rules: readonly V2DeviceRule[]): Buffer {
+export function deviceFilterProgram(rules: readonly DeviceRule[]): Buffer {
   return encodeInsns(deviceFilterInsns(rules));
 }
 

@@ -5,9 +5,9 @@
 
 import fs = require('fs');
 import { ConfigError } from '../../../errors';
-import { codeOf } from '../../fsutil';
+import { ENOENT, errnoOf, writeCg } from '../../fsutil';
 import type { LinuxResources } from '../../../spec/config-types';
-import { availableControllers, big, readUint, readValueByKey, RESOURCES_FIELD, writeCgFile, writeError } from './resource-util';
+import { availableControllers, big, readUint, readValueByKey, RESOURCES_FIELD, writeError } from './resource-util';
 import { newStatsV2, type CgroupStatsV2 } from './stats-types';
 
 export const name = 'hugetlb';
@@ -54,12 +54,12 @@ export function hugetlbWrites(r: LinuxResources): Array<[string, string, string]
 export function set(dir: string, r: LinuxResources): void {
   for (const [file, value, field] of hugetlbWrites(r)) {
     try {
-      writeCgFile(dir, file, value);
+      writeCg(dir, file, value, field);
     } catch (e) {
-      const err = writeError(e, dir, file, value, field, name);
+      const err = writeError(e, dir, file, field, name);
       if (err instanceof ConfigError) throw err; // controller not available
       const avail = availableControllers(dir);
-      if (codeOf(e) === 'ENOENT' && avail?.includes(name)) {
+      if (errnoOf(e) === ENOENT && avail?.includes(name)) {
         const sizes = hugePageSizes();
         throw new ConfigError(`${field}.pageSize`, `page size ${file.split('.')[1]} is not supported by the kernel (supported: ${sizes.join(', ') || 'none'})`);
       }

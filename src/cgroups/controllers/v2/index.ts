@@ -15,7 +15,7 @@ export {
   applyV2Resources, collectStatsV2, statsV2, toEventsStats, v2IgnoredResources, validateV2Resources,
   V2_RESOURCE_CONTROLLERS, type ApplyV2Options, type IgnoredResource, type StatsV2Options, type V2ResourceController,
 } from './resources';
-export { v2DeviceRules, RUNC_DEFAULT_DEVICE_RULES, type V2DeviceRule } from './device-rules';
+export { deviceRules, type DeviceRule } from '../device-rules';
 export { convertCPUSharesToCgroupV2Value } from './cpu-resources';
 export { convertBlkIOToIOWeightValue } from './io-resources';
 export { convertMemorySwapToCgroupV2Value } from './memory-resources';

@@ -10,9 +10,9 @@
 
 import fs = require('fs');
 import path = require('path');
-import { ConfigError } from '../../../errors';
+import { ConfigError, SyscallError } from '../../../errors';
 import type { Int64, LinuxResources, LinuxThrottleDevice } from '../../../spec/config-types';
-import { codeOf } from '../../fsutil';
+import { codeOf, errnoOf } from '../../fsutil';
 import { RESOURCES_FIELD, big, parseUint, readStat, setFile, writeError } from './resource-util';
 import { newStatsV2, type BlkioStatEntryV2, type CgroupStatsV2 } from './stats-types';
 
@@ -98,7 +98,7 @@ export function set(dir: string, r: LinuxResources): void {
     try {
       bfq = fs.readFileSync(path.join(dir, 'io.bfq.weight'), 'utf8');
     } catch (e) {
-      if (codeOf(e) !== 'ENOENT') throw writeError(e, dir, 'io.bfq.weight', '', `${F}.weight`, name);
+      if (codeOf(e) !== 'ENOENT') throw writeError(new SyscallError(`read ${path.join(dir, 'io.bfq.weight')}`, errnoOf(e), `${F}.weight`), dir, 'io.bfq.weight', `${F}.weight`, name);
     }
   }
   if (weight !== 0n) {

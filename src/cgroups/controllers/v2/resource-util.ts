@@ -1,15 +1,17 @@
-// Shared helpers of the v2 resource modules (*-resources.ts): int64 handling for config values
-// that are `number | bigint`, cgroupfs writes that never create files, runc-compatible parsers
-// for the kernel's flat-keyed files, and errors that name the config field.
+// Shared helpers of the v2 resource modules (*-resources.ts): the write with cgroup v2's hint
+// for a controller that is not enabled, runc-compatible parsers for the kernel's flat-keyed
+// files. The write itself is ../../fsutil.ts writeCg, integers src/spec/int64.ts (re-exported
+// here for the systemd driver).
 
 import fs = require('fs');
 import path = require('path');
-import { ConfigError, SyscallError, TsrunError } from '../../../errors';
-import type { Int64 } from '../../../spec/config-types';
-import { codeOf, errnoOf, readCgOptional } from '../../fsutil';
+import { ConfigError, TsrunError } from '../../../errors';
+import { MAX_UINT64 } from '../../../spec/int64';
+import { codeOf, EACCES, ENOENT, EPERM, errnoOf, readCgOptional, writeCg } from '../../fsutil';
+
+export { big, bigOr0, MAX_UINT64 } from '../../../spec/int64';
 
 export const RESOURCES_FIELD = 'linux.resources';
-export const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** A uint64 for stats output: a number when exact, a bigint beyond 2^53 (serialize with stringifyJson). */
 export type U64 = number | bigint;
@@ -17,18 +19,6 @@ export type U64 = number | bigint;
 /** A uint64 as number when it fits a double exactly, else bigint. */
 export function u64(v: bigint): U64 {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
-
-/** A config int64 as bigint; throws ConfigError for non-integers. */
-export function big(v: Int64, field: string): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(field, `expected an integer, got ${JSON.stringify(v)}`);
-  return BigInt(v);
-}
-
-/** Like big(), with undefined (unset) read as 0 (runc's zero value for "unset"). */
-export function bigOr0(v: Int64 | undefined, field: string): bigint {
-  return v === undefined || v === null ? 0n : big(v, field);
 }
 
 /**
@@ -52,29 +42,13 @@ export function availableControllers(dir: string): string[] | undefined {
 }
 
 /**
- * Write one value to one cgroup file, as a single write(2), opened O_WRONLY|O_TRUNC without
- * O_CREAT: a missing interface file (controller not enabled, page size not supported) fails
- * with ENOENT instead of creating a plain file, on cgroupfs and on test fixtures alike.
- * Throws the raw Node error (callers translate it with writeError()).
+ * A failed write (writeCg's SyscallError, naming the field), or, for a missing or refused
+ * file whose controller is not in the cgroup's cgroup.controllers, an error that says so (the
+ * common mistake: the controller is not enabled in the parent's cgroup.subtree_control).
  */
-export function writeCgFile(dir: string, file: string, data: string): void {
-  const p = path.join(dir, file);
-  const fd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
-  try {
-    fs.writeSync(fd, data);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Translate a failed write into an error naming the config field. A missing file whose
- * controller is not in the cgroup's cgroup.controllers says so (the common mistake: the
- * controller is not enabled in the parent's cgroup.subtree_control).
- */
-export function writeError(e: unknown, dir: string, file: string, data: string, field: string, controller?: string): Error {
-  const code = codeOf(e);
-  if (controller && (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM')) {
+export function writeError(e: unknown, dir: string, file: string, field: string, controller?: string): Error {
+  const n = errnoOf(e);
+  if (controller && (n === ENOENT || n === EACCES || n === EPERM)) {
     const avail = availableControllers(dir);
     if (avail && !avail.includes(controller)) {
       return new ConfigError(
@@ -84,17 +58,15 @@ export function writeError(e: unknown, dir: string, file: string, data: string, 
       );
     }
   }
-  const n = errnoOf(e);
-  const what = `write ${JSON.stringify(data)} to ${path.join(dir, file)}`;
-  return n ? new SyscallError(what, n, field) : new TsrunError(`${field}: ${what}: ${(e as Error)?.message ?? String(e)}`, { field });
+  return e as Error;
 }
 
-/** writeCgFile() with errors translated by writeError(). */
+/** writeCg, with a controller that is not enabled said so (writeError). */
 export function setFile(dir: string, file: string, data: string, field: string, controller: string): void {
   try {
-    writeCgFile(dir, file, data);
+    writeCg(dir, file, data, field);
   } catch (e) {
-    throw writeError(e, dir, file, data, field, controller);
+    throw writeError(e, dir, file, field, controller);
   }
 }
 

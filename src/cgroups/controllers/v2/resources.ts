@@ -6,7 +6,7 @@
 // hugetlb, rdma — and linux.resources.unified last, so unified values win.
 //
 // Devices: v2 enforces them with an eBPF program, which this module does not build. The rules
-// are validated here and, normalised with runc's defaults appended (v2DeviceRules), handed to
+// are validated here and, normalised with runc's defaults appended (deviceRules), handed to
 // opts.devices at runc's position; a config with linux.resources.devices and no opts.devices is
 // refused rather than silently left unconfined.
 
@@ -14,7 +14,7 @@ import { TsrunError } from '../../../errors';
 import type { LinuxDevice, LinuxResources } from '../../../spec/config-types';
 import * as cpu from './cpu-resources';
 import * as cpuset from './cpuset-resources';
-import { v2DeviceRules, type V2DeviceRule } from './device-rules';
+import { deviceRules, type DeviceRule } from '../device-rules';
 import * as hugetlb from './hugetlb-resources';
 import * as io from './io-resources';
 import * as memory from './memory-resources';
@@ -27,11 +27,11 @@ import { readPsi } from './psi';
 
 export interface ApplyV2Options {
   /**
-   * Receives the device rules (v2DeviceRules(r, linuxDevices)) at runc's point in the order
+   * Receives the device rules (deviceRules(r, linuxDevices)) at runc's point in the order
    * (after cpu, before cpuset), e.g. to attach the eBPF device filter. Required when
    * linux.resources.devices is non-empty.
    */
-  devices?: (rules: V2DeviceRule[]) => void;
+  devices?: (rules: DeviceRule[]) => void;
   /** linux.devices, so runc's default rules for nodes listed there are dropped. */
   linuxDevices?: readonly Pick<LinuxDevice, 'path'>[];
 }
@@ -56,7 +56,7 @@ export function validateV2Resources(r: LinuxResources | undefined, opts: ApplyV2
   memory.memoryWrites(r);
   io.validate(r);
   cpu.cpuPlan(r);
-  v2DeviceRules(r, opts.linuxDevices);
+  deviceRules(r, opts.linuxDevices);
   hugetlb.hugetlbWrites(r);
   rdma.rdmaLines(r);
   unified.unifiedEntries(r);
@@ -68,7 +68,7 @@ export function applyV2Resources(dir: string, r: LinuxResources | undefined, opt
   if ((r.devices ?? []).length && !opts.devices) {
     throw new TsrunError(
       `${RESOURCES_FIELD}.devices: cgroup v2 device rules need an eBPF device program; ` +
-        'pass opts.devices to applyV2Resources (rules from v2DeviceRules)',
+        'pass opts.devices to applyV2Resources (rules from deviceRules)',
       { field: `${RESOURCES_FIELD}.devices` },
     );
   }
@@ -76,7 +76,7 @@ export function applyV2Resources(dir: string, r: LinuxResources | undefined, opt
   memory.set(dir, r);
   io.set(dir, r);
   cpu.set(dir, r);
-  if (opts.devices) opts.devices(v2DeviceRules(r, opts.linuxDevices));
+  if (opts.devices) opts.devices(deviceRules(r, opts.linuxDevices));
   cpuset.set(dir, r);
   hugetlb.set(dir, r);
   rdma.set(dir, r);

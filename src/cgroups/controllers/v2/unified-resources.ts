@@ -4,8 +4,8 @@
 
 import { ConfigError } from '../../../errors';
 import type { LinuxResources } from '../../../spec/config-types';
-import { codeOf } from '../../fsutil';
-import { RESOURCES_FIELD, availableControllers, writeCgFile, writeError } from './resource-util';
+import { EACCES, ENOENT, EPERM, errnoOf, writeCg } from '../../fsutil';
+import { RESOURCES_FIELD, availableControllers } from './resource-util';
 
 export const name = 'unified';
 
@@ -30,10 +30,10 @@ export function unifiedEntries(r: LinuxResources): Array<[string, string]> {
 export function set(dir: string, r: LinuxResources): void {
   for (const [key, value] of unifiedEntries(r)) {
     try {
-      writeCgFile(dir, key, value);
+      writeCg(dir, key, value, unifiedField(key));
     } catch (e) {
-      const code = codeOf(e);
-      if (code === 'ENOENT' || code === 'EPERM' || code === 'EACCES') {
+      const code = ({ [ENOENT]: 'ENOENT', [EPERM]: 'EPERM', [EACCES]: 'EACCES' } as Record<number, string>)[errnoOf(e)];
+      if (code) {
         // Say which controller is missing rather than "no such file".
         const dot = key.indexOf('.');
         if (dot <= 0 || dot === key.length - 1) {
@@ -48,7 +48,7 @@ export function set(dir: string, r: LinuxResources): void {
           );
         }
       }
-      throw writeError(e, dir, key, value, unifiedField(key));
+      throw e;
     }
   }
 }
