@@ -17,7 +17,8 @@ const id = `demo-${process.pid}`;
 // Output goes to files, not pipes: a created container inherits tsrun's stdio (as with runc),
 // so a pipe would only reach EOF when the container exits.
 function step(title, args, opts = {}) {
-  const out = path.join(work, 'out'), err = path.join(work, 'err');
+  // create hands its stdout to the container: a file of its own, never truncated by a later step
+  const out = opts.stdout ?? path.join(work, 'out'), err = path.join(work, 'err');
   const fds = [fs.openSync(out, 'w'), fs.openSync(err, 'w')];
   const st = spawnSync(tsrun, ['--root', root, ...args], { cwd: bundle, stdio: ['ignore', fds[0], fds[1]] });
   fds.forEach((fd) => fs.closeSync(fd));
@@ -46,19 +47,15 @@ try {
   const version = execFileSync(tsrun, ['--version'], { encoding: 'utf8' }).split('\n')[0];
   console.log(`${version}: ${tsrun}`);
   console.log(`demo bundle: ${bundle} (busybox rootfs, config.json from \`tsrun spec\`, hostname tsrun-demo)\n`);
-  step('create', ['create', '--bundle', bundle, '--pid-file', path.join(work, 'pid'), id]);
+  const containerOut = path.join(work, 'container.out');
+  step('create', ['create', '--bundle', bundle, '--pid-file', path.join(work, 'pid'), id], { stdout: containerOut });
   step('state', ['state', id]);
   step('start', ['start', id]);
-  // the greeting is written once the shell reaches `sleep 30` (its child): wait for that, not a
-  // fixed time (a slow host, e.g. a user-mode Linux guest, takes longer than any guess)
-  const initPid = Number(fs.readFileSync(path.join(work, 'pid'), 'utf8'));
-  const sleeping = () => {
-    try {
-      return fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
-        .some((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').startsWith('sleep\0'));
-    } catch { return false; }
-  };
-  for (const t0 = Date.now(); !sleeping() && Date.now() - t0 < 20_000;) spawnSync('sleep', ['0.05']);
+  // the greeting, once the container wrote it (a slow host, e.g. a user-mode Linux guest, takes
+  // longer than any fixed wait)
+  const said = () => fs.readFileSync(containerOut, 'utf8');
+  for (const t0 = Date.now(); !said().includes('\n') && Date.now() - t0 < 20_000;) spawnSync('sleep', ['0.05']);
+  process.stdout.write(said().replace(/^/gm, '    container: ').replace(/([^\n])$/, '$1\n'));
   step('state', ['state', id]);
   step('list', ['list']);
   step('kill', ['kill', id, 'KILL']);
