@@ -132,8 +132,14 @@ export function runIn(runtime: Runtime, b: Bundle, id = uniqueId(runtime)): Resu
 
 export interface Snapshot { mounts: string[]; cgroups: string[]; procs: string[] }
 
+// Another jest run's work dir (a second suite on the same host, e.g. under a CPU hog or from
+// another checkout) is not this run's leak: its own run checks it. Everything else counts.
+const OTHER_RUNS = new RegExp(`^${os.tmpdir().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/tsrun-e2e-[^/]+/`);
+
 function mountPointsNow(): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]).sort();
+  const mine = workDir ? workDir + '/' : undefined;
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4])
+    .filter((m) => !OTHER_RUNS.test(m) || (mine !== undefined && m.startsWith(mine))).sort();
 }
 
 function cgroupDirs(): string[] {
