@@ -35,6 +35,8 @@ export interface ExecOptions extends GlobalOptions {
   tty?: boolean;
   consoleSocket?: string;
   detach?: boolean;
+  /** Forward this process's signals to the exec'd process (the CLI does; a library call installs no handler unless asked). */
+  forwardSignals?: boolean;
   pidFile?: string;
   cwd?: string;
   env?: string[];
@@ -125,7 +127,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     pidfdSock = connectPidfdSocket(o.pidfdSocket, 'setns');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
-    if (!o.detach) forwarder = signalForwarder(relayFd < 0);
+    if (!o.detach && o.forwardSignals) forwarder = signalForwarder(relayFd < 0);
     const joins = joinsOf(c);
     const native = {
       rootfs: c.state.rootfs, rootfsParentMount: null, cloneFlags: 0, unshareFlags: 0, twoStage: true,
@@ -170,7 +172,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       if (relayFd >= 0) addon().close(relayFd);
     }
-    const relay = master >= 0 ? relayTerminal(master) : undefined;
+    const relay = master >= 0 ? relayTerminal(master, !!o.forwardSignals) : undefined;
     try {
       const st = await addon().waitExit(pid);
       return st.code ?? 128 + (st.signal ?? 0);

@@ -10,7 +10,16 @@ import { start } from './start';
 import { relayTerminal } from './tty-relay';
 import { forwardSignals } from './forward-signals';
 
-export interface RunOptions extends CreateOptions { detach?: boolean; keep?: boolean }
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  keep?: boolean;
+  /**
+   * Forward the signals this process receives (SIGINT, SIGTERM, ...; SIGWINCH to a relayed
+   * terminal) to the container's process while it runs, as the CLI does. Off by default: a
+   * library call installs no handler on its host process.
+   */
+  forwardSignals?: boolean;
+}
 
 export async function run(id: string, opts: RunOptions = {}): Promise<number> {
   const { pid, consoleMaster } = await create(id, { ...opts, foreground: !opts.detach });
@@ -19,7 +28,7 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
     await start(id, opts);
     return 0;
   }
-  const stopForwarding = forwardSignals(pid, consoleMaster === undefined);
+  const stopForwarding = opts.forwardSignals ? forwardSignals(pid, consoleMaster === undefined) : () => {};
   try {
     const exited = addon().waitExit(pid);
     try {
@@ -30,7 +39,7 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
       await deleteContainer(id, { ...opts, force: true });
       throw e;
     }
-    const relay = consoleMaster !== undefined ? relayTerminal(consoleMaster) : undefined;
+    const relay = consoleMaster !== undefined ? relayTerminal(consoleMaster, !!opts.forwardSignals) : undefined;
     phase('start');
     crashPoint('run:started');
     const st = await exited;

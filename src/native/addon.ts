@@ -121,6 +121,8 @@ export interface Addon {
    * programs attached there before. Throws an Error with errno (and verifierLog) on failure.
    */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
+  /** Raise RLIMIT_MEMLOCK of this process when a BPF load needs it (kernels < 5.11): the CLI only. */
+  setRaiseMemlock(on: boolean): void;
   /**
    * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS),
    * or the same walk by hand where the kernel has no openat2 (addon/walk.h): absolute and `..`
@@ -191,8 +193,16 @@ export function addon(): Addon {
         + (/GLIBC_|GLIBCXX_/.test(msg) ? ' (the prebuild needs glibc 2.33+ and libstdc++ of GCC 11+: build from source with `npm rebuild tsrun --build-from-source --allow-scripts=tsrun`)' : ''));
     }
     cached = { addon: loaded, dir: path.dirname(file), file };
+    if (raiseMemlock) loaded.setRaiseMemlock(true);
   }
   return cached.addon;
+}
+
+let raiseMemlock = false;
+/** The CLI's process may raise its own RLIMIT_MEMLOCK for a BPF load (a library's host never). */
+export function allowRaisingMemlock(): void {
+  raiseMemlock = true;
+  cached?.addon.setRaiseMemlock(true);
 }
 
 /** The addon file loaded (throws as addon() does when none loads). */
