@@ -2,7 +2,7 @@
 // first; pid through a second fork), its cgroup, and runs with the process.json given or
 // the container's own process with runc's overrides.
 import fs = require('fs');
-import { TsrunError, errnoText } from '../errors';
+import { StatusError, TsrunError, errnoText } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
@@ -118,8 +118,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   let forwarder: ReturnType<typeof signalForwarder> | undefined;
   let pidfdSock: PidfdSocket | undefined;
   try {
-    if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
-    if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+    if (status === 'stopped') throw new StatusError('cannot exec in a stopped container', status);
+    if (status === 'paused' && !o.ignorePaused) throw new StatusError('cannot exec in a paused container (use --ignore-paused to override)', status);
     const proc = execProcess(c.state.config.process, o);
     checkProcess(proc);
     checkLsm(proc);

@@ -9,6 +9,7 @@ import { deleteContainer } from './delete';
 import { start } from './start';
 import { relayTerminal } from './tty-relay';
 import { forwardSignals } from './forward-signals';
+import { throwIfAborted } from './abort';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -19,9 +20,12 @@ export interface RunOptions extends CreateOptions {
    * library call installs no handler on its host process.
    */
   forwardSignals?: boolean;
+  /** Aborting kills the container (SIGKILL), deletes it (unless keep) and rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 export async function run(id: string, opts: RunOptions = {}): Promise<number> {
+  throwIfAborted(opts.signal);
   const { pid, consoleMaster } = await create(id, { ...opts, foreground: !opts.detach });
   crashPoint('run:created');
   if (opts.detach) {
@@ -29,14 +33,19 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
     return 0;
   }
   const stopForwarding = opts.forwardSignals ? forwardSignals(pid, consoleMaster === undefined) : () => {};
+  // the pid stays ours (unreaped) until `exited` resolves: the kill cannot hit a reused pid
+  const onAbort = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const exited = addon().waitExit(pid);
     try {
+      throwIfAborted(opts.signal);
       await start(id, opts);
     } catch (e) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       await exited;
       await deleteContainer(id, { ...opts, force: true });
+      throwIfAborted(opts.signal); // a start that failed because the abort killed the init
       throw e;
     }
     const relay = consoleMaster !== undefined ? relayTerminal(consoleMaster, !!opts.forwardSignals) : undefined;
@@ -45,12 +54,15 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
     const st = await exited;
     relay?.stop();
     phase('container ran');
+    if (opts.signal?.aborted && !opts.keep) await deleteContainer(id, { ...opts, force: true });
+    throwIfAborted(opts.signal);
     if (!opts.keep) {
       try { await deleteContainer(id, { ...opts, force: true }); } catch (e) { log('warning', (e as Error).message); }
       phase('delete');
     }
     return st.code ?? 128 + (st.signal ?? 0);
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     stopForwarding();
   }
 }
