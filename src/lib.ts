@@ -10,6 +10,7 @@ export type { GlobalOptions } from './lifecycle/options';
 export type { OciState, Status } from './state/status';
 export { loadSpec, parseSpec } from './spec/load';
 export * from './errors';
+export { CorruptStateError, AbortedCreateError } from './state/store';
 export { setLogger, type Logger, type Level, type Fields } from './log';
 // every config.json type (Process, Mount, LinuxResources, ...): the spec as typed objects
 export type * from './spec/config-types';

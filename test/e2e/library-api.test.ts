@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  AbortError, ConfigError, ExistsError, LockedError, NotExistError, StatusError, SyscallError, TsrunError,
+  AbortError, ConfigError, CorruptStateError, ExistsError, UsageError, LockedError, NotExistError, StatusError, SyscallError, TsrunError,
   create, deleteContainer, events, exec, kill, pause, resume, run, start, state, wait,
   type ContainerEvent, type TsrunErrorCode,
 } from '../../src/lib';
@@ -57,6 +57,12 @@ describeRoot('library API: errors, exit status, events, abort', () => {
     } finally {
       await deleteContainer(id, { ...o(), force: true });
     }
+    const corrupt = uniqueId('api');
+    await create(corrupt, { ...o(), bundle: new Bundle().args('true').dir });
+    fs.writeFileSync(path.join(root(), corrupt, 'state.json'), '{');
+    await expectCode(state(corrupt, o()), CorruptStateError, 'CORRUPT_STATE');
+    await deleteContainer(corrupt, { ...o(), force: true });
+    expect(new UsageError('flag provided but not defined: -x')).toMatchObject({ code: 'USAGE' }); // the CLI's only
     const e = new SyscallError('open /x', 2, 'mounts[0].source');
     expect(e).toMatchObject({ code: 'SYSCALL', errno: 2, field: 'mounts[0].source', message: 'mounts[0].source: open /x: no such file or directory' });
   }, 60_000);
