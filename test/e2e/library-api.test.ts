@@ -69,11 +69,14 @@ describeRoot('library API: errors, exit status, events, abort', () => {
 
   test('start() returns the exit status through wait()', async () => {
     const id = uniqueId('api');
-    await create(id, { ...o(), bundle: new Bundle().args('sh', '-c', 'exit 4').dir });
-    const started = await start(id, o());
-    expect(started.pid).toBe((await state(id, o())).pid);
-    expect(await started.wait()).toEqual({ code: 4, signal: null });
-    await deleteContainer(id, o());
+    const { pid } = await create(id, { ...o(), bundle: new Bundle().args('sh', '-c', 'exit 4').dir });
+    try {
+      const started = await start(id, o());
+      expect(started.pid).toBe(pid);
+      expect(await started.wait()).toEqual({ code: 4, signal: null });
+    } finally {
+      await deleteContainer(id, { ...o(), force: true });
+    }
   });
 
   test('events() yields stats at the interval and an oom event; aborting ends it with an AbortError', async () => {
