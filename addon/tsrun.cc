@@ -34,6 +34,7 @@
 
 namespace tsrun {
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
+Napi::Value SetRaiseMemlock(const Napi::CallbackInfo &info);     // bpf.cc
 Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info);  // inroot.cc
 Napi::Object PidfdExports(Napi::Env env);  // pidfd.cc
 Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info);   // probe.cc
@@ -317,11 +318,17 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
   mode_t mode = info[1].As<Napi::Number>().Uint32Value();
-  mode_t old = umask(0);
+  // The mode exactly, without flipping the process's umask (a library's host may have threads
+  // creating files meanwhile): made with the umask applied (narrower), then chmod'ed. The path is
+  // in the state dir, root's own (no other user can swap it between the two calls).
   int r = mkfifo(path.c_str(), mode);
-  int e = errno;
-  umask(old);
-  if (r < 0) SysError(env, "mkfifo " + path, e).ThrowAsJavaScriptException();
+  if (r == 0 && chmod(path.c_str(), mode) < 0) {
+    int e = errno;
+    unlink(path.c_str());
+    SysError(env, "chmod " + path, e).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (r < 0) SysError(env, "mkfifo " + path, errno).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 
@@ -703,6 +710,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("startFifo", Napi::Function::New(env, StartFifo));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("setRaiseMemlock", Napi::Function::New(env, SetRaiseMemlock));
   exports.Set("readFileInRoot", Napi::Function::New(env, ReadFileInRoot));
   exports.Set("fds", PidfdExports(env));
   exports.Set("probeSyscalls", Napi::Function::New(env, ProbeSyscalls));
