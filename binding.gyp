@@ -19,7 +19,7 @@
       "actions": [
         {
           "action_name": "build_tsrun_init",
-          "inputs": ["addon/init/init.c", "addon/init/hooks.c", "addon/contract.h"],
+          "inputs": ["addon/init/init.c", "addon/init/hooks.c", "addon/contract.h", "addon/syscalls.h"],
           "outputs": ["<(PRODUCT_DIR)/tsrun-init"],
           "action": ["<(init_cc)", "-Os", "-s", "-static", "-nostdlib", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
                      "-ffreestanding", "-fno-builtin", "-fno-pie", "-no-pie", "-Wall", "-Wextra", "-Werror",

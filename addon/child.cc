@@ -29,20 +29,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
+#include "syscalls.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
 #endif
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_IN_ROOT 0x10
@@ -381,10 +374,10 @@ long copy_tree(long src, long dst, int depth) {
 // option, the superblock flags) + fsmount with the mount flags. Returns the mount fd.
 char fs_opts[4096];
 long mount_detached(const MountOp &m) {
-  long fsfd = SC(430 /* fsopen */, m.fstype ? m.fstype : "", 1 /* FSOPEN_CLOEXEC */);
+  long fsfd = SC(SYS_fsopen, m.fstype ? m.fstype : "", 1 /* FSOPEN_CLOEXEC */);
   if (fsfd < 0) return fsfd;
   long r = 0;
-  if (m.source) r = SC(431 /* fsconfig */, fsfd, 1 /* SET_STRING */, "source", m.source, 0);
+  if (m.source) r = SC(SYS_fsconfig, fsfd, 1 /* SET_STRING */, "source", m.source, 0);
   if (r >= 0 && m.data) {
     scopy(fs_opts, sizeof fs_opts, m.data);
     char *o = fs_opts;
@@ -396,8 +389,8 @@ long mount_detached(const MountOp &m) {
       char *eq = o;
       while (*eq && *eq != '=') eq++;
       if (*o) {
-        if (*eq) { *eq = 0; r = SC(431, fsfd, 1 /* SET_STRING */, o, eq + 1, 0); *eq = '='; }
-        else r = SC(431, fsfd, 0 /* SET_FLAG */, o, 0, 0);
+        if (*eq) { *eq = 0; r = SC(SYS_fsconfig, fsfd, 1 /* SET_STRING */, o, eq + 1, 0); *eq = '='; }
+        else r = SC(SYS_fsconfig, fsfd, 0 /* SET_FLAG */, o, 0, 0);
       }
       *end = last;
       o = last ? end + 1 : end;
@@ -406,8 +399,8 @@ long mount_detached(const MountOp &m) {
   const struct { uint64_t ms; const char *key; } sb[] = {
     { MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" }, { MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
   };
-  for (const auto &f : sb) if (r >= 0 && (m.flags & f.ms)) r = SC(431, fsfd, 0 /* SET_FLAG */, f.key, 0, 0);
-  if (r >= 0) r = SC(431, fsfd, 6 /* FSCONFIG_CMD_CREATE */, 0, 0, 0);
+  for (const auto &f : sb) if (r >= 0 && (m.flags & f.ms)) r = SC(SYS_fsconfig, fsfd, 0 /* SET_FLAG */, f.key, 0, 0);
+  if (r >= 0) r = SC(SYS_fsconfig, fsfd, 6 /* FSCONFIG_CMD_CREATE */, 0, 0, 0);
   if (r < 0) { SC(SYS_close, fsfd); return r; }
   uint64_t attr = 0;
   if (m.flags & MS_RDONLY) attr |= 0x1;
@@ -418,7 +411,7 @@ long mount_detached(const MountOp &m) {
   else if (m.flags & MS_STRICTATIME) attr |= 0x20;
   if (m.flags & MS_NODIRATIME) attr |= 0x80;
   if (m.flags & MS_NOSYMFOLLOW) attr |= 0x200000;
-  long mnt = SC(432 /* fsmount */, fsfd, 1 /* FSMOUNT_CLOEXEC */, attr);
+  long mnt = SC(SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */, attr);
   SC(SYS_close, fsfd);
   return mnt;
 }
@@ -675,12 +668,12 @@ void do_mount(long rootfd, const MountOp &m) {
     if (tree < 0) {
       const long rec = (m.flags & MS_REC) ? AT_RECURSIVE : 0;
       tree = g_no_mount_api ? -ENOSYS
-           : m.src_fd >= 0 ? SC(428 /* open_tree */, m.src_fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_EMPTY_PATH | rec)
-                           : SC(428 /* open_tree */, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | rec);
+           : m.src_fd >= 0 ? SC(SYS_open_tree, m.src_fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_EMPTY_PATH | rec)
+                           : SC(SYS_open_tree, AT_FDCWD, m.source, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | rec);
       if (tree < 0 && !mount_api_missing(tree)) check(tree, STEP_MOUNT, m.index, m.source);
     }
     if (tree >= 0) {
-      long r = SC(429 /* move_mount */, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */);
+      long r = SC(SYS_move_mount, tree, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */);
       check(r, STEP_MOUNT, m.index, m.source);
     } else {
       tree = bind_fallback(rootfd, m, fd);
@@ -708,7 +701,7 @@ void do_mount(long rootfd, const MountOp &m) {
     // nosuid, nodev and noexec by its fd before it is attached, on every mount of the tree
     // (the host's cgroup hierarchies and debugfs below /sys are not left writable)
     if (mnt == -EPERM && is_fs(m, "sysfs") && !g_no_mount_api) {
-      mnt = SC(428 /* open_tree */, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
+      mnt = SC(SYS_open_tree, AT_FDCWD, "/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
       // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC have the values of MOUNT_ATTR_RDONLY .. NOEXEC
       uint64_t set = m.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
       if (mnt >= 0 && set) {
@@ -728,7 +721,7 @@ void do_mount(long rootfd, const MountOp &m) {
     }
     check(mnt, STEP_MOUNT, m.index, m.target);
     if (m.tmpcopyup) copy_up(fd, mnt, m);
-    check(SC(429 /* move_mount */, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
+    check(SC(SYS_move_mount, mnt, "", fd, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */), STEP_MOUNT, m.index, m.target);
     SC(SYS_close, fd);
     fd = mnt;
     read_only_later(fd, m);
@@ -944,10 +937,10 @@ void finish_rootfs() {
     long fd = resolve_covered(rootfd, p);
     if (fd == -ENOENT) continue;
     check(fd, STEP_READONLY_PATH, (int32_t)i, p);
-    long tree = g_no_mount_api ? -ENOSYS : SC(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    long tree = g_no_mount_api ? -ENOSYS : SC(SYS_open_tree, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     if (tree >= 0 || !mount_api_missing(tree)) {
       check(tree, STEP_READONLY_PATH, (int32_t)i, p);
-      check(SC(429 /* move_mount */, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
+      check(SC(SYS_move_mount, tree, "", fd, "", 0x4 | 0x40), STEP_READONLY_PATH, (int32_t)i, p);
     } else {
       // no open_tree: bound onto itself by mount(2), the new mount found again the same way
       // and checked to be it (same inode, a new mount on top of the one resolved)

@@ -28,9 +28,7 @@
 #include <string>
 #include <vector>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
+#include "syscalls.h"
 
 namespace tsrun {
 namespace {

@@ -31,6 +31,7 @@
 
 #include "plan.h"
 #include "plan_read.h"
+#include "syscalls.h"
 
 namespace tsrun {
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
@@ -134,7 +135,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     args.flags = st->plan.clone_flags | 0x200000000ULL /* CLONE_INTO_CGROUP */;
     args.exit_signal = SIGCHLD;
     args.cgroup = (uint64_t)cgfd;
-    pid = syscall(435 /* SYS_clone3 */, &args, sizeof args);
+    pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0) child_main(&st->plan);
     into_cgroup = pid > 0;
   }
@@ -459,12 +460,12 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
     std::string ns = info[5].As<Napi::String>();
     int userns = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
     if (userns < 0) { SysError(env, "open user namespace " + ns, errno).ThrowAsJavaScriptException(); return env.Null(); }
-    int tree = (int)syscall(428 /* open_tree */, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
     int err = tree < 0 ? errno : 0;
     std::string what = "open_tree " + source;
     if (!err) {
       struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
-      if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+      if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
         err = errno; what = "idmap " + source + " with " + ns + " (does its filesystem support idmapped mounts?)";
       }
     }
@@ -504,12 +505,12 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   close(pipefd[0]);
   if (pid > 0) waitpid((pid_t)pid, nullptr, 0);
   if (!err) {
-    tree = (int)syscall(428 /* open_tree */, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    tree = (int)syscall(SYS_open_tree, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
     if (tree < 0) { err = errno; what = "open_tree " + source; }
   }
   if (!err) {
     struct { uint64_t set, clr, propagation, userns_fd; } attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
-    if (syscall(442 /* mount_setattr */, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
       err = errno; what = "idmap " + source + " (does its filesystem support idmapped mounts?)";
     }
   }
@@ -530,13 +531,13 @@ Napi::Value KernelSupport(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   auto probe = [](long r) -> int { return r < 0 && (errno == ENOSYS || errno == EPERM) ? errno : 0; };
   Napi::Object o = Napi::Object::New(env);
-  o.Set("openTree", probe(syscall(428 /* open_tree */, -1, "", 0)));
-  o.Set("moveMount", probe(syscall(429 /* move_mount */, -1, "", -1, "", 0)));
-  o.Set("fsopen", probe(syscall(430 /* fsopen */, nullptr, 0x80000000u /* no such flag */)));
-  o.Set("clone3", probe(syscall(435 /* clone3 */, nullptr, 0)));
-  o.Set("closeRange", probe(syscall(436 /* close_range */, ~0u, 0u, 0u)));
-  o.Set("openat2", probe(syscall(437 /* openat2 */, -1, "", nullptr, 0)));
-  o.Set("mountSetattr", probe(syscall(442 /* mount_setattr */, -1, "", 0, nullptr, 0)));
+  o.Set("openTree", probe(syscall(SYS_open_tree, -1, "", 0)));
+  o.Set("moveMount", probe(syscall(SYS_move_mount, -1, "", -1, "", 0)));
+  o.Set("fsopen", probe(syscall(SYS_fsopen, nullptr, 0x80000000u /* no such flag */)));
+  o.Set("clone3", probe(syscall(SYS_clone3, nullptr, 0)));
+  o.Set("closeRange", probe(syscall(SYS_close_range, ~0u, 0u, 0u)));
+  o.Set("openat2", probe(syscall(SYS_openat2, -1, "", nullptr, 0)));
+  o.Set("mountSetattr", probe(syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0)));
   return o;
 }
 

@@ -31,9 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "syscalls.h"
 
 namespace tsrun {
 namespace walk {
