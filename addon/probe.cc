@@ -40,4 +40,22 @@ Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// Which of the newer syscalls tsrun uses this kernel has: each is called with arguments every
+// kernel that has it refuses before doing anything (bad fd, zero size), so only ENOSYS (no such
+// syscall) or EPERM (a seccomp filter of a parent that does not know it) mean "missing". The
+// value per name is 0 (present) or the errno.
+Napi::Value KernelSupport(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto probe = [](long r) -> int { return r < 0 && (errno == ENOSYS || errno == EPERM) ? errno : 0; };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("openTree", probe(syscall(SYS_open_tree, -1, "", 0)));
+  o.Set("moveMount", probe(syscall(SYS_move_mount, -1, "", -1, "", 0)));
+  o.Set("fsopen", probe(syscall(SYS_fsopen, nullptr, 0x80000000u /* no such flag */)));
+  o.Set("clone3", probe(syscall(SYS_clone3, nullptr, 0)));
+  o.Set("closeRange", probe(syscall(SYS_close_range, ~0u, 0u, 0u)));
+  o.Set("openat2", probe(syscall(SYS_openat2, -1, "", nullptr, 0)));
+  o.Set("mountSetattr", probe(syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0)));
+  return o;
+}
+
 }  // namespace tsrun
