@@ -79,6 +79,15 @@ bool QueryAttached(int cgfd, std::vector<uint32_t> &ids, int &err) {
 
 }  // namespace
 
+// Raising RLIMIT_MEMLOCK changes the whole process: only the CLI asks for it (setRaiseMemlock(true));
+// a library's host keeps its limits and gets the EPERM with the fix named.
+static bool g_raiseMemlock = false;
+
+Napi::Value SetRaiseMemlock(const Napi::CallbackInfo &info) {
+  g_raiseMemlock = info.Length() > 0 && info[0].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
 // attachDeviceFilter(cgroupDir: string, program: Buffer): void (registered in napi/init.cc's Init).
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -108,10 +117,13 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
 
-  // Load. Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK: raise it on EPERM (runc
-  // raises it unconditionally) and retry once. On failure, load again with a verifier log.
+  // Load. Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK: the CLI raises it on EPERM
+  // (runc raises it unconditionally) and retries once. On failure, load again with a verifier log.
   Fd prog(ProgLoad(insns, nullptr, 0));
-  if (prog.fd < 0 && errno == EPERM) {
+  bool memlockHint = false;
+  if (prog.fd < 0 && errno == EPERM && !g_raiseMemlock) {
+    memlockHint = true;
+  } else if (prog.fd < 0 && errno == EPERM) {
     struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
     if (setrlimit(RLIMIT_MEMLOCK, &rl) == 0) prog.fd = ProgLoad(insns, nullptr, 0);
     else errno = EPERM;
@@ -124,8 +136,11 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     if (again.fd >= 0) text.clear();  // loads with a log but not without: report the first error only
     else if (errno == ENOSPC) text += "\n(verifier log truncated)";
-    BpfError(env, "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, " + std::to_string(insns.size()) + " insns)", loadErr, text)
-        .ThrowAsJavaScriptException();
+    Napi::Error err = BpfError(env, "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, " + std::to_string(insns.size()) + " insns)", loadErr, text);
+    if (memlockHint && loadErr == EPERM)
+      err.Set("message", err.Message() + " (kernels before 5.11 charge BPF programs to RLIMIT_MEMLOCK: raise the calling process's "
+              "RLIMIT_MEMLOCK; the tsrun CLI does, a library call leaves its host's limits alone)");
+    err.ThrowAsJavaScriptException();
     return env.Undefined();
   }
 

@@ -46,11 +46,17 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
   mode_t mode = info[1].As<Napi::Number>().Uint32Value();
-  mode_t old = umask(0);
+  // The mode exactly, without flipping the process's umask (a library's host may have threads
+  // creating files meanwhile): made with the umask applied (narrower), then chmod'ed. The path is
+  // in the state dir, root's own (no other user can swap it between the two calls).
   int r = mkfifo(path.c_str(), mode);
-  int e = errno;
-  umask(old);
-  if (r < 0) SysError(env, "mkfifo " + path, e).ThrowAsJavaScriptException();
+  if (r == 0 && chmod(path.c_str(), mode) < 0) {
+    int e = errno;
+    unlink(path.c_str());
+    SysError(env, "chmod " + path, e).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (r < 0) SysError(env, "mkfifo " + path, errno).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 

@@ -3,23 +3,75 @@
 // comes from a syscall it carries the errno. `exitCode` is what the CLI exits with.
 import os = require('os');
 
+/**
+ * What kind of failure, stable across versions (a library caller switches on it, never on the
+ * message): TSRUN anything else; CONFIG config.json/process.json (`field` names it);
+ * ENOENT_CONTAINER no such container; EXISTS the id is taken; NOT_RUNNING the container has
+ * stopped; BAD_STATUS it is in a status the call cannot act on (`status`); LOCKED another
+ * operation holds it; CORRUPT_STATE its state.json is unreadable; SYSCALL a syscall failed
+ * (`errno`); USAGE a wrong command line; ABORT_ERR the call's AbortSignal fired (Node's code).
+ */
+export type TsrunErrorCode = 'TSRUN' | 'CONFIG' | 'ENOENT_CONTAINER' | 'EXISTS' | 'NOT_RUNNING' | 'BAD_STATUS' | 'LOCKED'
+  | 'CORRUPT_STATE' | 'SYSCALL' | 'USAGE' | 'ABORT_ERR';
+
+export interface TsrunErrorOptions { field?: string; errno?: number; exitCode?: number; code?: TsrunErrorCode; cause?: unknown }
+
 export class TsrunError extends Error {
+  readonly code: TsrunErrorCode;
   readonly exitCode: number;
+  /** The config field (`linux.resources.memory.limit`, `process.args`) or flag (`--pid-file`) at fault. */
   readonly field?: string;
+  /** The errno of the syscall that failed. */
   readonly errno?: number;
-  constructor(message: string, opts: { field?: string; errno?: number; exitCode?: number } = {}) {
-    super(message);
+  constructor(message: string, opts: TsrunErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'TsrunError';
+    this.code = opts.code ?? (opts.errno !== undefined ? 'SYSCALL' : 'TSRUN');
     this.exitCode = opts.exitCode ?? 1;
     this.field = opts.field;
     this.errno = opts.errno;
   }
 }
 
+/** The id is taken by another container (or what an aborted create left). */
+export class ExistsError extends TsrunError {
+  constructor(message = 'container with given ID already exists') {
+    super(message, { code: 'EXISTS' });
+    this.name = 'ExistsError';
+  }
+}
+
+/** The container's status does not allow the call: NOT_RUNNING when it has stopped, else BAD_STATUS. */
+export class StatusError extends TsrunError {
+  constructor(message: string, readonly status: string) {
+    super(message, { code: status === 'stopped' ? 'NOT_RUNNING' : 'BAD_STATUS' });
+    this.name = 'StatusError';
+  }
+}
+
+/** Another tsrun operation holds the container's lock. */
+export class LockedError extends TsrunError {
+  constructor(message: string) {
+    super(message, { code: 'LOCKED' });
+    this.name = 'LockedError';
+  }
+}
+
+/**
+ * The call's AbortSignal fired: name 'AbortError' and code 'ABORT_ERR' as Node's own aborted
+ * calls (fs, timers/promises, events.once), the signal's reason as `cause`.
+ */
+export class AbortError extends TsrunError {
+  constructor(reason?: unknown) {
+    super('The operation was aborted', { code: 'ABORT_ERR', cause: reason });
+    this.name = 'AbortError';
+  }
+}
+
 /** config.json (or process.json) is malformed or asks for something impossible. */
 export class ConfigError extends TsrunError {
   constructor(field: string, problem: string) {
-    super(field ? `${field}: ${problem}` : problem, { field });
+    super(field ? `${field}: ${problem}` : problem, { field, code: 'CONFIG' });
     this.name = 'ConfigError';
   }
 }
@@ -27,7 +79,7 @@ export class ConfigError extends TsrunError {
 /** The container named does not exist (containerd matches "does not exist"). */
 export class NotExistError extends TsrunError {
   constructor(id: string) {
-    super('container does not exist');
+    super('container does not exist', { code: 'ENOENT_CONTAINER' });
     void id;
     this.name = 'NotExistError';
   }
@@ -36,7 +88,7 @@ export class NotExistError extends TsrunError {
 /** A syscall failed in the runtime or in the container's child before exec. */
 export class SyscallError extends TsrunError {
   constructor(what: string, errno: number, field?: string) {
-    super(`${field ? field + ': ' : ''}${what}: ${strerror(errno)}`, { errno, field });
+    super(`${field ? field + ': ' : ''}${what}: ${strerror(errno)}`, { errno, field, code: 'SYSCALL' });
     this.name = 'SyscallError';
   }
 }
@@ -58,7 +110,7 @@ export function strerror(errno: number): string {
 /** The command line is wrong (runc's "Incorrect Usage"): exit 1, the command's help on stdout. */
 export class UsageError extends TsrunError {
   constructor(message: string, readonly command?: string, readonly flagProblem = false) {
-    super(message, { exitCode: 1 });
+    super(message, { exitCode: 1, code: 'USAGE' });
     this.name = 'UsageError';
   }
 }

@@ -11,12 +11,25 @@ let logFd = -1;
 let format: 'text' | 'json' = 'text';
 let debugOn = false;
 
+/** Where a library caller's log lines go: one call per line, unformatted. */
+export type Logger = (level: Level, msg: string, fields?: Fields) => void;
+// The library writes nothing to its host's stderr: lines go to the logger set by setLogger(),
+// or nowhere (errors are thrown). The CLI (configureLog) writes them to stderr or --log.
+let sink: Logger | 'stderr' | null = null;
+
+/** The library's logger (null: silent, the default). `debug` also passes debug lines (and enables the tracing that makes them). */
+export function setLogger(fn: Logger | null, opts: { debug?: boolean } = {}): void {
+  sink = fn;
+  debugOn = !!fn && !!opts.debug;
+}
+
 /** Sets the format first: an error opening the log file is then reported in the format asked for. */
 export function setLogFormat(f: string | undefined): void {
   format = f === 'json' ? 'json' : 'text';
 }
 
 export function configureLog(opts: { log?: string; logFormat?: string; debug?: boolean }): void {
+  sink = 'stderr';
   setLogFormat(opts.logFormat);
   debugOn = !!opts.debug;
   if (opts.log) {
@@ -83,6 +96,11 @@ export function fatal(msg: string): void {
 
 export function log(level: Level, msg: string, fields?: Fields): void {
   if (level === 'debug' && !debugOn) return;
+  if (sink === null) return;
+  if (typeof sink === 'function') {
+    try { sink(level, msg, fields); } catch { /* a throwing logger must not fail the operation */ }
+    return;
+  }
   if (logFd >= 0) {
     try { fs.writeSync(logFd, formatLine(level, msg, undefined, fields)); } catch { /* the log is best effort */ }
   } else {

@@ -41,6 +41,7 @@ Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info);
 Napi::Value BuildSeccomp(const Napi::CallbackInfo &info);
 // bpf.cc
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);
+Napi::Value SetRaiseMemlock(const Napi::CallbackInfo &info);
 // inroot.cc
 Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info);
 // pidfd.cc

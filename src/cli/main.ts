@@ -10,6 +10,7 @@ import { formatList } from './list-format';
 import { checkDir, checkRoot, logOpenError } from './paths';
 import { VERSION, versionText } from './version';
 import { stringifyJson } from '../spec/json-int64';
+import { allowRaisingMemlock } from '../native/addon';
 
 type Flags = Record<string, unknown>;
 
@@ -82,7 +83,7 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
   switch (cmd) {
     case 'create': await (await import('../lifecycle/create')).create(args[0], createOpts()); return 0;
     case 'run':
-      return (await import('../lifecycle/run')).run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep });
+      return (await import('../lifecycle/run')).run(args[0], { ...createOpts(), detach: !!f.detach, keep: !!f.keep, forwardSignals: true });
     case 'start': await (await import('../lifecycle/start')).start(args[0], G); return 0;
     case 'state':
       writeOut(JSON.stringify(await (await import('../lifecycle/query')).state(args[0], G), null, '  ')); return 0;
@@ -99,7 +100,7 @@ async function dispatch(cmd: string, f: Flags, args: string[], g: Flags): Promis
           additionalGids, cap: f.cap as string[] | undefined,
           noNewPrivs: !!f['no-new-privs'], apparmor: f.apparmor as string | undefined, processLabel: f['process-label'] as string | undefined,
           preserveFds: f['preserve-fds'] as number, ignorePaused: !!f['ignore-paused'], cgroup: f.cgroup as string[] | undefined,
-          pidfdSocket: f['pidfd-socket'] as string | undefined,
+          pidfdSocket: f['pidfd-socket'] as string | undefined, forwardSignals: true,
         });
       } catch (e) {
         // what runc does: every failure after the command line was accepted is "exec failed", 255
@@ -173,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     try { g = parseArgv(head, GLOBAL_FLAGS).flags; } catch (e) { throw new UsageError((e as Error).message, undefined, true); }
     if (!['text', 'json'].includes(g['log-format'] as string)) throw new TsrunError(`invalid log-format: ${g['log-format']}`);
     setLogFormat(g['log-format'] as string);
+    allowRaisingMemlock(); // the CLI's process is tsrun's own: runc's behaviour (a library call never)
     try {
       configureLog({ log: g.log as string, logFormat: g['log-format'] as string, debug: !!g.debug });
     } catch (e) {

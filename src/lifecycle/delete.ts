@@ -7,7 +7,7 @@
 // failing both, the cgroup its id gives by default.
 import { cgroupManager, detectCgroups } from '../cgroups';
 import { recordedPathProblem } from '../cgroups/members';
-import { NotExistError, TsrunError } from '../errors';
+import { NotExistError, StatusError, TsrunError } from '../errors';
 import { log } from '../log';
 import type { Spec } from '../spec/config-types';
 import { salvageState } from '../state/salvage';
@@ -48,7 +48,7 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
     }
     const status = c.status();
     if ((status === 'running' || status === 'paused') && !opts.force) {
-      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+      throw new StatusError(`cannot delete container ${id} that is not stopped: ${status}`, status);
     }
     destroy(c);
   } finally {

@@ -1,27 +1,45 @@
 // events: the container's resource usage (--stats once, or every --interval) and OOM events.
-import { TsrunError } from '../errors';
+import { StatusError } from '../errors';
+import { sleep, throwIfAborted } from './abort';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
 export interface ContainerEvent { type: 'stats' | 'oom'; id: string; data?: Record<string, unknown> }
 
+export interface EventsOptions extends GlobalOptions {
+  /** Milliseconds between stats events (runc's --interval; default 5000). */
+  interval?: number;
+  /** Ends the iteration: the pending next() rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
 export async function stats(id: string, opts: GlobalOptions = {}): Promise<ContainerEvent> {
   const c = new Container(id, opts, false);
-  if (c.status() === 'stopped') throw new TsrunError('container not running');
+  if (c.status() === 'stopped') throw new StatusError('container not running', 'stopped');
   return { type: 'stats', id, data: c.cgroup.stats() };
 }
 
-/** Stream events until the container stops: stats every interval, and an "oom" event when the OOM kill count grows. */
-export async function streamEvents(id: string, intervalMs: number, emit: (e: ContainerEvent) => void, opts: GlobalOptions = {}): Promise<void> {
+/**
+ * The container's events until it stops: stats every interval, and an "oom" event (before that
+ * interval's stats) when its OOM kill count grew. `for await (const e of events(id))`.
+ */
+export async function* events(id: string, opts: EventsOptions = {}): AsyncGenerator<ContainerEvent, void, undefined> {
+  const interval = opts.interval ?? 5000;
   let lastOom = -1;
   for (;;) {
+    throwIfAborted(opts.signal);
     const c = new Container(id, opts, false);
     if (c.status() === 'stopped') return;
     const data = c.cgroup.stats();
     const oom = c.cgroup.oomKills();
-    if (lastOom >= 0 && oom > lastOom) emit({ type: 'oom', id });
+    if (lastOom >= 0 && oom > lastOom) yield { type: 'oom', id };
     lastOom = oom;
-    emit({ type: 'stats', id, data });
-    await new Promise((r) => setTimeout(r, intervalMs));
+    yield { type: 'stats', id, data };
+    await sleep(interval, opts.signal);
   }
+}
+
+/** The CLI's `events`: every event to `emit` until the container stops. */
+export async function streamEvents(id: string, intervalMs: number, emit: (e: ContainerEvent) => void, opts: GlobalOptions = {}): Promise<void> {
+  for await (const e of events(id, { ...opts, interval: intervalMs })) emit(e);
 }

@@ -2,7 +2,7 @@
 // first; pid through a second fork), its cgroup, and runs with the process.json given or
 // the container's own process with runc's overrides.
 import fs = require('fs');
-import { TsrunError } from '../errors';
+import { StatusError, TsrunError } from '../errors';
 import { log } from '../log';
 import { addon, stubPath } from '../native/addon';
 import { NAMESPACES } from '../native/constants';
@@ -29,6 +29,8 @@ import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 export interface ExecOptions extends GlobalOptions, ExecProcessFlags {
   consoleSocket?: string;
   detach?: boolean;
+  /** Forward this process's signals to the exec'd process (the CLI does; a library call installs no handler unless asked). */
+  forwardSignals?: boolean;
   pidFile?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
@@ -58,8 +60,8 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   let forwarder: ReturnType<typeof signalForwarder> | undefined;
   let pidfdSock: PidfdSocket | undefined;
   try {
-    if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
-    if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+    if (status === 'stopped') throw new StatusError('cannot exec in a stopped container', status);
+    if (status === 'paused' && !o.ignorePaused) throw new StatusError('cannot exec in a paused container (use --ignore-paused to override)', status);
     const warn = (m: string) => log('warning', m);
     const proc = execProcess(c.state.config.process, o, warn);
     const host = new LiveHostFacts();
@@ -67,7 +69,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     pidfdSock = connectPidfdSocket(o.pidfdSocket, 'setns');
     const target = consoleTarget(!!proc.terminal, o.consoleSocket, !o.detach);
     relayFd = target.relayFd;
-    if (!o.detach) forwarder = signalForwarder(relayFd < 0);
+    if (!o.detach && o.forwardSignals) forwarder = signalForwarder(relayFd < 0);
     const joins = joinsOf(c);
     const native = {
       rootfs: c.state.rootfs, rootfsParentMount: null, cloneFlags: 0, unshareFlags: 0, twoStage: true,
@@ -113,7 +115,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     } finally {
       if (relayFd >= 0) addon().close(relayFd);
     }
-    const relay = master >= 0 ? relayTerminal(master) : undefined;
+    const relay = master >= 0 ? relayTerminal(master, !!o.forwardSignals) : undefined;
     try {
       const st = await addon().waitExit(pid);
       return st.code ?? 128 + (st.signal ?? 0);

@@ -1,7 +1,7 @@
 // kill: signal the init, or with --all the container's processes: every process in its cgroup
 // when the cgroup is its alone, else only its own (a shared cgroup's other container is left
 // alone: see Container.members).
-import { TsrunError } from '../errors';
+import { StatusError, TsrunError } from '../errors';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 import { parseSignal } from './signals';
@@ -11,7 +11,7 @@ export async function kill(id: string, signal?: string | number, opts: GlobalOpt
   const c = new Container(id, opts);
   try {
     const status = c.status();
-    if (status === 'stopped' && !opts.all) throw new TsrunError('container not running');
+    if (status === 'stopped' && !opts.all) throw new StatusError('container not running', status);
     if (opts.all) {
       c.signalMembers(c.members(), sig);
       return;
@@ -20,7 +20,7 @@ export async function kill(id: string, signal?: string | number, opts: GlobalOpt
       process.kill(c.state.pid, sig);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ESRCH') throw new TsrunError('container not running');
+      if (code === 'ESRCH') throw new StatusError('container not running', 'stopped');
       if (code === 'EINVAL') throw new TsrunError('unable to signal init: invalid argument');
       throw e;
     }

@@ -1,5 +1,5 @@
 // pause/resume (the cgroup freezer) and ps (the container's processes).
-import { TsrunError } from '../errors';
+import { StatusError, TsrunError } from '../errors';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
@@ -7,7 +7,7 @@ export async function pause(id: string, opts: GlobalOptions = {}): Promise<void>
   const c = new Container(id, opts);
   try {
     const status = c.status();
-    if (status !== 'running' && status !== 'created') throw new TsrunError('container not running');
+    if (status !== 'running' && status !== 'created') throw new StatusError('container not running', status);
     // a created container keeps its exec.fifo; isFrozen() tells paused from created
     c.cgroup.freeze();
   } finally {

@@ -1,6 +1,6 @@
 // start: release a created container's init from its exec.fifo wait.
 import fs = require('fs');
-import { TsrunError } from '../errors';
+import { StatusError, TsrunError } from '../errors';
 import { addon } from '../native/addon';
 import { runHooks } from '../hooks/run-hooks';
 import { INIT_FAILURE_HEADER } from '../hooks/start-hooks';
@@ -13,6 +13,14 @@ import { startWaitMs } from '../state/wait-limits';
 import { diedBeforeStart } from './init-exit';
 import { trace } from '../trace';
 import { GlobalOptions } from './options';
+import { waitPid, type ExitStatus } from './wait';
+
+/** A started container: its init's pid, and its exit status when it exits. */
+export interface Started {
+  pid: number;
+  /** Resolves when the container's init exits: its status if this process created it (else both null). */
+  wait(opts?: { signal?: AbortSignal }): Promise<ExitStatus>;
+}
 
 /**
  * With startContainer hooks tsrun-init answers on the fifo only after they ran: "0", or one
@@ -55,7 +63,7 @@ function takeStart(c: Container, startHooks: Hook[] | undefined): number {
   }
 }
 
-export async function start(id: string, opts: GlobalOptions = {}): Promise<void> {
+export async function start(id: string, opts: GlobalOptions = {}): Promise<Started> {
   const c = new Container(id, opts);
   let relay: NotifyRelay | undefined;
   let reportFd = -1;
@@ -63,8 +71,8 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
     const status = c.status();
     // exec.fifo is there until a start opened it: a stopped container with it never started
     if (status === 'stopped' && fs.existsSync(c.sd.fifo)) throw diedBeforeStart(c.state.pid, c.state.pidStartTime);
-    if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
-    if (status !== 'created') throw new TsrunError('cannot start an already running container');
+    if (status === 'stopped') throw new StatusError('cannot start a container that has stopped', status);
+    if (status !== 'created') throw new StatusError('cannot start an already running container', status);
     const hooks = c.state.config.hooks;
     const st = (status: string) => ({ ociVersion: OCI_VERSION, id, status, pid: c.state.pid, bundle: c.state.bundle, annotations: c.state.config.annotations });
     // startContainer hooks are run by the container's init itself (addon/init/hooks.c); it
@@ -91,4 +99,6 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<void>
   }
   // like runc, start returns once the container said READY=1 (or died), without the lock
   relay?.relayReady(c.state.notifySocket!, c.state.pid, c.state.pidStartTime);
+  const { pid, pidStartTime } = c.state;
+  return { pid, wait: (o = {}) => waitPid(pid, pidStartTime, o.signal) };
 }

@@ -6,7 +6,8 @@ import { addon } from '../native/addon';
 
 export interface Relay { stop(): void }
 
-export function relayTerminal(master: number): Relay {
+/** `winch`: follow this terminal's size changes (a SIGWINCH handler on the process). */
+export function relayTerminal(master: number, winch: boolean): Relay {
   // loaded here, not at startup: `tty` pulls in net and stream (~6 ms) and only a relay needs it
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const tty = require('tty') as typeof Tty;
@@ -33,16 +34,16 @@ export function relayTerminal(master: number): Relay {
     setTimeout(pump, 10);
   };
   pump();
-  const winch = () => {
+  const onWinch = () => {
     const s = a.getWinsize(inTty ? 0 : 1);
     if (s) a.setWinsize(master, s.rows, s.cols);
   };
-  process.on('SIGWINCH', winch);
+  if (winch) process.on('SIGWINCH', onWinch);
   return {
     stop() {
       stopped = true;
       a.drainFd(master, 1, 100); // what the process wrote just before it exited
-      process.removeListener('SIGWINCH', winch);
+      if (winch) process.removeListener('SIGWINCH', onWinch);
       if (ttyIn) { ttyIn.setRawMode(false); ttyIn.pause(); }
       else (input as fs.ReadStream).destroy();
     },

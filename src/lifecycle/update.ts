@@ -1,7 +1,7 @@
 // update: change a running container's resources (runc's flags, or a JSON file / stdin),
 // apply them to its cgroups and keep them in its state.
 import fs = require('fs');
-import { TsrunError } from '../errors';
+import { StatusError, TsrunError } from '../errors';
 import type { LinuxResources } from '../spec/config-types';
 import { lossy, parseJson } from '../spec/json-int64';
 import { Container } from './container';
@@ -39,7 +39,7 @@ export function readResources(file: string): LinuxResources {
 export async function update(id: string, opts: UpdateOptions): Promise<void> {
   const c = new Container(id, opts);
   try {
-    if (c.status() === 'stopped') throw new TsrunError('container not running');
+    if (c.status() === 'stopped') throw new StatusError('container not running', 'stopped');
     let r: LinuxResources = {};
     if (opts.resourcesFile) r = readResources(opts.resourcesFile);
     if (opts.resources) r = mergeResources(r, opts.resources);

@@ -6,6 +6,7 @@ import { addon } from '../native/addon';
 import { startTime } from '../state/status';
 import { Container } from './container';
 import { GlobalOptions } from './options';
+import { sleep, throwIfAborted } from './abort';
 
 export interface ExitStatus {
   /** Exit code, or null when killed by a signal or the status is unknown (not this process's child). */
@@ -13,8 +14,19 @@ export interface ExitStatus {
   signal: number | null;
 }
 
-export async function wait(id: string, opts: GlobalOptions = {}): Promise<ExitStatus> {
+export interface WaitOptions extends GlobalOptions {
+  /** Stops waiting (the container runs on): the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export async function wait(id: string, opts: WaitOptions = {}): Promise<ExitStatus> {
+  throwIfAborted(opts.signal);
   const { pid, pidStartTime } = new Container(id, opts, false).state;
+  return waitPid(pid, pidStartTime, opts.signal);
+}
+
+/** wait() for a pid already read from the state (start's result waits without the state dir). */
+export async function waitPid(pid: number, pidStartTime: string, signal?: AbortSignal): Promise<ExitStatus> {
   // 1 ms first: a short-lived container is seen within about a millisecond of its exit (a
   // create+start+wait+delete cycle is ~10 ms; a first wait of 5 ms cost it ~4 ms); doubling to
   // 100 ms keeps a long wait to ~10 polls a second
@@ -27,6 +39,6 @@ export async function wait(id: string, opts: GlobalOptions = {}): Promise<ExitSt
       ours = false; // ECHILD: not our child, or reaped already
     }
     if (!ours && startTime(pid) !== pidStartTime) return { code: null, signal: null };
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await sleep(delay, signal);
   }
 }

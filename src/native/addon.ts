@@ -56,6 +56,8 @@ export interface Addon {
    * programs attached there before. Throws an Error with errno (and verifierLog) on failure.
    */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
+  /** Raise RLIMIT_MEMLOCK of this process when a BPF load needs it (kernels < 5.11): the CLI only. */
+  setRaiseMemlock(on: boolean): void;
   /**
    * A file of the image, resolved inside `rootfs` with openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS),
    * or the same walk by hand where the kernel has no openat2 (addon/walk.h): absolute and `..`
@@ -130,8 +132,16 @@ export function addon(): Addon {
       throw new Error(`tsrun addon ${file} was built for contract ${loaded.contract?.version ?? '(none)'}, this code needs ${CONTRACT_VERSION}: rebuild it (\`npm run build\`)`);
     }
     cached = { addon: loaded, dir: path.dirname(file), file };
+    if (raiseMemlock) loaded.setRaiseMemlock(true);
   }
   return cached.addon;
+}
+
+let raiseMemlock = false;
+/** The CLI's process may raise its own RLIMIT_MEMLOCK for a BPF load (a library's host never). */
+export function allowRaisingMemlock(): void {
+  raiseMemlock = true;
+  cached?.addon.setRaiseMemlock(true);
 }
 
 /** The addon file loaded (throws as addon() does when none loads). */

@@ -4,7 +4,7 @@
 // block a library process's event loop forever: after the wait the caller gets an error naming
 // the id and the process that holds the lock.
 import fs = require('fs');
-import { TsrunError } from '../errors';
+import { LockedError } from '../errors';
 import { addon, LOCK } from '../native/addon';
 import { lockWaitMs } from './wait-limits';
 
@@ -22,7 +22,7 @@ export function lockExclusive(fd: number, id: string, waitMs = lockWaitMs()): vo
   }
   const holder = lockHolder(fd);
   const who = holder === undefined ? '' : ` (pid ${holder}${fs.existsSync(`/proc/${holder}`) ? '' : ', which has exited: a process it started still holds the lock'})`;
-  throw new TsrunError(`container ${id} is locked by another tsrun operation${who}; gave up after ${waitMs / 1000}s: retry when it has finished, or kill it`);
+  throw new LockedError(`container ${id} is locked by another tsrun operation${who}; gave up after ${waitMs / 1000}s: retry when it has finished, or kill it`);
 }
 
 /** The pid /proc/locks gives for the flock on fd's inode (the process that took it), if any. */

@@ -5,7 +5,7 @@
 // kill or delete would act on.
 import fs = require('fs');
 import path = require('path');
-import { NotExistError, TsrunError } from '../errors';
+import { ExistsError, NotExistError, TsrunError } from '../errors';
 import { addon, LOCK } from '../native/addon';
 import type { Spec } from '../spec/config-types';
 import { parseJson, stringifyJson } from '../spec/json-int64';
@@ -99,14 +99,14 @@ export class StateDir {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const took = this.takeOverStale();
       if (took === 'journal') throw new AbortedCreateError(this.id);
-      if (!took) throw new TsrunError('container with given ID already exists');
+      if (!took) throw new ExistsError();
       return;
     }
     this.lock();
     // a create that stalled between mkdir and flock for STALE_MS may have been taken over
     if (this.hasStateFile()) {
       this.unlock();
-      throw new TsrunError('container with given ID already exists');
+      throw new ExistsError();
     }
   }
 
@@ -219,13 +219,13 @@ export class StateDir {
 /** state.json exists but is not a state tsrun wrote: `text` is what could be read (delete --force salvages from it). */
 export class CorruptStateError extends TsrunError {
   constructor(sd: StateDir, problem: string, readonly text = '') {
-    super(`state.json of container ${sd.id} is corrupt: ${problem} (${sd.stateFile}; \`delete --force ${sd.id}\` kills what is left of it and removes it)`);
+    super(`state.json of container ${sd.id} is corrupt: ${problem} (${sd.stateFile}; \`delete --force ${sd.id}\` kills what is left of it and removes it)`, { code: 'CORRUPT_STATE' });
     this.name = 'CorruptStateError';
   }
 }
 
 /** The id's state dir was left by a create that was killed after it made cgroups or a process. */
-export class AbortedCreateError extends TsrunError {
+export class AbortedCreateError extends ExistsError {
   constructor(readonly id: string) {
     super(`container with given ID already exists (left by an aborted create: \`delete --force ${id}\` removes what it made)`);
     this.name = 'AbortedCreateError';

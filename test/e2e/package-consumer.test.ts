@@ -41,6 +41,13 @@ export async function main(bundle: string): Promise<number> {
 }
 `;
 
+/** The README's library example (its one ```ts block), compiled as it stands. */
+function readmeExample(): string {
+  const m = /\n```ts\n([\s\S]*?)\n```\n/.exec(fs.readFileSync(path.join(ROOT_DIR, 'README.md'), 'utf8'));
+  if (!m) throw new Error('README.md has no ```ts block (the library example)');
+  return m[1]!;
+}
+
 function consumer(withNodeTypes: boolean): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-consumer-'));
   const pkg = path.join(dir, 'node_modules/tsrun');
@@ -51,13 +58,14 @@ function consumer(withNodeTypes: boolean): string {
     for (const m of ['@types/node', 'undici-types']) fs.cpSync(path.join(ROOT_DIR, 'node_modules', m), path.join(dir, 'node_modules', m), { recursive: true });
   }
   fs.writeFileSync(path.join(dir, 'index.ts'), PROGRAM);
+  fs.writeFileSync(path.join(dir, 'readme.ts'), readmeExample());
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
       strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: false, noImplicitOverride: true,
       target: 'ES2022', module: 'node16', moduleResolution: 'node16', noEmit: true, skipLibCheck: false,
       types: withNodeTypes ? ['node'] : [],
     },
-    files: ['index.ts'],
+    files: ['index.ts', 'readme.ts'],
   }));
   return dir;
 }
@@ -69,6 +77,20 @@ maybe('the package as a consumer installs and compiles it', () => {
       const r = spawnSync(process.execPath, [path.join(ROOT_DIR, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
       expect(r.stdout + r.stderr).toBe('');
       expect(r.status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('the README example is checked: a wrong use of it fails to compile', () => {
+    const dir = consumer(true);
+    try {
+      // start() gives an object, not the exit status; code is a closed union
+      fs.appendFileSync(path.join(dir, 'readme.ts'), `\nexport const bad = async (): Promise<number> => (await start('x')).wait().then((s) => s.code ?? 'x');\nexport const bad2 = (e: TsrunError) => e.code === 'NOT_A_CODE';\n`);
+      const r = spawnSync(process.execPath, [path.join(ROOT_DIR, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toMatch(/readme\.ts.*error TS2322/);
+      expect(r.stdout).toMatch(/readme\.ts.*error TS2367/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -26,7 +26,7 @@ function statFromProcs(dir: string, st: CgroupStatsV2): void {
   try {
     text = readStat(dir, 'cgroup.procs');
   } catch (e) {
-    if (!(e instanceof StatError) || (e.code !== 'ENOTSUP' && e.code !== 'EOPNOTSUPP')) throw e;
+    if (!(e instanceof StatError) || (e.fsCode !== 'ENOTSUP' && e.fsCode !== 'EOPNOTSUPP')) throw e;
     text = readStat(dir, 'cgroup.threads');
   }
   st.pids.current = BigInt(text.split('\n').length - 1);

@@ -74,7 +74,7 @@ export function setFile(dir: string, file: string, data: string, field: string, 
 
 /** A stats read that failed; `notExist` errors are skipped by statsV2 like runc does. */
 export class StatError extends TsrunError {
-  constructor(message: string, readonly notExist: boolean, readonly code?: string) {
+  constructor(message: string, readonly notExist: boolean, readonly fsCode?: string) {
     super(message);
     this.name = 'StatError';
   }
