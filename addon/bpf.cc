@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "napi/common.h"
+
 namespace tsrun {
 namespace {
 
@@ -28,23 +30,9 @@ long Bpf(int cmd, union bpf_attr *attr) {
   return r;
 }
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd &&o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  ~Fd() { if (fd >= 0) close(fd); }
-};
-
 // Error carrying errno (and the verifier log when there is one).
 Napi::Error BpfError(Napi::Env env, const std::string &what, int err, const std::string &log = "") {
-  std::string msg = what + ": " + strerror(err);
-  if (!log.empty()) msg += "\nverifier log:\n" + log;
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, what));
+  Napi::Error e = SysError(env, what, err, log.empty() ? "" : "\nverifier log:\n" + log);
   if (!log.empty()) e.Set("verifierLog", Napi::String::New(env, log));
   return e;
 }
@@ -100,7 +88,7 @@ Napi::Value SetRaiseMemlock(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// attachDeviceFilter(cgroupDir: string, program: Buffer): void (registered in tsrun.cc's Init).
+// attachDeviceFilter(cgroupDir: string, program: Buffer): void (registered in napi/init.cc's Init).
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer()) {

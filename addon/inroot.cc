@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "napi/common.h"
 #include "walk.h"
 
 #include <algorithm>
@@ -32,21 +33,6 @@
 
 namespace tsrun {
 namespace {
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  ~Fd() { if (fd >= 0) close(fd); }
-};
-
-Napi::Error InRootError(Napi::Env env, const std::string &what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, what));
-  return e;
-}
 
 // -errno on failure.
 int OpenInRoot(int rootfd, const char *rel) {
@@ -77,7 +63,7 @@ Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
   // The rootfs path comes from config.json (trusted): it may be reached through host symlinks.
   Fd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.fd < 0) {
-    InRootError(env, "open " + rootfs, errno).ThrowAsJavaScriptException();
+    SysError(env, "open " + rootfs, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   int r = OpenInRoot(root.fd, rel.empty() ? "." : rel.c_str());
@@ -86,7 +72,7 @@ Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
 
   struct stat st;
   if (fstat(path.fd, &st) < 0) {
-    InRootError(env, "fstat " + rel + " in " + rootfs, errno).ThrowAsJavaScriptException();
+    SysError(env, "fstat " + rel + " in " + rootfs, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   // A fifo, socket, device or directory is never opened for reading: null.
@@ -98,7 +84,7 @@ Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", path.fd);
   Fd file(open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (file.fd < 0) {
-    InRootError(env, "reopen " + rel + " in " + rootfs + " through " + proc, errno).ThrowAsJavaScriptException();
+    SysError(env, "reopen " + rel + " in " + rootfs + " through " + proc, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   struct stat st2;
@@ -117,7 +103,7 @@ Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info) {
     ssize_t n = read(file.fd, buf.data() + got, buf.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      InRootError(env, "read " + rel + " in " + rootfs, errno).ThrowAsJavaScriptException();
+      SysError(env, "read " + rel + " in " + rootfs, errno).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     if (n == 0) break;

@@ -28,18 +28,14 @@
 #include <string>
 #include <vector>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
+#include "napi/common.h"
+#include "syscalls.h"
 
 namespace tsrun {
 namespace {
 
 Napi::Value Fail(Napi::Env env, const std::string &what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, what));
-  e.ThrowAsJavaScriptException();
+  SysError(env, what, err).ThrowAsJavaScriptException();
   return env.Null();
 }
 

@@ -1,6 +1,6 @@
 // Path resolution confined to a directory: openat2(2), or on kernels without it (before 5.6,
 // or a seccomp filter of a parent answering ENOSYS/EPERM) a component walk that keeps the same
-// guarantees. Header-only and allocation-free: used by the fork child (child.cc: raw syscalls
+// guarantees. Header-only and allocation-free: used by the fork child (addon/child/: raw syscalls
 // only, nothing allocated) and by the parent (inroot.cc).
 //
 // The walk (threat: a rootfs or volume that plants symlinks, ".." and magic links, and renames
@@ -31,9 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "syscalls.h"
 
 namespace tsrun {
 namespace walk {

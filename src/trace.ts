@@ -38,7 +38,7 @@ const MS_NAMES: [number, string][] = [[MS.RDONLY, 'ro'], [MS.NOSUID, 'nosuid'], 
   [MS.NOSYMFOLLOW, 'nosymfollow'], [MS.PRIVATE, 'private'], [MS.SLAVE, 'slave'], [MS.SHARED, 'shared'], [MS.UNBINDABLE, 'unbindable']];
 const msNames = (flags: number) => MS_NAMES.filter(([f]) => flags & f).map(([, n]) => n).join(',') || 'none';
 
-/** What the child will do, step by step, in its order (addon/child.cc), for `--debug`. */
+/** What the child will do, step by step, in its order (addon/child/steps.cc), for `--debug`. */
 export function describeChild(p: NativePlan): string[] {
   const out: string[] = [];
   const made = nsNames(p.cloneFlags | p.unshareFlags);

@@ -28,7 +28,7 @@
 #define NR_nanosleep 35
 #define NR_getpid 39
 #define NR_fcntl 72
-#define NR_close_range 436
+#define NR_close_range SYS_close_range
 #elif defined(__aarch64__)
 #define NR_pipe2 59
 #define NR_clone 220
@@ -38,7 +38,7 @@
 #define NR_nanosleep 101
 #define NR_getpid 172
 #define NR_fcntl 25
-#define NR_close_range 436
+#define NR_close_range SYS_close_range
 #endif
 
 #define HOOKS_MAX (1 << 20)          /* the blob; src/hooks/start-hooks.ts enforces the same limits */

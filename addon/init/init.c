@@ -37,6 +37,8 @@
  * Exit codes: 126 when the exec.fifo handshake, the setup or a startContainer hook fails,
  * 127 when exec fails.
  */
+#include "../syscalls.h"
+
 typedef unsigned long size_t;
 typedef long ssize_t;
 
@@ -50,7 +52,7 @@ typedef long ssize_t;
 #define NR_execve 59
 #define NR_seccomp 317
 #define NR_fstatfs 138
-#define NR_openat2 437
+#define NR_openat2 SYS_openat2
 #define NR_clone 56
 #define NR_setsid 112
 #define NR_ioctl 16
@@ -76,7 +78,7 @@ __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-
 #define NR_execve 221
 #define NR_seccomp 277
 #define NR_fstatfs 44
-#define NR_openat2 437
+#define NR_openat2 SYS_openat2
 #define NR_clone 220
 #define NR_setsid 157
 #define NR_ioctl 29

@@ -1,4 +1,4 @@
-// The parent's half of MSG.MOUNTSOURCES (addon/child.cc receive_mount_sources): a child in a user
+// The parent's half of MSG.MOUNTSOURCES (addon/child/mounts.cc receive_mount_sources): a child in a user
 // namespace cannot look up a bind source below a directory only the host's root may search, so
 // the runtime, still that root, opens each source inside the child's mount namespace (the fd it
 // sent) and passes the fds back, as runc passes mount fds. A source it cannot open is left to

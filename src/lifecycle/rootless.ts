@@ -125,7 +125,7 @@ export function rootlessProcess(
 ): void {
   const euid = rootlessEuid();
   if (!euid && !setgroupsDenied()) return;
-  // the child stays dumpable until its maps are written (child.cc)
+  // the child stays dumpable until its maps are written (addon/child/namespaces.cc)
   if (euid && newUserns) native.mapsUnprivileged = true;
   if (native.groups.length) {
     const why = euid ? `tsrun runs as uid ${process.geteuid?.()}` : 'tsrun runs in a user namespace that denies it (/proc/self/setgroups)';

@@ -1,4 +1,4 @@
-// The parent's side of the sync protocol with the container's child (addon/child.cc, and
+// The parent's side of the sync protocol with the container's child (addon/child/, and
 // tsrun-init on exec): 256-byte records (addon/contract.h struct Msg) on a SOCK_SEQPACKET
 // socketpair, fds attached with SCM_RIGHTS. Which records come, and in which order, is fixed
 // by the plan before the clone (syncFlow), so the parent walks a list of states (syncStates):
@@ -55,7 +55,7 @@ const ETIMEDOUT = 110;
 /** The records a child sends to the parent. */
 type ChildRecord = 'USERNS' | 'PID' | 'MOUNTSOURCES' | 'HOOKS' | 'SECCOMP';
 
-/** What the plan makes the child send (mirrors the conditions in addon/child.cc and init.c). */
+/** What the plan makes the child send (mirrors the conditions in addon/child/ and init.c). */
 export interface SyncFlow {
   /** Two stages with a new user namespace: stage 1 asks for its maps. */
   usernsMaps: boolean;

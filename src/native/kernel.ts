@@ -1,6 +1,6 @@
 // What this kernel can do, for the features that need a syscall of their own (no fallback):
 // the r* mount options and idmapped mounts (mount_setattr, Linux 5.12). Read through
-// plan/host-facts.ts. Everything else tsrun uses has a fallback in the child (addon/walk.h, child.cc).
+// plan/host-facts.ts. Everything else tsrun uses has a fallback in the child (addon/walk.h, addon/child/).
 import { addon, type KernelSupport } from './addon';
 
 const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 38: 'ENOSYS' };

@@ -88,7 +88,7 @@ export function processFields(
     seccompListener: seccomp?.notify ? { path: seccomp.listenerPath!, metadata: seccomp.listenerMetadata } : undefined,
     ...lsm,
     preserveFds: opts.preserveFds,
-    // dead in the contract: child.cc never reads plan.h's console_fd (the pty comes from the
+    // dead in the contract: addon/child/ never reads plan.h's console_fd (the pty comes from the
     // container's /dev/ptmx, its master over consoleSocketFd); kept -1 until ReadPlan drops the key
     consoleFd: -1,
     consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,

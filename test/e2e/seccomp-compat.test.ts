@@ -160,7 +160,7 @@ describeRoot('differential cases under the old allow-list (noNewPrivileges: tsru
   }
 });
 
-// NEEDS THE LEAD'S close_range FIX (addon/child.cc, prepare_fds): without noNewPrivileges, as
+// NEEDS THE LEAD'S close_range FIX (addon/child/fds.cc, prepare_fds): without noNewPrivileges, as
 // in the bundles runtime-tools' validation programs generate, the child loads the filter
 // itself and then calls close_range, which this profile does not name: ENOSYS from the stub
 // (EPERM before it), and tsrun fails with "file descriptors close_range: function not
