@@ -10,8 +10,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { create, deleteContainer, kill, start, state, wait } from '../../src/lib';
 import {
-  Bundle, describeRoot, errMsg, readPid, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
+  Bundle, describeRoot, errMsg, readPid, ROOT_DIR, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
+import { makeRootfs } from '../helpers/rootfs';
 
 const stateDir = (id: string) => path.join(stateRoot('tsrun'), id);
 const lastMsg = (stderr: string) => errMsg(stderr.trim().split('\n').pop() ?? '');
@@ -28,6 +29,81 @@ function alive(pid: number): boolean {
     return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
   } catch {
     return false;
+  }
+}
+
+/** The state letter of /proc/PID/stat (R, S, D, Z, ...), or '' if gone. */
+function procState(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A FUSE file system whose every LOOKUP is read and never answered (test/helpers/fuse-hang.c):
+ * a process opening a file below it that gets SIGKILL waits on in D state until the connection
+ * is aborted through fusectl.
+ */
+class HungFuse {
+  private out = '';
+  private fusectlMounted = false;
+  private aborted = false;
+  private constructor(readonly dir: string, private readonly proc: ChildProcess) {
+    proc.stdout!.on('data', (d) => { this.out += d; });
+  }
+
+  static async mount(dir: string): Promise<HungFuse> {
+    const bin = path.join(ROOT_DIR, 'build/fuse-hang');
+    if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(path.join(ROOT_DIR, 'test/helpers/fuse-hang.c')).mtimeMs) {
+      const cc = spawnSync('cc', ['-O2', '-Wall', '-o', bin, path.join(ROOT_DIR, 'test/helpers/fuse-hang.c')], { encoding: 'utf8' });
+      if (cc.status !== 0) throw new Error(`cc fuse-hang.c: ${cc.stderr}`);
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    const f = new HungFuse(dir, spawn(bin, [dir], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    await f.waitFor('mounted');
+    return f;
+  }
+
+  /** Until the server printed `line` (a LOOKUP it sits on: "hang NAME"). */
+  async waitFor(line: string, ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.out.split('\n').includes(line)) {
+      if (Date.now() > deadline) throw new Error(`fuse-hang: no "${line}" within ${ms} ms (got ${JSON.stringify(this.out)})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** The connection's number under /sys/fs/fuse/connections: the minor of the mount's device (mountinfo; a stat would ask the server). */
+  private dev(): string | undefined {
+    const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === this.dir);
+    return line?.split(' ')[2].split(':')[1];
+  }
+
+  /** Abort the connection: every request waiting on it fails with ENOTCONN (and a killed waiter dies). */
+  abort(): void {
+    if (this.aborted) return;
+    const dev = this.dev();
+    if (!dev) return;
+    const ctl = '/sys/fs/fuse/connections';
+    if (!fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === ctl)) {
+      expect(spawnSync('mount', ['-t', 'fusectl', 'fusectl', ctl]).status).toBe(0);
+      this.fusectlMounted = true;
+    }
+    fs.writeFileSync(`${ctl}/${dev}/abort`, '1');
+    this.aborted = true;
+  }
+
+  async close(): Promise<void> {
+    this.abort();
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill('SIGKILL');
+      await new Promise((r) => this.proc.on('exit', r));
+    }
+    spawnSync('umount', ['-l', this.dir]);
+    if (this.fusectlMounted) spawnSync('umount', ['/sys/fs/fuse/connections']);
   }
 }
 
@@ -229,6 +305,92 @@ describeRoot('failures after the clone: one error naming the flag, nothing left'
     expect(fs.existsSync(stateDir(id))).toBe(false);
     expect(fs.existsSync(`/sys/fs/cgroup/freezer${cgroupsPath}`)).toBe(false);
   });
+});
+
+describeRoot('stuck processes: D state (a FUSE server that never answers) and frozen cgroups', () => {
+  useLeakChecks();
+
+  test.each([
+    ['the init', ['cat', '/mnt/hang/file']],
+    ['a process of the container (the init a shell)', ['sh', '-c', 'cat /mnt/hang/file & wait']],
+  ])('%s stuck in D state: delete --force fails naming it and keeps the state; once the FUSE connection is aborted a retry cleans up', async (_, args) => {
+    // the FUSE mount inside the rootfs: the container's rootfs bind (rbind) carries it in
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'dstate-')));
+    const fuse = await HungFuse.mount(path.join(rootfs, 'mnt/hang'));
+    const id = uid();
+    try {
+      const init = runDetached(new Bundle((c) => { c.linux.cgroupsPath = `/${uid('fault')}/c`; }, { rootfs }).args(...args), id);
+      await fuse.waitFor('hang file');
+      const stuck = args[0] === 'cat' ? init : Number(fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim());
+      expect(stuck).toBeGreaterThan(0);
+      const t0 = Date.now();
+      const r = tsrun(['delete', '--force', id], { timeout: 30_000 });
+      expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
+      expect(lastMsg(r.stderr)).toMatch(new RegExp(`^container ${id}: process(?:es)? [\\d, ]*\\b${stuck}\\b[\\d, ]* still running after SIGKILL; state kept, run delete --force again$`));
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(fs.existsSync(stateDir(id))).toBe(true);
+      expect(procState(stuck)).toBe('D'); // SIGKILL is pending: it dies once its request is answered
+      fuse.abort();
+      forceDelete(id);
+      expect(alive(stuck)).toBe(false);
+    } finally {
+      await fuse.close();
+    }
+  }, 60_000);
+
+  test('the child stuck in D state during create (a mount destination below the FUSE mount): the step times out, the rollback keeps the journal, delete --force cleans up once the connection is aborted', async () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'dstate-')));
+    const fuse = await HungFuse.mount(path.join(rootfs, 'mnt/hang'));
+    const id = uid();
+    try {
+      // the child resolves the destination inside the rootfs: its LOOKUP of "sub" is never answered
+      const b = new Bundle((c) => {
+        c.linux.cgroupsPath = `/${uid('fault')}/c`;
+        c.mounts.push({ destination: '/mnt/hang/sub', type: 'tmpfs', source: 'tmpfs' });
+      }, { rootfs }).args('sleep', '100');
+      const t0 = Date.now();
+      const r = tsrun(['create', '--bundle', b.dir, id], { env: { ...process.env, TSRUN_SYNC_TIMEOUT_MS: '1500' }, timeout: 40_000 });
+      expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
+      expect(lastMsg(r.stderr)).toMatch(/^timed out after 1\.5s waiting for the container's child \(pid \d+\) to .*: it is stuck in the kernel \(a mount source that does not answer, such as a hung NFS or FUSE server/);
+      expect(r.stderr).toMatch(new RegExp(`cleaning up after the failed create: container ${id}: process \\d+ still running after SIGKILL; state kept, run delete --force again; \`delete --force ${id}\` retries`));
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(fs.readdirSync(stateDir(id))).toContain('creating.json');
+      fuse.abort();
+      forceDelete(id);
+    } finally {
+      await fuse.close();
+    }
+  }, 60_000);
+
+  test.each([
+    ['the cgroup itself (only its freezer directory exists)', ''],
+    ['its parent', '/c'],
+  ])('create and run into a cgroup frozen through %s: refused at once, nothing made (it hung until the sync bound)', (_, leaf) => {
+    if (!fs.existsSync('/sys/fs/cgroup/freezer/cgroup.procs')) return;
+    const top = `/${uid('frozen')}`;
+    const frozen = `/sys/fs/cgroup/freezer${top}`;
+    fs.mkdirSync(frozen);
+    fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
+    try {
+      const b = sleeper((c) => { c.linux.cgroupsPath = top + leaf; });
+      for (const verb of [['create'], ['run', '-d']]) {
+        const id = uid();
+        const t0 = Date.now();
+        const r = tsrun([...verb, '--bundle', b.dir, id], { timeout: 30_000 });
+        expect({ verb, code: r.code, signal: r.signal, msg: lastMsg(r.stderr) }).toEqual({
+          verb, code: 1, signal: null,
+          msg: leaf ? `container's cgroup unexpectedly frozen: its ancestor ${frozen} is frozen; thaw it, or choose another linux.cgroupsPath` : 'container\'s cgroup unexpectedly frozen', // runc's text
+        });
+        expect(Date.now() - t0).toBeLessThan(5000);
+        expect(fs.existsSync(stateDir(id))).toBe(false);
+        expect(fs.readdirSync(frozen).filter((e) => fs.statSync(path.join(frozen, e)).isDirectory())).toEqual([]);
+      }
+    } finally {
+      fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
+      for (const d of fs.readdirSync(frozen)) if (fs.statSync(path.join(frozen, d)).isDirectory()) fs.rmdirSync(path.join(frozen, d));
+      fs.rmdirSync(frozen);
+    }
+  }, 90_000);
 });
 
 describeRoot('bounded waits: a stuck operation is an error naming what it waited for', () => {
