@@ -13,6 +13,7 @@ import {
   Bundle, describeRoot, errMsg, readPid, ROOT_DIR, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
 import { makeRootfs } from '../helpers/rootfs';
+import { addon } from '../../src/native/addon';
 
 const stateDir = (id: string) => path.join(stateRoot('tsrun'), id);
 const lastMsg = (stderr: string) => errMsg(stderr.trim().split('\n').pop() ?? '');
@@ -446,6 +447,58 @@ describeRoot('bounded waits: a stuck operation is an error naming what it waited
       process.kill(pid, 'SIGCONT');
     }
     expect(JSON.parse(tsrun(['state', id]).stdout).status).toBe('created');
+    forceDelete(id);
+  });
+  test.each([['start', false], ['run', true]])('%s with NOTIFY_SOCKET, a container that never says READY=1: an error naming NOTIFY_SOCKET and the bound (runc waits as long as the init lives)', (verb, foreground) => {
+    const hostSock = path.join(work(), `${uid()}.sock`);
+    const fd = addon().bindUnixDgram(hostSock);
+    try {
+      const id = uid();
+      const b = sleeper();
+      const pidFile = path.join(b.dir, 'pid');
+      const env = { ...process.env, NOTIFY_SOCKET: hostSock, TSRUN_READY_TIMEOUT_MS: '1000' };
+      if (!foreground) expect(tsrun(['create', '--bundle', b.dir, '--pid-file', pidFile, id], { env }).code).toBe(0);
+      const t0 = Date.now();
+      const r = tsrun(foreground ? ['run', '--bundle', b.dir, '--pid-file', pidFile, id] : ['start', id], { env, timeout: 30_000 });
+      expect({ code: r.code, signal: r.signal, msg: lastMsg(r.stderr) }).toEqual({
+        code: 1, signal: null,
+        msg: `timed out after 1s waiting for the container (init pid ${readPid(pidFile)}) to send READY=1 on its NOTIFY_SOCKET (relayed to the caller's NOTIFY_SOCKET ${hostSock}): `
+          + 'it was started but has not said it is ready; TSRUN_READY_TIMEOUT_MS sets the bound in milliseconds (0: none)',
+      });
+      expect(Date.now() - t0).toBeLessThan(foreground ? 10_000 : 5000);
+      expect(addon().recvDgram(fd, 0)).toBeNull();
+      if (foreground) {
+        // run: a failed start, so the container is killed and deleted
+        expect(fs.existsSync(stateDir(id))).toBe(false);
+      } else {
+        expect(JSON.parse(tsrun(['state', id]).stdout).status).toBe('running');
+        forceDelete(id);
+      }
+    } finally {
+      addon().close(fd);
+    }
+  });
+
+  test('library: a start that fails with NOTIFY_SOCKET set closes its relay socket (an fd per call leaked)', async () => {
+    const root = stateRoot('tsrun');
+    const id = uid('lib');
+    const b = sleeper();
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    process.env.NOTIFY_SOCKET = path.join(work(), `${uid()}.sock`);
+    process.env.TSRUN_START_TIMEOUT_MS = '200';
+    let pid = 0;
+    try {
+      pid = (await create(id, { root, bundle: b.dir })).pid;
+      process.kill(pid, 'SIGSTOP');
+      const fd0 = fds();
+      for (let i = 0; i < 3; i++) await expect(start(id, { root })).rejects.toThrow('timed out after 0.2s waiting for the container\'s init');
+      expect(fds()).toBe(fd0);
+    } finally {
+      delete process.env.NOTIFY_SOCKET;
+      delete process.env.TSRUN_START_TIMEOUT_MS;
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
+    await wait(id, { root }); // reaped: the library's process created it
     forceDelete(id);
   });
 });
