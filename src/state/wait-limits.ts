@@ -18,3 +18,5 @@ export const startWaitMs = (): number => envMs('TSRUN_START_TIMEOUT_MS', 10_000)
  * lives). Default systemd's DefaultTimeoutStartSec; TSRUN_READY_TIMEOUT_MS=0 waits as runc does.
  */
 export const readyWaitMs = (): number => envMs('TSRUN_READY_TIMEOUT_MS', 90_000);
+/** A connect (and the send after it) to the caller's console socket, pidfd socket or seccomp listener. */
+export const connectWaitMs = (): number => envMs('TSRUN_CONNECT_TIMEOUT_MS', 10_000);

@@ -33,6 +33,19 @@ function alive(pid: number): boolean {
   }
 }
 
+const built = new Map<string, string>();
+/** test/helpers/NAME.c compiled once per test file, into the work dir (never over a binary another run is executing). */
+function helperBinary(name: string): string {
+  let bin = built.get(name);
+  if (!bin) {
+    bin = path.join(work(), name);
+    const cc = spawnSync('cc', ['-O2', '-Wall', '-o', bin, path.join(ROOT_DIR, `test/helpers/${name}.c`)], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`cc ${name}.c: ${cc.stderr}`);
+    built.set(name, bin);
+  }
+  return bin;
+}
+
 /** The state letter of /proc/PID/stat (R, S, D, Z, ...), or '' if gone. */
 function procState(pid: number): string {
   try {
@@ -57,11 +70,7 @@ class HungFuse {
   }
 
   static async mount(dir: string): Promise<HungFuse> {
-    const bin = path.join(ROOT_DIR, 'build/fuse-hang');
-    if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(path.join(ROOT_DIR, 'test/helpers/fuse-hang.c')).mtimeMs) {
-      const cc = spawnSync('cc', ['-O2', '-Wall', '-o', bin, path.join(ROOT_DIR, 'test/helpers/fuse-hang.c')], { encoding: 'utf8' });
-      if (cc.status !== 0) throw new Error(`cc fuse-hang.c: ${cc.stderr}`);
-    }
+    const bin = helperBinary('fuse-hang');
     fs.mkdirSync(dir, { recursive: true });
     const f = new HungFuse(dir, spawn(bin, [dir], { stdio: ['ignore', 'pipe', 'inherit'] }));
     await f.waitFor('mounted');
@@ -476,6 +485,39 @@ describeRoot('bounded waits: a stuck operation is an error naming what it waited
       }
     } finally {
       addon().close(fd);
+    }
+  });
+
+  test.each([
+    ['--console-socket', (sock: string) => ({ args: ['--console-socket', sock], mutate: (c: any) => { c.process.terminal = true; } })],
+    ['--pidfd-socket', (sock: string) => ({ args: ['--pidfd-socket', sock], mutate: () => {} })],
+    ['linux.seccomp.listenerPath', (sock: string) => ({
+      args: [],
+      mutate: (c: any) => {
+        c.linux.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+        };
+      },
+    })],
+  ])('%s naming a socket whose listener never accepts (backlog full): create gives up after the bound, naming it; nothing left (it hung)', async (what, how) => {
+    const bin = helperBinary('stuck-listener');
+    const sock = path.join(work(), `${uid('stuck')}.sock`);
+    const listener = spawn(bin, [sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => listener.stdout!.once('data', resolve));
+      const { args, mutate } = how(sock);
+      const b = sleeper(mutate);
+      const id = uid();
+      const t0 = Date.now();
+      const r = tsrun(['create', ...args, '--bundle', b.dir, id], { env: { ...process.env, TSRUN_CONNECT_TIMEOUT_MS: '500' }, timeout: 30_000 });
+      expect({ code: r.code, signal: r.signal, msg: lastMsg(r.stderr) }).toEqual({
+        code: 1, signal: null, msg: `${what}${what.startsWith('--') ? ` ${sock}` : ''}: connect ${sock}: nothing accepted the connection within 0.5s: its listener is stuck or overloaded (its backlog is full)`,
+      });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(fs.existsSync(stateDir(id))).toBe(false);
+    } finally {
+      listener.kill('SIGKILL');
+      await new Promise((r) => listener.on('exit', r));
     }
   });
 
