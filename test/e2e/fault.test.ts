@@ -403,6 +403,53 @@ describeRoot('stuck processes: D state (a FUSE server that never answers) and fr
   }, 90_000);
 });
 
+describeRoot('a state.json cut short (corrupt and truncated states with the default cgroup: security-state.test.ts)', () => {
+  useLeakChecks();
+
+  test('a state.json cut short before each of its fields (nested linux.cgroupsPath): delete --force removes everything while the text names the init or its cgroups; else it says what it could not find', () => {
+    // the keys of a stored state, in the order written
+    const probe = uid();
+    runDetached(new Bundle().args('sleep', '100'), probe);
+    const keys = Object.keys(JSON.parse(fs.readFileSync(path.join(stateDir(probe), 'state.json'), 'utf8')));
+    expect(tsrun(['delete', '--force', probe]).code).toBe(0);
+    const outcomes: string[] = [];
+    for (const key of keys) {
+      const top = `/${uid('fault')}`;
+      const id = uid();
+      const pid = runDetached(new Bundle((c) => { c.linux.cgroupsPath = `${top}/c`; }).args('sh', '-c', 'sleep 100 & exec sleep 100'), id);
+      const file = path.join(stateDir(id), 'state.json');
+      const text = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, text.slice(0, text.indexOf(`"${key}":`)));
+      const r = tsrun(['delete', '--force', id]);
+      expect({ key, code: r.code }).toEqual({ key, code: 0 });
+      for (let i = 0; i < 100 && alive(pid); i++) sleepMs(10);
+      const left = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}${top}`));
+      const leaves = left.filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}${top}/c`));
+      const cgroups = leaves.length ? `${leaves.length} cgroups left` : left.length ? `cgroups removed but ${left.length} made above them` : 'cgroups removed';
+      outcomes.push(`${key}: ${alive(pid) ? 'init left' : 'init killed'}, ${cgroups}${r.stderr ? `, warning: ${errMsg(r.stderr)}` : ''}`);
+      // what was left (the init not named by the text): removed here, for the leak check
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && alive(pid); i++) sleepMs(10);
+      for (const h of left) {
+        for (const d of [`/sys/fs/cgroup/${h}${top}/c`, `/sys/fs/cgroup/${h}${top}`]) {
+          for (let i = 0; i < 50 && fs.existsSync(d); i++) { try { fs.rmdirSync(d); } catch { sleepMs(20); } }
+        }
+      }
+    }
+    process.stdout.write(outcomes.join('\n') + '\n');
+    const expected = (key: string) => {
+      const i = keys.indexOf(key);
+      if (i <= keys.indexOf('pidStartTime')) {
+        return `${key}: init left, 10 cgroups left, warning: state.json of container ID is cut short or corrupt before it names its cgroups, and neither its init nor its id's default cgroup was found: if it had its own linux.cgroupsPath, its processes and cgroups are left there`;
+      }
+      // cut before cgroupCreated: the init's cgroups are found through /proc/PID/cgroup, but which directories above them create made is lost
+      if (key === 'cgroupCreated') return `${key}: init killed, cgroups removed but 10 made above them`;
+      return `${key}: init killed, cgroups removed`;
+    };
+    expect(outcomes.map((o) => o.replace(/container \S+ is/, 'container ID is'))).toEqual(keys.map(expected));
+  }, 180_000);
+});
+
 describeRoot('bounded waits: a stuck operation is an error naming what it waited for', () => {
   useLeakChecks();
 
