@@ -1,10 +1,14 @@
 // The fault suite (issue 13): tsrun killed with SIGKILL at each named phase of create, start,
 // run, exec and delete (TSRUN_TEST_CRASH_AT, test-only: src/lifecycle/crash-point.ts), failures
 // injected after the clone (a missing --pid-file directory, a state root that is full or turns
-// read-only, a cgroup frozen mid-create), a lock held by a stuck process, an init that never
-// takes the start signal, 8-way concurrent create/kill/delete of one id, and 200 containers
-// through the library API in one process. After each: `delete --force` succeeds within 2 s and
-// the leak check finds no process, mount, cgroup or state dir left.
+// read-only, a cgroup frozen mid-create), processes stuck in D state on a FUSE server that never
+// answers (test/helpers/fuse-hang.c) and cgroups frozen before create, a state.json cut short,
+// stuck peers (a lock holder, an init that never takes the start signal, a container that never
+// says READY=1, a socket listener that never accepts: test/helpers/stuck-listener.c), 8-way
+// concurrent create/kill/delete of one id, and 200 containers through the library API in one
+// process (test/helpers/library-loop.js). After each: `delete --force` succeeds within 2 s and
+// the leak check finds no process, mount, cgroup or state dir left. test/fault-loop.sh runs the
+// suite N times in a row, optionally under a CPU hog.
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';

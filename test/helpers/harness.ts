@@ -179,8 +179,9 @@ export function expectNoLeaks(before: Snapshot): void {
     now = snapshot();
   }
   const added = (a: string[], b: string[]) => b.filter((x) => !a.includes(x));
-  // another test process's work dir (a parallel jest, another checkout) is not ours to judge
-  const foreign = (m: string) => m.startsWith(path.join(os.tmpdir(), 'tsrun-e2e-')) && !(workDir && (m === workDir || m.startsWith(workDir + '/')));
+  // another process's scratch space (a parallel jest's work dir, a podman run's storage) is not
+  // ours to judge: every bundle, rootfs and state root of this one is below its own work dir
+  const foreign = (m: string) => m.startsWith(os.tmpdir() + '/') && !(workDir && (m === workDir || m.startsWith(workDir + '/')));
   expect({ mounts: added(before.mounts, now.mounts).filter((m) => !foreign(m)), cgroups: added(before.cgroups, now.cgroups), procs: added(before.procs, now.procs) })
     .toEqual({ mounts: [], cgroups: [], procs: [] });
   const st = stateRoot('tsrun');
