@@ -177,7 +177,7 @@ describeRoot('tsrun killed (SIGKILL) at each phase: delete --force cleans up', (
     forceDelete(id);
   });
 
-  test.each(['exec:cloned', 'exec:execd'])('%s: the container and the process exec started are removed', (phase) => {
+  test.each(['exec:cgroups', 'exec:cloned', 'exec:execd'])('%s: the container and the process exec started are removed', (phase) => {
     const b = sleeper();
     const id = uid();
     runDetached(b, id);
