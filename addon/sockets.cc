@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -41,9 +42,16 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
   if (!UnixAddr(env, path, &addr, &alen)) return env.Null();
   Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.fd < 0) { SysError(env, "socket", errno).ThrowAsJavaScriptException(); return env.Null(); }
-  if (connect(fd.fd, (struct sockaddr *)&addr, alen) < 0) {
+  // Bounded: a listener that never accepts (its backlog full) blocks connect, and a full
+  // receive buffer blocks sendmsg; AF_UNIX honours SO_SNDTIMEO for both (EAGAIN after it)
+  int ms = info.Length() > 1 ? info[1].As<Napi::Number>().Int32Value() : 0;
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  if (ms > 0) setsockopt(fd.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int r;
+  do { r = connect(fd.fd, (struct sockaddr *)&addr, alen); } while (r < 0 && errno == EINTR);
+  if (r < 0) {
     int e = errno;
-    SysError(env, "connect " + path, e).ThrowAsJavaScriptException(); return env.Null();
+    SysError(env, "connect " + path, e == EAGAIN && ms > 0 ? ETIMEDOUT : e).ThrowAsJavaScriptException(); return env.Null();
   }
   return Napi::Number::New(env, fd.release());
 }

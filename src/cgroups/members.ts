@@ -7,6 +7,7 @@ import path = require('path');
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import type { CgroupLayout } from './detect';
+import { frozenBy } from './frozen';
 import type { CgroupManager } from './manager';
 
 /** /proc/PID/ns/pid ("pid:[4026531836]"), or undefined if the process is gone. */
@@ -60,16 +61,25 @@ export function createdPathProblem(layout: CgroupLayout, dir: string, prefix = '
 /**
  * runc's check at create (libcontainer's Create): a cgroup that already has processes is a
  * warning (it is shared: pause, limits and cgroup.kill act on all of it), a frozen one an
- * error (the new init would never run).
+ * error (the new init would never run). Unlike runc the freezer is read whether or not the
+ * cgroup (its devices directory) exists, and a cgroup frozen through an ancestor, or about to
+ * be made below a frozen one, is refused too (runc reads it THAWED and its create hangs).
  */
-export function checkCgroupBeforeCreate<T extends Pick<CgroupManager, 'exists' | 'pids' | 'isFrozen'>>(cg: T): T {
-  if (!cg.exists()) return cg;
-  let n = 0;
-  try { n = cg.pids().length; } catch { /* removed meanwhile */ }
-  if (n > 0) {
-    log('warning', `container's cgroup is not empty: ${n} process(es) found`);
-    log('warning', 'the cgroup is shared: pause, resources and the OOM killer act on every container in it (kill --all and delete signal only each container\'s own processes)');
+export function checkCgroupBeforeCreate<T extends Pick<CgroupManager, 'exists' | 'pids' | 'isFrozen' | 'paths'>>(cg: T): T {
+  if (cg.exists()) {
+    let n = 0;
+    try { n = cg.pids().length; } catch { /* removed meanwhile */ }
+    if (n > 0) {
+      log('warning', `container's cgroup is not empty: ${n} process(es) found`);
+      log('warning', 'the cgroup is shared: pause, resources and the OOM killer act on every container in it (kill --all and delete signal only each container\'s own processes)');
+    }
   }
-  if (cg.isFrozen()) throw new TsrunError('container\'s cgroup unexpectedly frozen');
+  if (cg.exists() && cg.isFrozen()) throw new TsrunError('container\'s cgroup unexpectedly frozen');
+  for (const [key, dir] of Object.entries(cg.paths)) {
+    if (key !== 'freezer' && key !== '') continue;
+    const by = frozenBy(dir, key === 'freezer');
+    if (by === dir) throw new TsrunError('container\'s cgroup unexpectedly frozen');
+    if (by) throw new TsrunError(`container's cgroup unexpectedly frozen: its ancestor ${by} is frozen; thaw it, or choose another linux.cgroupsPath`);
+  }
   return cg;
 }

@@ -2,6 +2,7 @@
 // caller's unix socket, as runc does), or back to tsrun itself for a foreground relay.
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
+import { connectUnix } from './unix-connect';
 
 export interface ConsoleTarget {
   /** The fd the child sends the master over (-1: no terminal). */
@@ -18,7 +19,12 @@ export function consoleTarget(terminal: boolean, consoleSocket: string | undefin
     return { childFd: -1, relayFd: -1, close() { /* nothing */ } };
   }
   if (consoleSocket) {
-    const fd = a.connectUnix(consoleSocket);
+    let fd: number;
+    try {
+      fd = connectUnix(consoleSocket);
+    } catch (e) {
+      throw new TsrunError(`--console-socket ${consoleSocket}: ${(e as Error).message}`);
+    }
     return { childFd: fd, relayFd: -1, close() { a.close(fd); } };
   }
   if (!foreground) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');

@@ -177,10 +177,11 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     awaitFifoWait(pid);
     phase('init waits on exec.fifo');
     const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
+    // what delete --force needs first: a state.json cut short still names the init and its cgroups (state/salvage.ts)
     const state: StoredState = {
-      ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', bundle, rootfs: plan.rootfs,
-      created: ociTimestamp(), owner: '', annotations: spec.annotations, cgroupsPath: spec.linux?.cgroupsPath ?? '',
-      systemdCgroup: !!opts.systemdCgroup, ...(rootlessCg ? { rootless: true } : {}), cgroupPaths: cg.paths, cgroupCreated: [...cg.created], newNamespaces: [...plan.newNamespaces], config: spec, notifySocket: notify,
+      ociVersion: spec.ociVersion, id, pid, pidStartTime: startTime(pid) ?? '', cgroupCreated: [...cg.created], cgroupPaths: cg.paths,
+      newNamespaces: [...plan.newNamespaces], bundle, rootfs: plan.rootfs, created: ociTimestamp(), owner: '', annotations: spec.annotations,
+      cgroupsPath: spec.linux?.cgroupsPath ?? '', systemdCgroup: !!opts.systemdCgroup, ...(rootlessCg ? { rootless: true } : {}), config: spec, notifySocket: notify,
     };
     if (!state.pidStartTime || state.pidStartTime !== journal.pidStartTime) throw new TsrunError('container init exited before it could be started');
     // the pid file before the state: a caller that sees the container (state, list) can manage it

@@ -5,14 +5,15 @@
 // corrupt, truncated or missing (an aborted create): the container is found through what the
 // file still says, the create's journal (creating.json: what a killed create had made), or,
 // failing both, the cgroup its id gives by default.
-import { cgroupManager, detectCgroups } from '../cgroups';
+import fs = require('fs');
+import { cgroupManager, detectCgroups, parseProcCgroup, type CgroupLayout } from '../cgroups';
 import { recordedPathProblem } from '../cgroups/members';
 import { NotExistError, StatusError, TsrunError } from '../errors';
 import { log } from '../log';
 import type { Spec } from '../spec/config-types';
-import { salvageState } from '../state/salvage';
+import { salvageState, type Salvaged } from '../state/salvage';
 import { CorruptStateError, StateDir, type StoredState } from '../state/store';
-import { OCI_VERSION, processState } from '../state/status';
+import { OCI_VERSION, processState, startTime } from '../state/status';
 import { runHooksWarnOnly } from '../hooks/run-hooks';
 import { moveNetDevicesOut } from './net-devices';
 import { Container, type Members } from './container';
@@ -67,19 +68,40 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
 export function orphan(sd: StateDir, opts: GlobalOptions, text: string, exact = false): Container {
   const sv = salvageState(text);
   const layout = detectCgroups();
-  let paths = sv.cgroupPaths;
-  if (paths && Object.entries(paths).some(([k, d]) => recordedPathProblem(layout, k, d) || !(k === '' ? layout.unifiedMount : layout.v1Mounts.get(k)))) paths = undefined;
-  paths ??= cgroupManager({ path: '', containerId: sd.id, layout }).paths;
+  const usable = (p: Record<string, string> | undefined) =>
+    p && !Object.entries(p).some(([k, d]) => recordedPathProblem(layout, k, d) || !(k === '' ? layout.unifiedMount : layout.v1Mounts.get(k))) ? p : undefined;
+  let paths = usable(sv.cgroupPaths);
+  // cut before its cgroupPaths: where the init (the text's pid, checked by its start time) is
+  paths ??= usable(initCgroupPaths(sv, sd.id, layout));
+  if (!paths) {
+    paths = cgroupManager({ path: '', containerId: sd.id, layout }).paths;
+    // (no text at all: a create killed before its journal, which is written before anything is made)
+    if (text.trim() && !Object.values(paths).some((d) => fs.existsSync(d))) {
+      log('warning', `state.json of container ${sd.id} is cut short or corrupt before it names its cgroups, and neither its init nor its id's default cgroup was found: `
+        + 'if it had its own linux.cgroupsPath, its processes and cgroups are left there');
+    }
+  }
   const leaves = [...new Set(Object.values(paths))];
   const state: StoredState = {
     ociVersion: OCI_VERSION, id: sd.id, pid: sv.pid ?? 0, pidStartTime: sv.pidStartTime ?? '', bundle: '', rootfs: '', created: '',
     owner: '', cgroupsPath: '', systemdCgroup: false, ...(sv.rootless ? { rootless: true } : {}), cgroupPaths: paths,
-    cgroupCreated: sv.cgroupPaths !== paths ? leaves
+    cgroupCreated: sv.cgroupPaths !== paths ? [...new Set([...leaves, ...sv.cgroupCreated ?? []])]
       : exact ? sv.cgroupCreated ?? [] : sv.cgroupCreated ? [...new Set([...sv.cgroupCreated, ...leaves])] : leaves,
     // without its init the pid namespace cannot be told: then the cgroup decides (Container.members)
     newNamespaces: sv.pid && sv.pidStartTime ? sv.newNamespaces ?? [] : [], config: { ociVersion: OCI_VERSION } as Spec,
   };
   return new Container(sd, opts, false, state);
+}
+
+/** The cgroups of the init a salvaged text names, if that process still runs (its start time matches): undefined otherwise, or in a hierarchy's root. */
+function initCgroupPaths(sv: Salvaged, id: string, layout: CgroupLayout): Record<string, string> | undefined {
+  if (!sv.pid || !sv.pidStartTime || startTime(sv.pid) !== sv.pidStartTime) return undefined;
+  let own: Map<string, string>;
+  try { own = parseProcCgroup(fs.readFileSync(`/proc/${sv.pid}/cgroup`, 'utf8')); } catch { return undefined; }
+  // the hierarchy whose cgroup.procs lists a container (v1ProcsDir), or cgroup2's
+  const rel = layout.mode === 'v2' ? own.get('') : own.get('devices') ?? own.get('');
+  if (!rel || rel === '/' || startTime(sv.pid) !== sv.pidStartTime) return undefined;
+  return cgroupManager({ path: rel, containerId: id, layout }).paths;
 }
 
 /**

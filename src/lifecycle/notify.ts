@@ -7,6 +7,7 @@
 import fs = require('fs');
 import path = require('path');
 import type { Spec } from '../spec/config-types';
+import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
 import { startTime } from '../state/status';
 
@@ -30,16 +31,33 @@ export function withNotifySocket(spec: Spec, stateDir: string): Spec {
 }
 
 export class NotifyRelay {
-  private readonly fd: number;
+  private fd: number;
   constructor(stateDir: string) {
     this.fd = addon().bindUnixDgram(path.join(stateDir, 'notify', SOCKET_NAME));
   }
 
-  /** Block until the container says READY=1 (then tell the caller) or its init is gone. */
-  relayReady(host: string, pid: number, started: string): void {
+  /** Idempotent; relayReady closes it too. */
+  close(): void {
+    if (this.fd >= 0) addon().close(this.fd);
+    this.fd = -1;
+  }
+
+  /**
+   * Block until the container says READY=1 (then tell the caller) or its init is gone, for at
+   * most `ms` (0: no bound). A container that never says it is ready must not keep `start`
+   * (and the shim or unit that called it) waiting for ever.
+   */
+  relayReady(host: string, pid: number, started: string, ms: number): void {
+    const deadline = ms > 0 ? Date.now() + ms : Infinity;
     try {
       for (;;) {
-        const msg = addon().recvDgram(this.fd, 200);
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container (init pid ${pid}) to send READY=1 on its NOTIFY_SOCKET `
+            + `(relayed to the caller's NOTIFY_SOCKET ${host}): it was started but has not said it is ready; `
+            + 'TSRUN_READY_TIMEOUT_MS sets the bound in milliseconds (0: none)');
+        }
+        const msg = addon().recvDgram(this.fd, Math.min(200, left));
         if (msg === null) {
           if (startTime(pid) !== started) return;
           continue;
@@ -50,7 +68,7 @@ export class NotifyRelay {
         }
       }
     } finally {
-      addon().close(this.fd);
+      this.close();
     }
   }
 }

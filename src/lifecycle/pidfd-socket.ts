@@ -5,6 +5,7 @@
 // fails first, as runc dials it first; the pidfd is sent once the process exists.
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
+import { connectUnix } from './unix-connect';
 
 export type PidfdKind = 'standard' | 'setns';
 
@@ -19,7 +20,7 @@ export function connectPidfdSocket(path: string | undefined, kind: PidfdKind): P
   const a = addon();
   let sock: number;
   try {
-    sock = a.connectUnix(path);
+    sock = connectUnix(path);
   } catch (e) {
     throw new TsrunError(`--pidfd-socket ${path}: ${(e as Error).message}`);
   }

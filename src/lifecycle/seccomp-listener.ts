@@ -3,6 +3,7 @@
 // (SCM_RIGHTS) and named "seccompFd" in fds[]. The listener answers the notifications.
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
+import { connectUnix } from './unix-connect';
 import { OCI_VERSION } from '../state/status';
 
 export interface ContainerState {
@@ -19,7 +20,7 @@ export function sendToListener(listener: { path: string; metadata?: string }, fd
   let sock = -1;
   try {
     try {
-      sock = a.connectUnix(listener.path);
+      sock = connectUnix(listener.path);
     } catch (e) {
       throw new TsrunError(`linux.seccomp.listenerPath: ${(e as Error).message}`, { field: 'linux.seccomp.listenerPath' });
     }

@@ -9,7 +9,7 @@ import { OCI_VERSION } from '../state/status';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
 import type { Hook } from '../spec/config-types';
-import { startWaitMs } from '../state/wait-limits';
+import { readyWaitMs, startWaitMs } from '../state/wait-limits';
 import { diedBeforeStart } from './init-exit';
 import { trace } from '../trace';
 import { GlobalOptions } from './options';
@@ -93,12 +93,16 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<Start
       try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* gone */ }
       throw e;
     }
+  } catch (e) {
+    relay?.close(); // a library process calls start again
+    throw e;
   } finally {
     if (reportFd >= 0) fs.closeSync(reportFd);
     c.sd.unlock();
   }
-  // like runc, start returns once the container said READY=1 (or died), without the lock
-  relay?.relayReady(c.state.notifySocket!, c.state.pid, c.state.pidStartTime);
+  // like runc, start returns once the container said READY=1 (or died), without the lock; unlike
+  // runc, not after the bound
+  relay?.relayReady(c.state.notifySocket!, c.state.pid, c.state.pidStartTime, readyWaitMs());
   const { pid, pidStartTime } = c.state;
   return { pid, wait: (o = {}) => waitPid(pid, pidStartTime, o.signal) };
 }

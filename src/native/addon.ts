@@ -34,7 +34,8 @@ export interface Addon {
   openPath(path: string): number;
   startFifo(path: string, pid: number, timeoutMs: number): number;
   flock(fd: number, op: number): boolean;
-  connectUnix(path: string): number;
+  /** timeoutMs > 0: SO_SNDTIMEO for the connect and later sends; a connect that times out throws errno ETIMEDOUT. */
+  connectUnix(path: string, timeoutMs?: number): number;
   /** One sendmsg of data with fds attached (SCM_RIGHTS). */
   sendFds(sock: number, data: string, fds: number[]): void;
   /** A detached clone of source (recursive: rbind) idmapped with uidMap/gidMap, or with the user namespace at usernsPath; idmapRecursive: every mount of the tree (ridmap), else the top one. */

@@ -21,7 +21,8 @@ const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) =
 
 export function salvageState(text: string): Salvaged {
   const out: Salvaged = {};
-  // state.json is written compactly (no spaces), with the small top-level fields before config
+  // state.json is written compactly (no spaces), pid, pidStartTime, cgroupCreated, cgroupPaths and
+  // newNamespaces first (create.ts): a text cut short keeps them as long as possible
   const pid = field(text, 'pid', /\d{1,7}/);
   if (typeof pid === 'number' && pid > 1) out.pid = pid;
   const started = field(text, 'pidStartTime', /"\d+"/);

@@ -1,17 +1,23 @@
 // The fault suite (issue 13): tsrun killed with SIGKILL at each named phase of create, start,
 // run, exec and delete (TSRUN_TEST_CRASH_AT, test-only: src/lifecycle/crash-point.ts), failures
 // injected after the clone (a missing --pid-file directory, a state root that is full or turns
-// read-only, a cgroup frozen mid-create), a lock held by a stuck process, an init that never
-// takes the start signal, 8-way concurrent create/kill/delete of one id, and 200 containers
-// through the library API in one process. After each: `delete --force` succeeds within 2 s and
-// the leak check finds no process, mount, cgroup or state dir left.
+// read-only, a cgroup frozen mid-create), processes stuck in D state on a FUSE server that never
+// answers (test/helpers/fuse-hang.c) and cgroups frozen before create, a state.json cut short,
+// stuck peers (a lock holder, an init that never takes the start signal, a container that never
+// says READY=1, a socket listener that never accepts: test/helpers/stuck-listener.c), 8-way
+// concurrent create/kill/delete of one id, and 200 containers through the library API in one
+// process (test/helpers/library-loop.js). After each: `delete --force` succeeds within 2 s and
+// the leak check finds no process, mount, cgroup or state dir left. test/fault-loop.sh runs the
+// suite N times in a row, optionally under a CPU hog.
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { create, deleteContainer, kill, start, state, wait } from '../../src/lib';
 import {
-  Bundle, describeRoot, errMsg, readPid, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
+  Bundle, describeRoot, errMsg, readPid, ROOT_DIR, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
 } from '../helpers/harness';
+import { makeRootfs } from '../helpers/rootfs';
+import { addon } from '../../src/native/addon';
 
 const stateDir = (id: string) => path.join(stateRoot('tsrun'), id);
 const lastMsg = (stderr: string) => errMsg(stderr.trim().split('\n').pop() ?? '');
@@ -28,6 +34,90 @@ function alive(pid: number): boolean {
     return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
   } catch {
     return false;
+  }
+}
+
+const built = new Map<string, string>();
+/** test/helpers/NAME.c compiled once per test file, into the work dir (never over a binary another run is executing). */
+function helperBinary(name: string): string {
+  let bin = built.get(name);
+  if (!bin) {
+    bin = path.join(work(), name);
+    const cc = spawnSync('cc', ['-O2', '-Wall', '-o', bin, path.join(ROOT_DIR, `test/helpers/${name}.c`)], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`cc ${name}.c: ${cc.stderr}`);
+    built.set(name, bin);
+  }
+  return bin;
+}
+
+/** The state letter of /proc/PID/stat (R, S, D, Z, ...), or '' if gone. */
+function procState(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A FUSE file system whose every LOOKUP is read and never answered (test/helpers/fuse-hang.c):
+ * a process opening a file below it that gets SIGKILL waits on in D state until the connection
+ * is aborted through fusectl.
+ */
+class HungFuse {
+  private out = '';
+  private fusectlMounted = false;
+  private aborted = false;
+  private constructor(readonly dir: string, private readonly proc: ChildProcess) {
+    proc.stdout!.on('data', (d) => { this.out += d; });
+  }
+
+  static async mount(dir: string): Promise<HungFuse> {
+    const bin = helperBinary('fuse-hang');
+    fs.mkdirSync(dir, { recursive: true });
+    const f = new HungFuse(dir, spawn(bin, [dir], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    await f.waitFor('mounted');
+    return f;
+  }
+
+  /** Until the server printed `line` (a LOOKUP it sits on: "hang NAME"). */
+  async waitFor(line: string, ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.out.split('\n').includes(line)) {
+      if (Date.now() > deadline) throw new Error(`fuse-hang: no "${line}" within ${ms} ms (got ${JSON.stringify(this.out)})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** The connection's number under /sys/fs/fuse/connections: the minor of the mount's device (mountinfo; a stat would ask the server). */
+  private dev(): string | undefined {
+    const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === this.dir);
+    return line?.split(' ')[2].split(':')[1];
+  }
+
+  /** Abort the connection: every request waiting on it fails with ENOTCONN (and a killed waiter dies). */
+  abort(): void {
+    if (this.aborted) return;
+    const dev = this.dev();
+    if (!dev) return;
+    const ctl = '/sys/fs/fuse/connections';
+    if (!fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === ctl)) {
+      expect(spawnSync('mount', ['-t', 'fusectl', 'fusectl', ctl]).status).toBe(0);
+      this.fusectlMounted = true;
+    }
+    fs.writeFileSync(`${ctl}/${dev}/abort`, '1');
+    this.aborted = true;
+  }
+
+  async close(): Promise<void> {
+    this.abort();
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill('SIGKILL');
+      await new Promise((r) => this.proc.on('exit', r));
+    }
+    spawnSync('umount', ['-l', this.dir]);
+    if (this.fusectlMounted) spawnSync('umount', ['/sys/fs/fuse/connections']);
   }
 }
 
@@ -87,7 +177,7 @@ describeRoot('tsrun killed (SIGKILL) at each phase: delete --force cleans up', (
     forceDelete(id);
   });
 
-  test.each(['exec:cloned', 'exec:execd'])('%s: the container and the process exec started are removed', (phase) => {
+  test.each(['exec:cgroups', 'exec:cloned', 'exec:execd'])('%s: the container and the process exec started are removed', (phase) => {
     const b = sleeper();
     const id = uid();
     runDetached(b, id);
@@ -231,6 +321,139 @@ describeRoot('failures after the clone: one error naming the flag, nothing left'
   });
 });
 
+describeRoot('stuck processes: D state (a FUSE server that never answers) and frozen cgroups', () => {
+  useLeakChecks();
+
+  test.each([
+    ['the init', ['cat', '/mnt/hang/file']],
+    ['a process of the container (the init a shell)', ['sh', '-c', 'cat /mnt/hang/file & wait']],
+  ])('%s stuck in D state: delete --force fails naming it and keeps the state; once the FUSE connection is aborted a retry cleans up', async (_, args) => {
+    // the FUSE mount inside the rootfs: the container's rootfs bind (rbind) carries it in
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'dstate-')));
+    const fuse = await HungFuse.mount(path.join(rootfs, 'mnt/hang'));
+    const id = uid();
+    try {
+      const init = runDetached(new Bundle((c) => { c.linux.cgroupsPath = `/${uid('fault')}/c`; }, { rootfs }).args(...args), id);
+      await fuse.waitFor('hang file');
+      const stuck = args[0] === 'cat' ? init : Number(fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim());
+      expect(stuck).toBeGreaterThan(0);
+      const t0 = Date.now();
+      const r = tsrun(['delete', '--force', id], { timeout: 30_000 });
+      expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
+      expect(lastMsg(r.stderr)).toMatch(new RegExp(`^container ${id}: process(?:es)? [\\d, ]*\\b${stuck}\\b[\\d, ]* still running after SIGKILL; state kept, run delete --force again$`));
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(fs.existsSync(stateDir(id))).toBe(true);
+      expect(procState(stuck)).toBe('D'); // SIGKILL is pending: it dies once its request is answered
+      fuse.abort();
+      forceDelete(id);
+      expect(alive(stuck)).toBe(false);
+    } finally {
+      await fuse.close();
+    }
+  }, 60_000);
+
+  test('the child stuck in D state during create (a mount destination below the FUSE mount): the step times out, the rollback keeps the journal, delete --force cleans up once the connection is aborted', async () => {
+    const rootfs = makeRootfs(fs.mkdtempSync(path.join(work(), 'dstate-')));
+    const fuse = await HungFuse.mount(path.join(rootfs, 'mnt/hang'));
+    const id = uid();
+    try {
+      // the child resolves the destination inside the rootfs: its LOOKUP of "sub" is never answered
+      const b = new Bundle((c) => {
+        c.linux.cgroupsPath = `/${uid('fault')}/c`;
+        c.mounts.push({ destination: '/mnt/hang/sub', type: 'tmpfs', source: 'tmpfs' });
+      }, { rootfs }).args('sleep', '100');
+      const t0 = Date.now();
+      const r = tsrun(['create', '--bundle', b.dir, id], { env: { ...process.env, TSRUN_SYNC_TIMEOUT_MS: '1500' }, timeout: 40_000 });
+      expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
+      expect(lastMsg(r.stderr)).toMatch(/^timed out after 1\.5s waiting for the container's child \(pid \d+\) to .*: it is stuck in the kernel \(a mount source that does not answer, such as a hung NFS or FUSE server/);
+      expect(r.stderr).toMatch(new RegExp(`cleaning up after the failed create: container ${id}: process \\d+ still running after SIGKILL; state kept, run delete --force again; \`delete --force ${id}\` retries`));
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(fs.readdirSync(stateDir(id))).toContain('creating.json');
+      fuse.abort();
+      forceDelete(id);
+    } finally {
+      await fuse.close();
+    }
+  }, 60_000);
+
+  test.each([
+    ['the cgroup itself (only its freezer directory exists)', ''],
+    ['its parent', '/c'],
+  ])('create and run into a cgroup frozen through %s: refused at once, nothing made (it hung until the sync bound)', (_, leaf) => {
+    if (!fs.existsSync('/sys/fs/cgroup/freezer/cgroup.procs')) return;
+    const top = `/${uid('frozen')}`;
+    const frozen = `/sys/fs/cgroup/freezer${top}`;
+    fs.mkdirSync(frozen);
+    fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
+    try {
+      const b = sleeper((c) => { c.linux.cgroupsPath = top + leaf; });
+      for (const verb of [['create'], ['run', '-d']]) {
+        const id = uid();
+        const t0 = Date.now();
+        const r = tsrun([...verb, '--bundle', b.dir, id], { timeout: 30_000 });
+        expect({ verb, code: r.code, signal: r.signal, msg: lastMsg(r.stderr) }).toEqual({
+          verb, code: 1, signal: null,
+          msg: leaf ? `container's cgroup unexpectedly frozen: its ancestor ${frozen} is frozen; thaw it, or choose another linux.cgroupsPath` : 'container\'s cgroup unexpectedly frozen', // runc's text
+        });
+        expect(Date.now() - t0).toBeLessThan(5000);
+        expect(fs.existsSync(stateDir(id))).toBe(false);
+        expect(fs.readdirSync(frozen).filter((e) => fs.statSync(path.join(frozen, e)).isDirectory())).toEqual([]);
+      }
+    } finally {
+      fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
+      for (const d of fs.readdirSync(frozen)) if (fs.statSync(path.join(frozen, d)).isDirectory()) fs.rmdirSync(path.join(frozen, d));
+      fs.rmdirSync(frozen);
+    }
+  }, 90_000);
+});
+
+describeRoot('a state.json cut short (corrupt and truncated states with the default cgroup: security-state.test.ts)', () => {
+  useLeakChecks();
+
+  test('a state.json cut short before each of its fields (nested linux.cgroupsPath): delete --force removes everything while the text names the init or its cgroups; else it says what it could not find', () => {
+    // the keys of a stored state, in the order written
+    const probe = uid();
+    runDetached(new Bundle().args('sleep', '100'), probe);
+    const keys = Object.keys(JSON.parse(fs.readFileSync(path.join(stateDir(probe), 'state.json'), 'utf8')));
+    expect(tsrun(['delete', '--force', probe]).code).toBe(0);
+    const outcomes: string[] = [];
+    for (const key of keys) {
+      const top = `/${uid('fault')}`;
+      const id = uid();
+      const pid = runDetached(new Bundle((c) => { c.linux.cgroupsPath = `${top}/c`; }).args('sh', '-c', 'sleep 100 & exec sleep 100'), id);
+      const file = path.join(stateDir(id), 'state.json');
+      const text = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, text.slice(0, text.indexOf(`"${key}":`)));
+      const r = tsrun(['delete', '--force', id]);
+      expect({ key, code: r.code }).toEqual({ key, code: 0 });
+      for (let i = 0; i < 100 && alive(pid); i++) sleepMs(10);
+      const left = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}${top}`));
+      const leaves = left.filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}${top}/c`));
+      const cgroups = leaves.length ? `${leaves.length} cgroups left` : left.length ? `cgroups removed but ${left.length} made above them` : 'cgroups removed';
+      outcomes.push(`${key}: ${alive(pid) ? 'init left' : 'init killed'}, ${cgroups}${r.stderr ? `, warning: ${errMsg(r.stderr)}` : ''}`);
+      // what was left (the init not named by the text): removed here, for the leak check
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && alive(pid); i++) sleepMs(10);
+      for (const h of left) {
+        for (const d of [`/sys/fs/cgroup/${h}${top}/c`, `/sys/fs/cgroup/${h}${top}`]) {
+          for (let i = 0; i < 50 && fs.existsSync(d); i++) { try { fs.rmdirSync(d); } catch { sleepMs(20); } }
+        }
+      }
+    }
+    process.stdout.write(outcomes.join('\n') + '\n');
+    const expected = (key: string) => {
+      const i = keys.indexOf(key);
+      if (i <= keys.indexOf('pidStartTime')) {
+        return `${key}: init left, 10 cgroups left, warning: state.json of container ID is cut short or corrupt before it names its cgroups, and neither its init nor its id's default cgroup was found: if it had its own linux.cgroupsPath, its processes and cgroups are left there`;
+      }
+      // cut before cgroupCreated: the init's cgroups are found through /proc/PID/cgroup, but which directories above them create made is lost
+      if (key === 'cgroupCreated') return `${key}: init killed, cgroups removed but 10 made above them`;
+      return `${key}: init killed, cgroups removed`;
+    };
+    expect(outcomes.map((o) => o.replace(/container \S+ is/, 'container ID is'))).toEqual(keys.map(expected));
+  }, 180_000);
+});
+
 describeRoot('bounded waits: a stuck operation is an error naming what it waited for', () => {
   useLeakChecks();
 
@@ -286,6 +509,91 @@ describeRoot('bounded waits: a stuck operation is an error naming what it waited
     expect(JSON.parse(tsrun(['state', id]).stdout).status).toBe('created');
     forceDelete(id);
   });
+  test.each([['start', false], ['run', true]])('%s with NOTIFY_SOCKET, a container that never says READY=1: an error naming NOTIFY_SOCKET and the bound (runc waits as long as the init lives)', (verb, foreground) => {
+    const hostSock = path.join(work(), `${uid()}.sock`);
+    const fd = addon().bindUnixDgram(hostSock);
+    try {
+      const id = uid();
+      const b = sleeper();
+      const pidFile = path.join(b.dir, 'pid');
+      const env = { ...process.env, NOTIFY_SOCKET: hostSock, TSRUN_READY_TIMEOUT_MS: '1000' };
+      if (!foreground) expect(tsrun(['create', '--bundle', b.dir, '--pid-file', pidFile, id], { env }).code).toBe(0);
+      const t0 = Date.now();
+      const r = tsrun(foreground ? ['run', '--bundle', b.dir, '--pid-file', pidFile, id] : ['start', id], { env, timeout: 30_000 });
+      expect({ code: r.code, signal: r.signal, msg: lastMsg(r.stderr) }).toEqual({
+        code: 1, signal: null,
+        msg: `timed out after 1s waiting for the container (init pid ${readPid(pidFile)}) to send READY=1 on its NOTIFY_SOCKET (relayed to the caller's NOTIFY_SOCKET ${hostSock}): `
+          + 'it was started but has not said it is ready; TSRUN_READY_TIMEOUT_MS sets the bound in milliseconds (0: none)',
+      });
+      expect(Date.now() - t0).toBeLessThan(foreground ? 10_000 : 5000);
+      expect(addon().recvDgram(fd, 0)).toBeNull();
+      if (foreground) {
+        // run: a failed start, so the container is killed and deleted
+        expect(fs.existsSync(stateDir(id))).toBe(false);
+      } else {
+        expect(JSON.parse(tsrun(['state', id]).stdout).status).toBe('running');
+        forceDelete(id);
+      }
+    } finally {
+      addon().close(fd);
+    }
+  });
+
+  test.each([
+    ['--console-socket', (sock: string) => ({ args: ['--console-socket', sock], mutate: (c: any) => { c.process.terminal = true; } })],
+    ['--pidfd-socket', (sock: string) => ({ args: ['--pidfd-socket', sock], mutate: () => {} })],
+    ['linux.seccomp.listenerPath', (sock: string) => ({
+      args: [],
+      mutate: (c: any) => {
+        c.linux.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+        };
+      },
+    })],
+  ])('%s naming a socket whose listener never accepts (backlog full): create gives up after the bound, naming it; nothing left (it hung)', async (what, how) => {
+    const bin = helperBinary('stuck-listener');
+    const sock = path.join(work(), `${uid('stuck')}.sock`);
+    const listener = spawn(bin, [sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => listener.stdout!.once('data', resolve));
+      const { args, mutate } = how(sock);
+      const b = sleeper(mutate);
+      const id = uid();
+      const t0 = Date.now();
+      const r = tsrun(['create', ...args, '--bundle', b.dir, id], { env: { ...process.env, TSRUN_CONNECT_TIMEOUT_MS: '500' }, timeout: 30_000 });
+      expect({ code: r.code, signal: r.signal, msg: lastMsg(r.stderr) }).toEqual({
+        code: 1, signal: null, msg: `${what}${what.startsWith('--') ? ` ${sock}` : ''}: connect ${sock}: nothing accepted the connection within 0.5s: its listener is stuck or overloaded (its backlog is full)`,
+      });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(fs.existsSync(stateDir(id))).toBe(false);
+    } finally {
+      listener.kill('SIGKILL');
+      await new Promise((r) => listener.on('exit', r));
+    }
+  });
+
+  test('library: a start that fails with NOTIFY_SOCKET set closes its relay socket (an fd per call leaked)', async () => {
+    const root = stateRoot('tsrun');
+    const id = uid('lib');
+    const b = sleeper();
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    process.env.NOTIFY_SOCKET = path.join(work(), `${uid()}.sock`);
+    process.env.TSRUN_START_TIMEOUT_MS = '200';
+    let pid = 0;
+    try {
+      pid = (await create(id, { root, bundle: b.dir })).pid;
+      process.kill(pid, 'SIGSTOP');
+      const fd0 = fds();
+      for (let i = 0; i < 3; i++) await expect(start(id, { root })).rejects.toThrow('timed out after 0.2s waiting for the container\'s init');
+      expect(fds()).toBe(fd0);
+    } finally {
+      delete process.env.NOTIFY_SOCKET;
+      delete process.env.TSRUN_START_TIMEOUT_MS;
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
+    await wait(id, { root }); // reaped: the library's process created it
+    forceDelete(id);
+  });
 });
 
 describeRoot('concurrency and long-lived library processes', () => {
@@ -330,38 +638,28 @@ describeRoot('concurrency and long-lived library processes', () => {
     forceDelete(second);
   });
 
-  test('200 containers created, started, waited for and deleted in one process: fd count constant, RSS bounded', async () => {
+  test('200 containers created, started, waited for and deleted by one library process: fd count constant, live heap and RSS bounded, no zombie', () => {
     const b = new Bundle().args('true');
-    const root = stateRoot('tsrun');
-    const fds = () => fs.readdirSync('/proc/self/fd').length;
-    const inits: number[] = [];
-    const cycle = async () => {
-      const id = uid('lib');
-      inits.push((await create(id, { root, bundle: b.dir })).pid);
-      await start(id, { root });
-      expect(await wait(id, { root })).toEqual({ code: 0, signal: null });
-      expect((await state(id, { root })).status).toBe('stopped');
-      await deleteContainer(id, { root });
-    };
-    for (let i = 0; i < 10; i++) await cycle(); // warm: modules, the addon, the threadpool
-    global.gc?.();
-    const fd0 = fds();
-    const rss0 = process.memoryUsage().rss;
-    const t0 = Date.now();
-    for (let i = 0; i < 190; i++) await cycle();
-    global.gc?.();
-    const grew = (process.memoryUsage().rss - rss0) / 1048576;
-    process.stdout.write(`library loop: 190 cycles in ${Date.now() - t0} ms, fds ${fd0} -> ${fds()}, RSS +${grew.toFixed(1)} MiB\n`);
-    expect(fds()).toBe(fd0);
-    expect(grew).toBeLessThan(40);
-    // wait() reaped every init: none is left a zombie child of this process
-    const zombies = inits.filter((p) => {
-      try {
-        const s = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-        return f[0] === 'Z' && Number(f[1]) === process.pid;
-      } catch { return false; }
-    });
-    expect(zombies).toEqual([]);
+    // its own process (test/helpers/library-loop.js): measured without jest's own allocations,
+    // with full collections and a fixed young generation (so RSS does not follow V8's sizing of it)
+    const r = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=1', path.join(ROOT_DIR, 'test/helpers/library-loop.js'),
+      path.join(ROOT_DIR, 'dist/lib.js'), stateRoot('tsrun'), b.dir, uid('lib'), '200', '50'], { encoding: 'utf8', timeout: 170_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const { before, after, zombies, ms } = JSON.parse(r.stdout);
+    const mib = (n: number) => `${n >= 0 ? '+' : ''}${(n / 1048576).toFixed(1)} MiB`;
+    process.stdout.write(`library loop: 200 cycles in ${ms} ms; over the last 150: fds ${before.fds} -> ${after.fds}, live heap ${mib(after.heap - before.heap)}, `
+      + `RSS ${mib(after.rss - before.rss)} (to ${(after.rss / 1048576).toFixed(1)} MiB)\n`);
+    expect(after.fds).toBe(before.fds);
+    // After 50 cycles of warm-up (V8 compiling the hot paths, malloc arenas settling) growth
+    // decays: over the last 150 cycles live heap +0.3 MiB (a heap snapshot diff over 100 cycles
+    // finds 1 new string and no object of tsrun's) and RSS +2 to +7 MiB, mostly malloc arenas
+    // under load; over 600 cycles RSS is flat from the 100th on (61.2 -> 62.8 MiB), so no
+    // per-container native leak either. Bounds: 1 MiB of live heap (7 KiB per cycle: a
+    // container's state kept per cycle crosses it) and 16 MiB of RSS (110 KiB per cycle: a
+    // kept buffer of that size, or a child's copy of the heap); a native leak smaller than that
+    // needs a longer loop to show
+    expect(after.heap - before.heap).toBeLessThan(1024 * 1024);
+    expect(after.rss - before.rss).toBeLessThan(16 * 1024 * 1024);
+    expect(zombies).toEqual([]); // wait() reaped every init
   }, 180_000);
 });

@@ -1,5 +1,8 @@
 // exec --cgroup paths that climb out of the container's cgroup, recorded cgroup paths that name
 // a hierarchy's root, and runc's check of a cgroup at create: no root needed.
+import fs = require('fs');
+import os = require('os');
+import path = require('path');
 import { layoutFrom } from '../../src/cgroups/detect';
 import { checkCgroupBeforeCreate, createdPathProblem, recordedPathProblem } from '../../src/cgroups/members';
 import { parseSubCgroups, withSubCgroups } from '../../src/lifecycle/sub-cgroup';
@@ -50,13 +53,46 @@ describe('recorded cgroup paths', () => {
 });
 
 describe('a cgroup at create', () => {
-  const fake = (over: Partial<Pick<CgroupManager, 'exists' | 'pids' | 'isFrozen'>>) =>
-    ({ exists: () => true, pids: () => [], isFrozen: () => false, ...over });
+  const fake = (over: Partial<Pick<CgroupManager, 'exists' | 'pids' | 'isFrozen' | 'paths'>>) =>
+    ({ exists: () => true, pids: () => [], isFrozen: () => false, paths: {}, ...over });
 
   test('frozen: runc\'s error; empty or new: nothing to say', () => {
     expect(() => checkCgroupBeforeCreate(fake({ pids: () => [5], isFrozen: () => true }))).toThrow('container\'s cgroup unexpectedly frozen');
     const cg = fake({});
     expect(checkCgroupBeforeCreate(cg)).toBe(cg);
     expect(checkCgroupBeforeCreate(fake({ exists: () => false, isFrozen: () => { throw new Error('not asked'); } }))).toBeDefined();
+  });
+
+  // a fake cgroupfs: freezer.state and the self file as the kernel shows them below a frozen cgroup
+  const tree = (v1: boolean, frozen: Record<string, boolean>) => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'frozen-'));
+    for (const [rel, self] of Object.entries(frozen)) {
+      const d = path.join(top, rel);
+      fs.mkdirSync(d, { recursive: true });
+      if (v1) {
+        fs.writeFileSync(path.join(d, 'freezer.state'), 'FROZEN\n');
+        fs.writeFileSync(path.join(d, 'freezer.self_freezing'), self ? '1\n' : '0\n');
+      } else {
+        fs.writeFileSync(path.join(d, 'cgroup.events'), 'populated 0\nfrozen 1\n');
+        fs.writeFileSync(path.join(d, 'cgroup.freeze'), self ? '1\n' : '0\n');
+      }
+    }
+    return top;
+  };
+
+  test.each([['v1', true], ['v2', false]])('%s: frozen by itself whether or not its devices directory exists; through an ancestor, or to be made below a frozen one, the ancestor is named', (_, v1) => {
+    const key = v1 ? 'freezer' : '';
+    const top = tree(v1, { a: true, 'a/b': false, c: true });
+    try {
+      // exists() reads the devices directory: false here, as when only the freezer one was made
+      const at = (rel: string) => fake({ exists: () => false, paths: { [key]: path.join(top, rel) } });
+      expect(() => checkCgroupBeforeCreate(at('c'))).toThrow(/^container's cgroup unexpectedly frozen$/);
+      expect(() => checkCgroupBeforeCreate(at('a/b'))).toThrow(`container's cgroup unexpectedly frozen: its ancestor ${path.join(top, 'a')} is frozen; thaw it, or choose another linux.cgroupsPath`);
+      expect(() => checkCgroupBeforeCreate(at('a/b/new/leaf'))).toThrow(`its ancestor ${path.join(top, 'a')} is frozen`);
+      expect(() => checkCgroupBeforeCreate(at('d/new'))).not.toThrow();
+      expect(() => checkCgroupBeforeCreate(fake({ exists: () => false, paths: { pids: path.join(top, 'c') } }))).not.toThrow();
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true });
+    }
   });
 });
