@@ -124,9 +124,10 @@ const DBUS_DAEMON = ['/usr/bin/dbus-daemon', '/bin/dbus-daemon'].find((p) => fs.
   it('a silent peer is a timeout error, not a hang', () => {
     const srv = path.join(dir, 'silent');
     // a socket that accepts and never answers
-    const py = spawn('python3', ['-c', `import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(srv)})\ns.listen(1)\nc=s.accept()\ntime.sleep(30)`], { stdio: 'ignore' });
+    // (ready once listening: the socket file exists from bind on, and a connect before listen is refused)
+    const py = spawn('python3', ['-c', `import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(srv)})\ns.listen(1)\nopen(${JSON.stringify(srv + '.ready')},'w').close()\nc=s.accept()\ntime.sleep(30)`], { stdio: 'ignore' });
     try {
-      for (let i = 0; i < 300 && !fs.existsSync(srv); i++) spawnSync('sleep', ['0.01']);
+      for (let i = 0; i < 1000 && !fs.existsSync(srv + '.ready'); i++) spawnSync('sleep', ['0.01']);
       const t0 = Date.now();
       expect(() => DBusConnection.open(srv, false, 300)).toThrow(/no answer from .* within the timeout/);
       expect(Date.now() - t0).toBeLessThan(5000);
