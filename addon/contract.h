@@ -7,7 +7,7 @@
 #ifndef TSRUN_CONTRACT_H
 #define TSRUN_CONTRACT_H
 
-#define TSRUN_CONTRACT_VERSION "356072ac13e9"
+#define TSRUN_CONTRACT_VERSION "5fa68c782f93"
 
 #ifdef __cplusplus
 #include <stdint.h>
@@ -191,7 +191,6 @@ inline constexpr Key<Kind::I32, false, tag::NativePlan> seccompFd{"seccompFd"};
 inline constexpr Key<Kind::U32, false, tag::NativePlan> seccompFlags{"seccompFlags"};
 inline constexpr Key<Kind::I32, false, tag::NativePlan> preserveFds{"preserveFds"};
 inline constexpr Key<Kind::Bool, false, tag::NativePlan> setsid{"setsid"};
-inline constexpr Key<Kind::I32, false, tag::NativePlan> consoleFd{"consoleFd"};
 inline constexpr Key<Kind::I32, false, tag::NativePlan> lastCap{"lastCap"};
 inline constexpr Key<Kind::Bool, false, tag::NativePlan> newKeyring{"newKeyring"};
 inline constexpr Key<Kind::I32, false, tag::NativePlan> consoleSocketFd{"consoleSocketFd"};

@@ -97,7 +97,6 @@ struct Plan {
   int32_t preserve_fds;             // fds 3..3+n-1 stay open
   int32_t sync_fd;                  // child end of the sync socket
   int32_t setsid;
-  int32_t console_fd;               // -1: stdio untouched
   int32_t last_cap;
   uint32_t new_keyring;             // join a fresh anonymous session keyring (runc's default)
   uint32_t enter_rootfs;            // pivot_root/chroot (create); exec joins the mount ns instead

@@ -383,7 +383,6 @@ bool ReadPlan(Napi::Env env, Storage &st, Napi::Value value) {
   p.fifo_fd = o.get(K::fifoFd);
   p.seccomp_fd = o.get(K::seccompFd);
   p.preserve_fds = o.get(K::preserveFds);
-  p.console_fd = o.get(K::consoleFd);
   p.last_cap = o.get(K::lastCap);
   p.new_keyring = o.get(K::newKeyring);
   p.enter_rootfs = o.get(K::enterRootfs);
@@ -564,7 +563,6 @@ Napi::Object Echo(Napi::Env env, const Storage &st) {
   o.put(K::seccompFlags, p.seccomp_flags);
   o.put(K::preserveFds, p.preserve_fds);
   o.put(K::setsid, p.setsid);
-  o.put(K::consoleFd, p.console_fd);
   o.put(K::lastCap, p.last_cap);
   o.put(K::newKeyring, p.new_keyring);
   o.put(K::consoleSocketFd, p.console_socket_fd);

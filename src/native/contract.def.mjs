@@ -189,7 +189,6 @@ export const PLAN = obj('NativePlan', {
   seccompFlags: t('u32', 'SECCOMP_FILTER_FLAG_*'),
   preserveFds: t('i32', 'fds 3..3+n-1 stay open'),
   setsid: t('bool'),
-  consoleFd: t('i32', '-1: stdio untouched'),
   lastCap: t('i32', '/proc/sys/kernel/cap_last_cap'),
   newKeyring: t('bool', "join a fresh anonymous session keyring (runc's default)"),
   consoleSocketFd: t('i32', 'process.terminal: open a pty in the container and send its master over this socket (-1: no terminal)'),

@@ -5,7 +5,7 @@
 /* eslint-disable */
 
 /** Changes with every change of the definition; the addon built from another definition is refused (src/native/addon.ts). */
-export const CONTRACT_VERSION = '356072ac13e9';
+export const CONTRACT_VERSION = '5fa68c782f93';
 
 /** Sync record types (addon/contract.h MsgType); the exchange in order: src/lifecycle/sync.ts. */
 export const MSG = {
@@ -229,8 +229,6 @@ export interface NativePlan {
   /** fds 3..3+n-1 stay open */
   preserveFds: number;
   setsid: boolean;
-  /** -1: stdio untouched */
-  consoleFd: number;
   /** /proc/sys/kernel/cap_last_cap */
   lastCap: number;
   /** join a fresh anonymous session keyring (runc's default) */
@@ -440,7 +438,6 @@ Object.assign(NativePlanShape.keys, {
   seccompFlags: { type: 'u32', optional: false, nullable: false },
   preserveFds: { type: 'i32', optional: false, nullable: false },
   setsid: { type: 'bool', optional: false, nullable: false },
-  consoleFd: { type: 'i32', optional: false, nullable: false },
   lastCap: { type: 'i32', optional: false, nullable: false },
   newKeyring: { type: 'bool', optional: false, nullable: false },
   consoleSocketFd: { type: 'i32', optional: false, nullable: false },

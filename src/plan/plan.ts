@@ -50,7 +50,7 @@ export function resolveRootfs(spec: Spec, bundle: string, host: Pick<HostFacts, 
 
 export type ProcessFields = Pick<NativePlan, 'rlimits' | 'umask' | 'cwd' | 'uid' | 'gid' | 'groups' | 'setGroups' | 'caps'
   | 'noNewPrivs' | 'pathCandidates' | 'args' | 'env' | 'stubPath' | 'seccompFd' | 'seccompFlags' | 'preserveFds'
-  | 'consoleFd' | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap' | 'seccompProgram' | 'seccompInChild'
+  | 'consoleSocketFd' | 'consoleWidth' | 'consoleHeight' | 'lastCap' | 'seccompProgram' | 'seccompInChild'
   | 'scheduler' | 'ioprio' | 'cpusInitial' | 'cpusFinal' | 'seccompNotify' | 'seccompListener' | 'lsmAttr' | 'lsmValue'>;
 
 /** The part of the plan that process (config.json's or exec's process.json) decides. */
@@ -88,9 +88,6 @@ export function processFields(
     seccompListener: seccomp?.notify ? { path: seccomp.listenerPath!, metadata: seccomp.listenerMetadata } : undefined,
     ...lsm,
     preserveFds: opts.preserveFds,
-    // dead in the contract: addon/child/ never reads plan.h's console_fd (the pty comes from the
-    // container's /dev/ptmx, its master over consoleSocketFd); kept -1 until ReadPlan drops the key
-    consoleFd: -1,
     consoleSocketFd: proc.terminal ? (opts.consoleSocketFd ?? -1) : -1,
     consoleWidth: proc.terminal ? proc.consoleSize?.width ?? 0 : 0,
     consoleHeight: proc.terminal ? proc.consoleSize?.height ?? 0 : 0,

@@ -131,7 +131,7 @@ describe('processFields', () => {
     ['AppArmor on a pre-5.8 kernel', { apparmorProfile: 'p' }, { apparmorExecAttr: 'thread-self/attr/exec' }, { lsmAttr: 'thread-self/attr/exec' }],
     ['SELinux', { selinuxLabel: 'l' }, {}, { lsmAttr: 'thread-self/attr/exec', lsmValue: 'l' }],
     ['a console only with terminal', { consoleSize: { width: 80, height: 24 } }, {}, { consoleSocketFd: -1, consoleWidth: 0 }],
-    ['terminal: the console socket and size', { terminal: true, consoleSize: { width: 80, height: 24 } }, {}, { consoleSocketFd: 9, consoleWidth: 80, consoleHeight: 24, consoleFd: -1 }],
+    ['terminal: the console socket and size', { terminal: true, consoleSize: { width: 80, height: 24 } }, {}, { consoleSocketFd: 9, consoleWidth: 80, consoleHeight: 24 }],
     ['capabilities beyond lastCap are left out', { capabilities: { bounding: ['CAP_CHOWN', 'CAP_BPF'] } }, { lastCap: 38 }, { caps: expect.objectContaining({ bounding: 1n }), lastCap: 38 }],
   ];
   test.each(rows)('%s', (_what, over, facts, want) => {
