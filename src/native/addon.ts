@@ -103,6 +103,9 @@ function packageRoot(): string {
  * tsrun-init is the file beside it, built from the same sources.
  */
 function nativeFile(root: string): string {
+  // node-gyp-build's first choice, without loading it and reading package.json (every call pays that)
+  const built = path.join(root, 'build/Release/tsrun.node');
+  if (fs.existsSync(built)) return built;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const gypBuild = require('node-gyp-build') as { path(dir: string): string };
   try {

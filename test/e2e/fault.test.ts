@@ -14,9 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { create, deleteContainer, kill, start, state, wait } from '../../src/lib';
-import {
-  Bundle, describeRoot, errMsg, readPid, ROOT_DIR, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
-} from '../helpers/harness';
+import { alive, Bundle, describeRoot, errMsg, readPid, ROOT_DIR, rt, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work } from '../helpers/harness';
 import { makeRootfs } from '../helpers/rootfs';
 import { addon } from '../../src/native/addon';
 
@@ -27,16 +25,6 @@ const sleeper = (mutate?: (c: any) => void) => new Bundle((c) => {
   c.linux.cgroupsPath = `/${uid('fault')}/c`;
   mutate?.(c);
 }).args('sleep', '100');
-
-/** Alive and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-}
 
 const built = new Map<string, string>();
 /** test/helpers/NAME.c compiled once per test file, into the work dir (never over a binary another run is executing). */

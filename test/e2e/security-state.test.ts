@@ -7,25 +7,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { addon } from '../../src/native/addon';
-import {
-  Bundle, describeRoot, errMsg, readPid, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work,
-} from '../helpers/harness';
+import { alive, Bundle, describeRoot, errMsg, readPid, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId as uid, useLeakChecks, work } from '../helpers/harness';
 import { cgroupDir as hostCgroupDir, PROBE_KEY, skipUnless } from '../helpers/host-kind';
 import { makeRootfs } from '../helpers/rootfs';
 
 const sleeper = (mutate?: (c: any) => void) => new Bundle(mutate).args('sleep', '100');
 const stateFile = (id: string) => path.join(stateRoot('tsrun'), id, 'state.json');
 const stateDir = (id: string) => path.join(stateRoot('tsrun'), id);
-
-/** Alive and not a zombie (what `kill -0` cannot tell). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-}
 function waitDead(pid: number, ms = 5000): boolean {
   const deadline = Date.now() + ms;
   while (alive(pid) && Date.now() < deadline) sleepMs(10);

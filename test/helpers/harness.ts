@@ -167,6 +167,16 @@ function containerProcs(): string[] {
   return out.sort();
 }
 
+/** Alive and not a zombie (what `kill -0` cannot tell). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
 export function snapshot(): Snapshot {
   return { mounts: mountPointsNow(), cgroups: cgroupDirs(), procs: containerProcs() };
 }
