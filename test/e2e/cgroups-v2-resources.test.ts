@@ -5,10 +5,9 @@
 // kill --all through cgroup.kill, the cgroup namespace's view, and delegation to the
 // container's root (runc's cgroup_delegation.bats). On a host with v1 controllers every test
 // is skipped, saying so: that host's v1 behaviour is resources.test.ts's.
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, errMsg, RUNC, rt, Runtime, runDetached, sleepMs, stateRoot, TSRUN, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, eventsUntilOom, RUNC, rt, Runtime, runDetached, sleepMs, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 import { CGROUP_MODE, cgroupDir, cgroupOf, PSI, PURE_V2, skipUnless, SLOW } from '../helpers/host-kind';
 
 const V2 = skipUnless(PURE_V2, `needs a pure cgroup v2 host, this one is ${CGROUP_MODE}: test/vm/run.sh runs it in a v2 guest`);
@@ -197,20 +196,7 @@ describeRoot('cgroup v2: update, events, freezer, cgroup.kill', () => {
     const id = uniqueId();
     runDetached(new Bundle((c) => { c.linux.resources.memory = { limit: 32 * MiB, swap: 32 * MiB }; })
       .args('sh', '-c', 'sleep 1; (x=$(head -c 200000000 /dev/zero | tr "\\0" a)); sleep 100'), id);
-    const child = spawn(TSRUN, ['--root', stateRoot('tsrun'), 'events', '--interval', '200ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events: any[] = [];
-    await new Promise<void>((resolve) => {
-      let buf = '';
-      child.stdout.on('data', (d) => {
-        buf += String(d);
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const l of lines) events.push(JSON.parse(l));
-        if (events.some((e) => e.type === 'oom')) resolve();
-      });
-      setTimeout(resolve, 60_000);
-    });
-    child.kill();
+    const events = await eventsUntilOom(id, 60_000);
     expect(events.filter((e) => e.type === 'stats').length).toBeGreaterThan(1);
     expect(events.find((e) => e.type === 'oom')).toEqual({ type: 'oom', id });
     expect(tsrun(['delete', '-f', id]).code).toBe(0);

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { detectCgroups } from '../../src/cgroups';
-import { Bundle, describeRoot, errMsg, RUNC, rt, Runtime, runDetached, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, eventsUntilOom, RUNC, rt, Runtime, runDetached, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 
 const layout = detectCgroups();
 const v1 = layout.mode !== 'v2';
@@ -124,22 +124,7 @@ describeRoot(`events${V2_NOTE}`, () => {
     const id = uniqueId();
     runDetached(new Bundle((c) => { c.linux.resources.memory = { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 }; })
       .args('sh', '-c', 'sleep 1; (x=$(head -c 200000000 /dev/zero | tr "\\0" a)); sleep 100'), id);
-    const { spawn } = await import('child_process');
-    const { TSRUN, stateRoot } = await import('../helpers/harness');
-    const child = spawn(TSRUN, ['--root', stateRoot('tsrun'), 'events', '--interval', '200ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events: any[] = [];
-    await new Promise<void>((resolve) => {
-      let buf = '';
-      child.stdout.on('data', (d) => {
-        buf += String(d);
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const l of lines) events.push(JSON.parse(l));
-        if (events.some((e) => e.type === 'oom')) resolve();
-      });
-      setTimeout(resolve, 15000);
-    });
-    child.kill();
+    const events = await eventsUntilOom(id, 15_000);
     expect(events.filter((e) => e.type === 'stats').length).toBeGreaterThan(1);
     expect(events.find((e) => e.type === 'oom')).toEqual({ type: 'oom', id });
     expect(tsrun(['delete', '-f', id]).code).toBe(0);

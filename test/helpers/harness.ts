@@ -1,6 +1,6 @@
 // e2e harness: bundles on a busybox rootfs, running tsrun/runc/crun side by side, and the
 // leak checks every e2e test ends with (no state dir, mount, cgroup or process left).
-import { spawnSync, SpawnSyncOptions } from 'child_process';
+import { spawn, spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -165,6 +165,25 @@ function containerProcs(): string[] {
     } catch { /* gone or kernel thread */ }
   }
   return out.sort();
+}
+
+/** `tsrun events` of a container (stats every 200 ms) until its oom event, or until timeoutMs. */
+export async function eventsUntilOom(id: string, timeoutMs: number): Promise<any[]> {
+  const child = spawn(TSRUN, ['--root', stateRoot('tsrun'), 'events', '--interval', '200ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: any[] = [];
+  await new Promise<void>((resolve) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += String(d);
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) events.push(JSON.parse(l));
+      if (events.some((e) => e.type === 'oom')) resolve();
+    });
+    setTimeout(resolve, timeoutMs);
+  });
+  child.kill();
+  return events;
 }
 
 /** Alive and not a zombie (what `kill -0` cannot tell). */
