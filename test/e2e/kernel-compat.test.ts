@@ -10,7 +10,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, errMsg, Result, stateRoot, TSRUN, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, Result, runCaptured, stateRoot, TSRUN, tsrun, uniqueId, useLeakChecks, work } from '../helpers/harness';
 import { makeRootfs } from '../helpers/rootfs';
 import { RECURSIVE } from '../../src/plan/mount-options';
 
@@ -27,19 +27,7 @@ function enosys(): string {
 
 /** tsrun as on a kernel without the new API (the filter is inherited by tsrun and its child). */
 function oldKernel(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Result {
-  const base = path.join(work(), `old-${process.pid}-${uniqueId('o')}`);
-  const out = fs.openSync(`${base}.out`, 'w+');
-  const err = fs.openSync(`${base}.err`, 'w+');
-  try {
-    const r = spawnSync(enosys(), ['--', TSRUN, '--root', stateRoot('tsrun'), ...args],
-      { stdio: ['ignore', out, err], timeout: opts.timeout ?? 60_000, env: opts.env ?? process.env });
-    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
-  } finally {
-    fs.closeSync(out);
-    fs.closeSync(err);
-    fs.rmSync(`${base}.out`, { force: true });
-    fs.rmSync(`${base}.err`, { force: true });
-  }
+  return runCaptured(enosys(), ['--', TSRUN, '--root', stateRoot('tsrun'), ...args], { timeout: opts.timeout ?? 60_000, env: opts.env ?? process.env });
 }
 
 /** Mount point, per-mount options, fs type and propagation kind of each line: what must not depend on the kernel's API. */

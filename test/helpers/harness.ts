@@ -100,18 +100,16 @@ export function binary(rt: Runtime): string {
 }
 
 /**
- * Run a runtime command. stdout/stderr go to files, not pipes: a created container inherits
- * the runtime's stdio (as with runc), so a pipe would stay open until the container exits.
+ * spawnSync with stdout and stderr in files, not pipes: a created container inherits the
+ * runtime's stdio (as with runc), so a pipe would stay open until the container exits. `fds`
+ * are inherited as 3, 4, ... (what a caller may leave open).
  */
-export function rt(runtime: Runtime, args: string[], opts: SpawnSyncOptions & { root?: boolean; fds?: number[] } = {}): Result {
-  const full = opts.root === false ? args : ['--root', stateRoot(runtime), ...args];
+export function runCaptured(cmd: string, args: string[], opts: SpawnSyncOptions = {}, fds: number[] = []): Result {
   const base = path.join(work(), `out-${process.pid}-${++counter}`);
   const out = fs.openSync(`${base}.out`, 'w+');
   const err = fs.openSync(`${base}.err`, 'w+');
   try {
-    const { fds, ...rest } = opts;
-    // fds: inherited as 3, 4, ... (what a caller may leave open)
-    const r = spawnSync(binary(runtime), full, { timeout: 60_000, stdio: ['ignore', out, err, ...(fds ?? [])], ...rest });
+    const r = spawnSync(cmd, args, { timeout: 60_000, stdio: ['ignore', out, err, ...fds], ...opts });
     return { code: r.status, signal: r.signal, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
   } finally {
     fs.closeSync(out);
@@ -119,6 +117,13 @@ export function rt(runtime: Runtime, args: string[], opts: SpawnSyncOptions & { 
     fs.rmSync(`${base}.out`, { force: true });
     fs.rmSync(`${base}.err`, { force: true });
   }
+}
+
+/** Run a runtime command (its output captured as runCaptured does). */
+export function rt(runtime: Runtime, args: string[], opts: SpawnSyncOptions & { root?: boolean; fds?: number[] } = {}): Result {
+  const full = opts.root === false ? args : ['--root', stateRoot(runtime), ...args];
+  const { fds, root: _root, ...rest } = opts;
+  return runCaptured(binary(runtime), full, rest, fds);
 }
 
 export const tsrun = (args: string[], opts?: SpawnSyncOptions) => rt('tsrun', args, opts);

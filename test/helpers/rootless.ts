@@ -8,7 +8,7 @@
 import { spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { binary, Result, Runtime, uniqueId, which, work } from './harness';
+import { binary, Result, runCaptured, Runtime, which, work } from './harness';
 
 export const RL_NAME = 'tsrun-rootless';
 export const RL_COUNT = 65536;
@@ -101,25 +101,12 @@ export function userEnv(u: TestUser, extra: Record<string, string> = {}): Record
 export type UserOptions = SpawnSyncOptions & { env?: Record<string, string>; inCgroups?: string[] };
 
 export function asUser(u: TestUser, cmd: string, args: string[], opts: UserOptions = {}): Result {
-  const base = path.join(work(), `rl-out-${process.pid}-${uniqueId('o')}`);
-  const out = fs.openSync(`${base}.out`, 'w+');
-  const err = fs.openSync(`${base}.err`, 'w+');
-  try {
-    const { inCgroups, ...rest } = opts;
-    const setpriv = ['setpriv', '--reuid', String(u.uid), '--regid', String(u.gid), '--init-groups', '--', cmd, ...args];
-    // inCgroups: joined (as root) before the ids are dropped, as a session in a delegated cgroup starts
-    const join = 'for d in "$@"; do case $d in --) shift; break;; esac; echo $$ > "$d/cgroup.procs" || exit 97; shift; done; exec "$@"';
-    const argv = inCgroups?.length ? ['sh', '-c', join, 'sh', ...inCgroups, '--', ...setpriv] : setpriv;
-    const r = spawnSync(argv[0], argv.slice(1), {
-      timeout: 60_000, cwd: work(), ...rest, env: opts.env ?? userEnv(u), stdio: ['ignore', out, err],
-    });
-    return { code: r.status, signal: r.signal, stdout: fs.readFileSync(`${base}.out`, 'utf8'), stderr: fs.readFileSync(`${base}.err`, 'utf8') };
-  } finally {
-    fs.closeSync(out);
-    fs.closeSync(err);
-    fs.rmSync(`${base}.out`, { force: true });
-    fs.rmSync(`${base}.err`, { force: true });
-  }
+  const { inCgroups, ...rest } = opts;
+  const setpriv = ['setpriv', '--reuid', String(u.uid), '--regid', String(u.gid), '--init-groups', '--', cmd, ...args];
+  // inCgroups: joined (as root) before the ids are dropped, as a session in a delegated cgroup starts
+  const join = 'for d in "$@"; do case $d in --) shift; break;; esac; echo $$ > "$d/cgroup.procs" || exit 97; shift; done; exec "$@"';
+  const argv = inCgroups?.length ? ['sh', '-c', join, 'sh', ...inCgroups, '--', ...setpriv] : setpriv;
+  return runCaptured(argv[0], argv.slice(1), { cwd: work(), ...rest, env: opts.env ?? userEnv(u) });
 }
 
 /** tsrun or runc as the test user, with its default state root ($XDG_RUNTIME_DIR/<runtime>). */
