@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -34,10 +35,17 @@ static void serve(int nfd, const char *log, const char *hold) {
   struct seccomp_notif req;
   struct seccomp_notif_resp resp;
   for (;;) {
+    /* POLLHUP: every process using the filter is gone */
+    struct pollfd pfd = { .fd = nfd, .events = POLLIN };
+    if (poll(&pfd, 1, -1) < 0) { if (errno == EINTR) continue; _exit(0); }
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) _exit(0);
     memset(&req, 0, sizeof req);
     if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
-      if (errno == EINTR) continue;
-      _exit(0);  /* every process using the filter is gone */
+      /* ENOENT: the notifying thread was interrupted (a Go runtime's SIGURG preemption in runc's
+       * init) and its notification withdrawn before we took it; exiting here would close the
+       * listener and turn the container's next notified syscall into ENOSYS */
+      if (errno == EINTR || errno == ENOENT) continue;
+      _exit(0);
     }
     char line[128];
     snprintf(line, sizeof line, "notify %d %d\n", req.pid, req.data.nr);
