@@ -93,20 +93,30 @@ export class StateDir {
    */
   create(): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    try {
-      fs.mkdirSync(this.dir, { mode: 0o711 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const took = this.takeOverStale();
-      if (took === 'journal') throw new AbortedCreateError(this.id);
-      if (!took) throw new ExistsError();
+    for (let tries = 0; ; tries++) {
+      try {
+        fs.mkdirSync(this.dir, { mode: 0o711 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const took = this.takeOverStale();
+        if (took === 'journal') throw new AbortedCreateError(this.id);
+        if (!took) throw new ExistsError();
+        return;
+      }
+      try {
+        this.lock();
+      } catch (e) {
+        // a `delete --force` locked the new, empty dir between our mkdir and flock and removed
+        // it (it cannot tell it from a create killed there): claim again
+        if (e instanceof NotExistError && tries < 10) continue;
+        throw e;
+      }
+      // a create that stalled between mkdir and flock for STALE_MS may have been taken over
+      if (this.hasStateFile()) {
+        this.unlock();
+        throw new ExistsError();
+      }
       return;
-    }
-    this.lock();
-    // a create that stalled between mkdir and flock for STALE_MS may have been taken over
-    if (this.hasStateFile()) {
-      this.unlock();
-      throw new ExistsError();
     }
   }
 
@@ -118,7 +128,7 @@ export class StateDir {
     let claimed = false;
     try {
       // locked: a create or delete at work
-      if (!addon().flock(fd, LOCK.EX | LOCK.NB) || this.hasStateFile()) return false;
+      if (!addon().flock(fd, LOCK.EX | LOCK.NB) || !this.isCurrent(fd) || this.hasStateFile()) return false;
       // a journal is only written under the lock: with the lock free, its create is gone
       if (fs.existsSync(this.journalFile)) return 'journal';
       // fresh: a create between its mkdir and its flock
@@ -139,16 +149,38 @@ export class StateDir {
   /** Exclusive lock held until unlock() or process exit; waited for at most lockWaitMs() (then an error naming the id). */
   lock(): void {
     if (this.lockFd >= 0) return;
-    let fd: number;
-    try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); }
-    catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
-    try {
-      lockExclusive(fd, this.id);
-    } catch (e) {
+    // Threat: the dir is removed (a failed create's rollback, a delete) while we wait for its
+    // lock, and made again by the next create. A lock on the removed inode guards nothing: we
+    // would read, and remove, the new create's dir while it works. So the lock is kept only on
+    // the inode the path names once it is held; otherwise the path is opened again.
+    for (let tries = 0; ; tries++) {
+      let fd: number;
+      try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); }
+      catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
+      try {
+        lockExclusive(fd, this.id);
+      } catch (e) {
+        fs.closeSync(fd);
+        throw e;
+      }
+      if (this.isCurrent(fd)) {
+        this.lockFd = fd;
+        return;
+      }
       fs.closeSync(fd);
-      throw e;
+      // each retry follows a removal by a lock holder: bounded by how often the id is recreated
+      if (tries >= 100) throw new TsrunError(`container ${this.id}: its state dir was removed and made again 100 times while waiting for its lock; retry`);
     }
-    this.lockFd = fd;
+  }
+
+  /** Whether the locked dir fd is still the dir at this.dir (not removed, nor replaced by a newer one). */
+  private isCurrent(fd: number): boolean {
+    try {
+      const held = fs.fstatSync(fd), now = fs.lstatSync(this.dir);
+      return held.ino === now.ino && held.dev === now.dev;
+    } catch {
+      return false;
+    }
   }
 
   /**
