@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "tsrun",
-      "sources": ["addon/tsrun.cc", "addon/plan_read.cc", "addon/child.cc", "addon/seccomp.cc", "addon/bpf.cc", "addon/inroot.cc", "addon/pidfd.cc", "addon/probe.cc"],
+      "sources": ["addon/tsrun.cc", "addon/plan_read.cc", "addon/child.cc", "addon/seccomp.cc", "addon/bpf.cc", "addon/inroot.cc", "addon/pidfd.cc", "addon/probe.cc", "addon/wait-readable.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wno-missing-field-initializers"],

@@ -37,6 +37,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);  // bpf.cc
 Napi::Value ReadFileInRoot(const Napi::CallbackInfo &info);  // inroot.cc
 Napi::Object PidfdExports(Napi::Env env);  // pidfd.cc
 Napi::Value ProbeSyscalls(const Napi::CallbackInfo &info);   // probe.cc
+Napi::Value WaitReadable(const Napi::CallbackInfo &info);    // wait-readable.cc
 namespace {
 
 Napi::Error SysError(Napi::Env env, const std::string &what, int err) {
@@ -707,6 +708,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fds", PidfdExports(env));
   exports.Set("probeSyscalls", Napi::Function::New(env, ProbeSyscalls));
   exports.Set("pollIn", Napi::Function::New(env, PollInFd));
+  exports.Set("waitReadable", Napi::Function::New(env, WaitReadable));
   return exports;
 }
 

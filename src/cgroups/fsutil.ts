@@ -75,6 +75,17 @@ export function writeCg(dir: string, file: string, data: string, field?: string)
   }
 }
 
+/** writeCg on the threadpool: a v1 cgroup.procs write waits in the kernel for milliseconds (cgroup migration). */
+export async function writeCgAsync(dir: string, file: string, data: string, field?: string): Promise<void> {
+  const p = path.join(dir, file);
+  try {
+    await fs.promises.writeFile(p, data, { flag: (fs.constants.O_WRONLY | fs.constants.O_TRUNC) as unknown as string });
+  } catch (e) {
+    const n = errnoOf(e);
+    throw n ? new SyscallError(`write ${JSON.stringify(data)} to ${p}`, n, field) : e;
+  }
+}
+
 export function isDir(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
