@@ -79,7 +79,13 @@ export function writeCg(dir: string, file: string, data: string, field?: string)
 export async function writeCgAsync(dir: string, file: string, data: string, field?: string): Promise<void> {
   const p = path.join(dir, file);
   try {
-    await fs.promises.writeFile(p, data, { flag: (fs.constants.O_WRONLY | fs.constants.O_TRUNC) as unknown as string });
+    // open and close here (quick); the write, where the kernel waits, on the threadpool
+    const fd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+    try {
+      await new Promise<void>((resolve, reject) => fs.write(fd, data, (e) => (e ? reject(e) : resolve())));
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     const n = errnoOf(e);
     throw n ? new SyscallError(`write ${JSON.stringify(data)} to ${p}`, n, field) : e;
