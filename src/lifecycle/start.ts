@@ -76,15 +76,18 @@ async function readFifoAnswer(fifo: string, pid: number, ms: number): Promise<nu
   const t0 = Date.now();
   const buf = Buffer.alloc(16);
   try {
+    const answer = (): number => {
+      try { return fs.readSync(fd, buf, 0, buf.length, null); } catch { return 0; } // EAGAIN: nothing yet
+    };
     for (;;) {
       if (await addon().waitReadable(fd, 20)) {
-        let n = 0;
-        try { n = fs.readSync(fd, buf, 0, buf.length, null); } catch { /* EAGAIN */ }
+        const n = answer();
         if (n > 0) return n;
         // readable without data: the writer's end closed (POLLHUP); do not spin on it
         await new Promise((r) => setTimeout(r, 1));
       }
-      if (!alive(pid)) return 0;
+      // an init that answered and whose process already ended: its answer is in the pipe
+      if (!alive(pid)) return Math.max(answer(), 0);
       if (ms >= 0 && Date.now() - t0 > ms) return -1;
     }
   } finally {

@@ -4,7 +4,7 @@
 // and concurrent create() calls ran one after the other.
 import * as fs from 'fs';
 import * as path from 'path';
-import { create, deleteContainer } from '../../src/lib';
+import { create, deleteContainer, start } from '../../src/lib';
 import { addon } from '../../src/native/addon';
 import { Bundle, describeRoot, stateRoot, uniqueId, useLeakChecks, work } from '../helpers/harness';
 
@@ -124,5 +124,19 @@ describeRoot('library: create does not block the event loop', () => {
     }
     const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.trim());
     expect(lines).toEqual(Array(16).fill('0 1 2'));
+  });
+
+  test('concurrent starts of processes that exit at once: each start takes the init\'s answer, none says it died before start', async () => {
+    // the init answers on exec.fifo, execs `true` and is gone before start looks again: the
+    // answer is still in the fifo (bench/bulk.mjs -c 8 hit "exited before start (exit status 0)")
+    const b = new Bundle().args('true');
+    const ids = Array.from({ length: 24 }, () => uniqueId('async'));
+    try {
+      for (const id of ids) await create(id, { root: root(), bundle: b.dir });
+      const r = await Promise.allSettled(ids.map((id) => start(id, { root: root() })));
+      expect(r.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason))).toEqual([]);
+    } finally {
+      for (const id of ids) await deleteContainer(id, { root: root(), force: true }).catch(() => undefined);
+    }
   });
 });
