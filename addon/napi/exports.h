@@ -27,6 +27,8 @@ Napi::Value OpenPath(const Napi::CallbackInfo &info);
 Napi::Value StartFifo(const Napi::CallbackInfo &info);
 Napi::Value Flock(const Napi::CallbackInfo &info);
 Napi::Value PollInFd(const Napi::CallbackInfo &info);
+// wait_readable.cc
+Napi::Value WaitReadable(const Napi::CallbackInfo &info);
 // wait.cc
 Napi::Value WaitPid(const Napi::CallbackInfo &info);
 Napi::Value WaitExit(const Napi::CallbackInfo &info);

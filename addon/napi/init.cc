@@ -39,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fds", PidfdExports(env));
   exports.Set("probeSyscalls", Napi::Function::New(env, ProbeSyscalls));
   exports.Set("pollIn", Napi::Function::New(env, PollInFd));
+  exports.Set("waitReadable", Napi::Function::New(env, WaitReadable));
   return exports;
 }
 

@@ -75,6 +75,23 @@ export function writeCg(dir: string, file: string, data: string, field?: string)
   }
 }
 
+/** writeCg on the threadpool: a v1 cgroup.procs write waits in the kernel for milliseconds (cgroup migration). */
+export async function writeCgAsync(dir: string, file: string, data: string, field?: string): Promise<void> {
+  const p = path.join(dir, file);
+  try {
+    // open and close here (quick); the write, where the kernel waits, on the threadpool
+    const fd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+    try {
+      await new Promise<void>((resolve, reject) => fs.write(fd, data, (e) => (e ? reject(e) : resolve())));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    const n = errnoOf(e);
+    throw n ? new SyscallError(`write ${JSON.stringify(data)} to ${p}`, n, field) : e;
+  }
+}
+
 export function isDir(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();

@@ -12,7 +12,7 @@ import { chownCgroup } from './delegate';
 import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import {
   chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readCgOptional, readPids,
-  removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, writeCg,
+  removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, writeCg, writeCgAsync,
 } from './fsutil';
 import type { Hierarchy } from './hierarchy';
 import { parseCgroupsPath } from './path';
@@ -194,6 +194,24 @@ class FsCgroupManager implements CgroupManager {
           // The kernel can transiently refuse a task that is just being set up (runc retries too).
           if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e;
           sleepMs(30);
+        }
+      }
+    }
+  }
+
+  /** apply(), its writes awaited off the event loop (create and exec of the library). */
+  async applyAsync(pid: number, bornInUnified = false): Promise<void> {
+    if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
+    if (!this.madeHere && !this.hierarchies.every((h) => fs.existsSync(h.dir))) this.create();
+    for (const h of this.hierarchies) {
+      if (bornInUnified && h.keys.length === 1 && h.keys[0] === '') continue;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await writeCgAsync(h.dir, 'cgroup.procs', String(pid));
+          break;
+        } catch (e) {
+          if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e;
+          await new Promise((r) => setTimeout(r, 30));
         }
       }
     }

@@ -56,7 +56,12 @@ function envObject(env: string[]): Record<string, string> {
   return out;
 }
 
-export function runHook(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}): void {
+/** How a hook is started: the file, its arguments and environment, where. */
+interface HookCommand {
+  field: string; argv: string[]; file: string; args: string[]; argv0?: string; cwd?: string; env: Record<string, string>;
+}
+
+function hookCommand(kind: HookKind, index: number, hook: Hook, place: HookPlace): HookCommand {
   const field = `hooks.${kind}[${index}]`;
   const argv = hook.args?.length ? hook.args : [hook.path];
   let file = hook.path;
@@ -75,25 +80,39 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
     cwd = undefined;
   }
   const env = hook.env ? envObject(hook.env) : place.defaultEnv ? envObject(place.defaultEnv) : inheritedEnv();
-  // child_process is loaded only when a hook runs: most invocations have none
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { spawnSync } = require('child_process') as typeof import('child_process');
+  return { field, argv, file, args, argv0, cwd, env };
+}
+
+// child_process is loaded only when a hook runs: most invocations have none
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const childProcess = () => require('child_process') as typeof import('child_process');
+
+/**
+ * `spawn` with only fds 0-2 reaching the child: every fd from 3 up is marked close-on-exec for
+ * the duration of the call and unmarked after. The spawn (fork and exec) is complete when it
+ * returns and JS runs on one thread, so no other spawn -- another create's hook or container
+ * child, concurrent in the same process -- falls inside the window or sees the marks.
+ */
+function withOnlyStdio<T>(spawn: () => T): T {
   const fds = addon().fds;
-  const marked = fds.markCloexecFrom(3); // only 0-2 reach the hook; undone right after the spawn
-  let r: import('child_process').SpawnSyncReturns<string>;
+  const marked = fds.markCloexecFrom(3);
   try {
-    r = spawnSync(file, args, {
-      argv0, env, cwd, input: JSON.stringify(state), stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: hook.timeout ? hook.timeout * 1000 : undefined, killSignal: 'SIGKILL', encoding: 'utf8',
-    });
+    return spawn();
   } finally {
     fds.clearCloexec(marked);
   }
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+}
+
+interface HookOutcome { error?: NodeJS.ErrnoException; timedOut: boolean; status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** The hook's outcome as the error runc would report (none when it exited 0). */
+function judge(cmd: HookCommand, hook: Hook, place: HookPlace, r: HookOutcome): void {
+  const { field, argv } = cmd;
+  if (r.timedOut) {
     throw new TsrunError(`${field}: ${hook.path} did not finish within its timeout of ${hook.timeout}s and was killed`, { field });
   }
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-    throw new TsrunError(`${field}: ${hook.path}: ${(r.error as Error).message}`, { field });
+  if (r.error && r.error.code !== 'EPIPE') {
+    throw new TsrunError(`${field}: ${hook.path}: ${r.error.message}`, { field });
   }
   trace(field, () => `${hook.path} ${JSON.stringify(argv.slice(1))}${place.inNamespacesOf ? ` in the namespaces of pid ${place.inNamespacesOf}` : ''}: ${r.signal ? `killed by ${r.signal}` : `exit ${r.status}`}`);
   if (r.status !== 0) {
@@ -101,6 +120,71 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
     const err = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
     throw new TsrunError(`${field}: ${hook.path} ${how}${err ? `: ${err}` : ''}`, { field });
   }
+}
+
+/** One hook, the calling thread blocked until it ends (start's poststart, delete's poststop). */
+export function runHook(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}): void {
+  const cmd = hookCommand(kind, index, hook, place);
+  const r = withOnlyStdio(() => childProcess().spawnSync(cmd.file, cmd.args, {
+    argv0: cmd.argv0, env: cmd.env, cwd: cmd.cwd, input: JSON.stringify(state), stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined, killSignal: 'SIGKILL', encoding: 'utf8',
+  }));
+  const error = r.error as NodeJS.ErrnoException | undefined;
+  judge(cmd, hook, place, {
+    error: error?.code === 'ETIMEDOUT' ? undefined : error, timedOut: error?.code === 'ETIMEDOUT',
+    status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr,
+  });
+}
+
+/**
+ * One hook, awaited on the event loop (create's hooks, while the child waits): what it gets and
+ * how it fails are runHook's; its timeout kills it with SIGKILL as spawnSync's does.
+ */
+export async function runHookAsync(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}): Promise<void> {
+  const cmd = hookCommand(kind, index, hook, place);
+  const r = await new Promise<HookOutcome>((resolve) => {
+    const out: HookOutcome = { timedOut: false, status: null, signal: null, stdout: '', stderr: '' };
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      resolve(out);
+    };
+    const child = withOnlyStdio(() => childProcess().spawn(cmd.file, cmd.args, {
+      argv0: cmd.argv0, env: cmd.env, cwd: cmd.cwd, stdio: ['pipe', 'pipe', 'pipe'],
+    }));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      out.error = e;
+      if (child.pid === undefined) finish(); // never started: no 'close' follows
+    });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out.stdout += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out.stderr += d; });
+    // a hook that does not read its stdin: EPIPE, as spawnSync ignores it
+    child.stdin!.on('error', () => { /* EPIPE */ });
+    child.on('close', (status, signal) => {
+      out.status = status;
+      out.signal = signal;
+      finish();
+    });
+    if (child.pid !== undefined) {
+      child.stdin!.end(JSON.stringify(state));
+      if (hook.timeout) {
+        timer = setTimeout(() => {
+          out.timedOut = true;
+          child.kill('SIGKILL');
+        }, hook.timeout * 1000);
+      }
+    }
+  });
+  judge(cmd, hook, place, r);
+}
+
+/** Every hook of one kind in order, on the event loop; the first failure stops and rejects. */
+export async function runHooksAsync(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): Promise<void> {
+  const list = hooks?.[kind] ?? [];
+  for (let i = 0; i < list.length; i++) await runHookAsync(kind, i, list[i], state, place);
 }
 
 /** Run every hook of one kind in order; the first failure stops and throws. */

@@ -19,7 +19,7 @@ import { checkSpecOnHost } from '../spec/host-rules';
 import { validateForCreate } from '../spec/validate';
 import { AbortedCreateError, StateDir, writePidFile, type CreateJournal, type StoredState } from '../state/store';
 import { OCI_VERSION, startTime } from '../state/status';
-import { hasHooks, runHooks } from '../hooks/run-hooks';
+import { hasHooks, runHooksAsync } from '../hooks/run-hooks';
 import { startHooksBlob } from '../hooks/start-hooks';
 import { phase, trace } from '../trace';
 import { awaitFifoWait } from './init-exit';
@@ -35,6 +35,7 @@ import { checkPreservedFds } from './preserved-fds';
 import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 import { killAndReap } from './reap';
 import { runChild } from './run-child';
+import { yieldToLoop } from './yield';
 import { checkMappedUser, checkRootlessConfig, rootlessCgroups, rootlessProcess } from './rootless';
 import { rootlessCgroupManager } from '../cgroups/rootless';
 import type { ContainerState } from './seccomp-listener';
@@ -99,6 +100,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   const host = new LiveHostFacts();
   checkSpecOnHost(spec, bundle, host, warn);
   phase('load and validate config.json');
+  await yieldToLoop();
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
   const root = rootOf(opts);
@@ -129,6 +131,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));
     inRoot(root, id, 'create exec.fifo', () => addon().mkfifo(sd.fifo, 0o622));
     fifoFd = addon().openPath(sd.fifo);
+    await yieldToLoop();
     const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
     // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
     // the container ahead of --preserve-fds, and it is told how many
@@ -147,15 +150,16 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     // what hooks (stdin) and a seccomp listener are told while the container is being created
     const creatingState = (initPid: number): ContainerState =>
       ({ ociVersion: OCI_VERSION, id, status: 'creating', pid: initPid, bundle, annotations: spec.annotations });
-    const onHooks = (initPid: number) => {
+    const onHooks = async (initPid: number) => {
       const st = creatingState(initPid);
       // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
       // rootfs with the container process's environment (runc runs it from its init)
-      runHooks('prestart', spec.hooks, st, { cwd: bundle });
-      runHooks('createRuntime', spec.hooks, st, { cwd: bundle });
-      runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
+      await runHooksAsync('prestart', spec.hooks, st, { cwd: bundle });
+      await runHooksAsync('createRuntime', spec.hooks, st, { cwd: bundle });
+      await runHooksAsync('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
     };
     phase('plan');
+    await yieldToLoop();
     checkNetDevices(spec);
     journal.newNamespaces = [...plan.newNamespaces];
     // written before each step that makes something: a create killed in between leaves nothing the journal does not name
@@ -164,7 +168,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       if (p.pid) Object.assign(journal, { pid: p.pid, pidStartTime: startTime(p.pid) ?? '' });
       inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));
     };
-    const pid = runChild({
+    const pid = await runChild({
       ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState,
       onProgress, verb: 'create',
     }, cg);
@@ -174,7 +178,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     pidfdSock?.send(pid);
     consoleT.close();
     // tsrun-init fails before it blocks on exec.fifo (no procfs handle, a bad fd): create says so
-    awaitFifoWait(pid);
+    await awaitFifoWait(pid);
     phase('init waits on exec.fifo');
     const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
     // what delete --force needs first: a state.json cut short still names the init and its cgroups (state/salvage.ts)

@@ -91,7 +91,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       const cg = o.cgroup?.length ? withSubCgroups(c.cgroup, parseSubCgroups(o.cgroup, c.cgroup.paths)) : c.cgroup;
       const st = c.state;
       const seccompState = () => ({ ociVersion: OCI_VERSION, id: st.id, status: String(status), pid: st.pid, bundle: st.bundle, annotations: st.annotations });
-      pid = runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj, seccompState, existingCgroup: true }, cg);
+      pid = await runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj, seccompState, existingCgroup: true }, cg);
     } finally {
       target.close();
     }

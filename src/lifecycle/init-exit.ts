@@ -67,8 +67,9 @@ function blockedOnFifo(pid: number, state: string): boolean {
  * tsrun-init does before that wait (argv, hooks blob, the fifo reopened through the procfs
  * handle) then fails `create`, not a later `start`. It gets there within a millisecond of its
  * exec; the bound only keeps a kernel that shows neither wchan nor syscall from stalling create.
+ * Its sleeps are timers: other work of the process runs meanwhile.
  */
-export function awaitFifoWait(pid: number, boundMs = 500): void {
+export async function awaitFifoWait(pid: number, boundMs = 500): Promise<void> {
   const deadline = Date.now() + boundMs;
   for (let i = 0; ; i++) {
     const f = statFields(pid);
@@ -83,6 +84,6 @@ export function awaitFifoWait(pid: number, boundMs = 500): void {
     // wchan "0" is a task running at that moment: keep looking
     if (f[0] !== 'R' && blockedOnFifo(pid, f[0])) return;
     if (Date.now() > deadline) return;
-    if (i > 20) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    if (i > 20) await new Promise((r) => setTimeout(r, 1));
   }
 }

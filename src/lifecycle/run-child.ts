@@ -17,9 +17,10 @@ import { sendMountSources } from './mount-sources';
 import { killAndReap } from './reap';
 import { sendToListener, type ContainerState } from './seccomp-listener';
 import { runSync, socketTransport, syncFlow } from './sync';
+import { yieldToLoop } from './yield';
 
 export interface ChildPlan extends Pick<ContainerPlan, 'native' | 'newNamespaces' | 'uidMappings' | 'gidMappings' | 'oomScoreAdj'> {
-  setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void;
+  setResources?: boolean; resources?: LinuxResources; devices?: { path: string }[]; onHooks?: (initPid: number) => void | Promise<void>;
   /** The container state the seccomp listener is sent (create: "creating"; exec: the container's). */
   seccompState?: (pid: number) => ContainerState;
   /** The cgroups exist (exec): place the process only. */
@@ -30,11 +31,14 @@ export interface ChildPlan extends Pick<ContainerPlan, 'native' | 'newNamespaces
   verb?: string;
 }
 
-/** Clone the child and drive the sync protocol. Returns the init's pid; on failure nothing is left running. */
-export function runChild(
+/**
+ * Clone the child and drive the sync protocol. Resolves to the init's pid; on failure nothing is
+ * left running. Every wait for the child is on the event loop (sync.ts), not a blocked thread.
+ */
+export async function runChild(
   plan: ChildPlan,
-  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { unifiedDir?: () => string | undefined; readonly created?: readonly string[] },
-): number {
+  cg: Pick<CgroupManager, 'apply' | 'create' | 'setResources'> & { applyAsync?: (pid: number, bornInUnified: boolean) => Promise<void>; unifiedDir?: () => string | undefined; readonly created?: readonly string[] },
+): Promise<number> {
   const a = addon();
   const verb = plan.verb ?? 'exec';
   // Limits first, then the process: cpuset and realtime settings must be in place before a
@@ -52,6 +56,7 @@ export function runChild(
   const cgPaths = () => Object.entries((cg as { paths?: Record<string, string> }).paths ?? {}).map(([k, d]) => `${k || 'unified'} ${d}`).join(', ');
   phase('cgroup create and limits', () => `${plan.existingCgroup ? 'joining' : 'made'} ${cgPaths()}${plan.setResources ? '; linux.resources written' : ''}`);
   crashPoint(`${verb}:cgroups`);
+  await yieldToLoop();
   const unified = cg.unifiedDir?.();
   let cgroupFd = -1;
   if (unified) {
@@ -84,15 +89,19 @@ export function runChild(
   try {
     plan.onProgress?.({ pid: stage1 });
     crashPoint(`${verb}:cloned`);
-    cg.apply(stage1, bornInUnified);
+    await yieldToLoop();
+    // v1 cgroup.procs writes wait in the kernel: off the event loop where the manager can
+    if (cg.applyAsync) await cg.applyAsync(stage1, bornInUnified);
+    else cg.apply(stage1, bornInUnified);
     phase('cgroup placement', () => `pid ${stage1} in ${cgPaths()}`);
+    await yieldToLoop();
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
     if (plan.oomScoreAdj !== undefined) {
       const file = `/proc/${stage1}/oom_score_adj`;
       onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
     }
     // the exchange with the child, in the order sync.ts lists
-    runSync(syncFlow(plan.native), socketTransport(syncFd, () => init), {
+    await runSync(syncFlow(plan.native), socketTransport(syncFd, () => init), {
       userns: (pid) => writeIdMaps(pid, plan.uidMappings, plan.gidMappings),
       pid: (pid) => {
         init = pid;
@@ -101,9 +110,9 @@ export function runChild(
         stage1Reaped = true;
       },
       mountSources: (nsFd, send) => sendMountSources(a, nsFd, plan.native.mounts, send),
-      hooks: () => {
+      hooks: async () => {
         crashPoint(`${verb}:hooks`);
-        plan.onHooks?.(init);
+        await plan.onHooks?.(init);
       },
       seccomp: (fd) => {
         const listener = plan.native.seccompListener;

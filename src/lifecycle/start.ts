@@ -42,24 +42,64 @@ function initFailure(fd: number, n: number): TsrunError {
   return new TsrunError(`the container's init failed after start: ${body ? `tsrun-init: ${body}` : 'no detail'}`);
 }
 
-const ETIMEDOUT = 110;
-
 /**
  * Open exec.fifo for reading: the init's open completes and it answers (after its
  * startContainer hooks, if any). Bounded: an init that is stopped (SIGSTOP) or stuck in the
  * kernel must not keep start, and the lock it holds, forever. Hooks with a timeout add it; a
  * hook without one may run as long as it likes (as with runc), so then there is no bound.
  */
-function takeStart(c: Container, startHooks: Hook[] | undefined): number {
+async function takeStart(c: Container, startHooks: Hook[] | undefined): Promise<number> {
   const hooks = startHooks ?? [];
   const ms = hooks.every((h) => h.timeout) ? startWaitMs() + hooks.reduce((t, h) => t + h.timeout! * 1000, 0) : -1;
+  const n = await readFifoAnswer(c.sd.fifo, c.state.pid, ms);
+  if (n >= 0) return n;
+  throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container's init (pid ${c.state.pid}) to take the start signal `
+    + `on exec.fifo${hooks.length ? ' and run its startContainer hooks' : ''}: it is stopped (SIGSTOP) or stuck in the kernel; `
+    + `the container stays created (\`delete --force ${c.state.id}\` removes it)`);
+}
+
+/** The pid is alive and not a zombie. */
+function alive(pid: number): boolean {
   try {
-    return addon().startFifo(c.sd.fifo, c.state.pid, ms);
+    process.kill(pid, 0);
   } catch (e) {
-    if ((e as { errno?: number }).errno !== ETIMEDOUT) throw e;
-    throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container's init (pid ${c.state.pid}) to take the start signal `
-      + `on exec.fifo${hooks.length ? ' and run its startContainer hooks' : ''}: it is stopped (SIGSTOP) or stuck in the kernel; `
-      + `the container stays created (\`delete --force ${c.state.id}\` removes it)`);
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const st = stat[stat.lastIndexOf(')') + 2];
+    return st !== 'Z' && st !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Open the fifo as its reader (the init's blocked open for writing completes) and read its
+ * answer: the bytes read (up to 16), 0 if the init died first, -1 after `ms` (none when < 0).
+ * The waits are on the event loop (waitReadable), 20 ms at a time between liveness checks.
+ */
+async function readFifoAnswer(fifo: string, pid: number, ms: number): Promise<number> {
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const t0 = Date.now();
+  const buf = Buffer.alloc(16);
+  try {
+    const answer = (): number => {
+      try { return fs.readSync(fd, buf, 0, buf.length, null); } catch { return 0; } // EAGAIN: nothing yet
+    };
+    for (;;) {
+      if (await addon().waitReadable(fd, 20)) {
+        const n = answer();
+        if (n > 0) return n;
+        // readable without data: the writer's end closed (POLLHUP); do not spin on it
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      // an init that answered and whose process already ended: its answer is in the pipe
+      if (!alive(pid)) return Math.max(answer(), 0);
+      if (ms >= 0 && Date.now() - t0 > ms) return -1;
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -80,7 +120,7 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<Start
     if (hooks?.startContainer?.length) reportFd = fs.openSync(c.sd.fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     relay = c.state.notifySocket ? new NotifyRelay(c.sd.dir) : undefined;
     crashPoint('start:locked');
-    const n = takeStart(c, hooks?.startContainer);
+    const n = await takeStart(c, hooks?.startContainer);
     crashPoint('start:released');
     fs.rmSync(c.sd.fifo, { force: true });
     if (n > 1 && reportFd >= 0) throw initFailure(reportFd, n);

@@ -107,13 +107,13 @@ export function syncStates(f: SyncFlow): SyncState[] {
 
 /** The socket, as the state machine sees it. */
 export interface SyncTransport {
-  /** The next record, null at EOF; throws on a timeout (its message says what the child was to `doing`). */
-  recv(doing: string): SyncMsg | null;
+  /** The next record, null at EOF; rejects on a timeout (its message says what the child was to `doing`). */
+  recv(doing: string): Promise<SyncMsg | null>;
   send(type: number, index?: number, fd?: number): void;
   close(fd: number): void;
 }
 
-/** The parent's part of each step; each may throw (the exchange stops there). */
+/** The parent's part of each step; each may throw or reject (the exchange stops there). */
 export interface SyncHandlers {
   /** USERNS: write the uid/gid maps of pid. */
   userns(pid: number): void;
@@ -122,7 +122,7 @@ export interface SyncHandlers {
   /** MOUNTSOURCES: open the bind sources in the child's mount namespace (closes nsFd), send each with `send`. */
   mountSources(nsFd: number, send: (index: number, fd: number) => void): void;
   /** HOOKS: run the hooks. */
-  hooks(): void;
+  hooks(): void | Promise<void>;
   /** SECCOMP: hand the notify fd (closed by the handler) to the listener. */
   seccomp(fd: number): void;
   /** ERROR: the error to throw for the child's failure record. */
@@ -145,10 +145,10 @@ export class SyncProtocolError extends TsrunError {}
  * EOF that ends it; throws the child's error, a handler's, or a SyncProtocolError naming the
  * state. Every fd a record carried is closed unless a handler took it.
  */
-export function runSync(flow: SyncFlow, t: SyncTransport, h: SyncHandlers, doing: string): void {
+export async function runSync(flow: SyncFlow, t: SyncTransport, h: SyncHandlers, doing: string): Promise<void> {
   t.send(MSG.GO); // 1: the parent's setup (cgroups, maps of a one-stage user namespace) is done
   for (const state of syncStates(flow)) {
-    const msg = t.recv(doing);
+    const msg = await t.recv(doing);
     const waited = state.expect === 'EOF' ? 'the end of the exchange (the exec of tsrun-init)' : state.expect;
     if (msg === null) {
       if (state.expect === 'EOF') return;
@@ -171,7 +171,7 @@ export function runSync(flow: SyncFlow, t: SyncTransport, h: SyncHandlers, doing
       case 'USERNS': h.userns(msg.pid); break;
       case 'PID': h.pid(msg.pid); break;
       case 'MOUNTSOURCES': h.mountSources(msg.fd!, (index, fd) => t.send(MSG.SOURCE, index, fd)); break;
-      case 'HOOKS': h.hooks(); break;
+      case 'HOOKS': await h.hooks(); break;
       case 'SECCOMP': h.seccomp(msg.fd!); break;
     }
     // tsrun-init's fork does not read: only the child's records are answered
@@ -180,14 +180,19 @@ export function runSync(flow: SyncFlow, t: SyncTransport, h: SyncHandlers, doing
   }
 }
 
-/** The addon's socket: each wait bounded by syncWaitMs(), its timeout naming the child's pid and what it was to do. */
+/**
+ * The addon's socket: each wait bounded by syncWaitMs(), its timeout naming the child's pid and
+ * what it was to do. The wait is on the event loop (waitReadable), the read then does not block:
+ * other creates, execs and the caller's timers run while this child works.
+ */
 export function socketTransport(syncFd: number, pid: () => number): SyncTransport {
   const a = addon();
   return {
-    recv(doing) {
+    async recv(doing) {
       const ms = syncWaitMs();
       try {
-        return a.syncRecv(syncFd, ms);
+        if (!await a.waitReadable(syncFd, ms)) throw Object.assign(new Error('timed out'), { errno: ETIMEDOUT });
+        return a.syncRecv(syncFd, 0);
       } catch (e) {
         if ((e as { errno?: number }).errno !== ETIMEDOUT) throw e;
         throw new TsrunError(`timed out after ${ms / 1000}s waiting for the container's child (pid ${pid()}) to ${doing}: `

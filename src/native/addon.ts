@@ -23,6 +23,8 @@ export interface Addon {
   /** The contract the addon was built with (addon/contract.h). */
   contract: { version: string; msg: Record<string, number>; step: Record<string, number>; stubArg: Record<string, number>; stubFlag: Record<string, number> };
   syncRecv(fd: number, timeoutMs: number): SyncMsg | null;
+  /** True once fd is readable (or at EOF/error), false after timeoutMs: a uv_poll on the event loop, never a blocked thread. */
+  waitReadable(fd: number, timeoutMs: number): Promise<boolean>;
   /** One sync record; with index and an fd attached (SCM_RIGHTS) for MSG.SOURCE. */
   syncSend(fd: number, type: number, index?: number, passFd?: number): void;
   /** Each path opened O_PATH by this process's root inside the mount namespace nsFd: an fd, or -errno. */

@@ -22,13 +22,13 @@ describe('wait statuses', () => {
   beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-fifo-wait-')); });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('returns as soon as the process blocks opening a fifo, as tsrun-init does on exec.fifo', () => {
+  test('returns as soon as the process blocks opening a fifo, as tsrun-init does on exec.fifo', async () => {
     const fifo = path.join(dir, 'f');
     spawnSync('mkfifo', [fifo]);
     const p = spawn('sh', ['-c', `exec 3>${fifo}`], { stdio: 'ignore' });
     p.unref();
     const t0 = Date.now();
-    awaitFifoWait(p.pid!, 5000);
+    await awaitFifoWait(p.pid!, 5000);
     expect(Date.now() - t0).toBeLessThan(2000);
     // a kernel without /proc/PID/syscall (user-mode Linux) names no fifo symbol in wchan either
     if (fs.existsSync('/proc/self/syscall')) expect(fs.readFileSync(`/proc/${p.pid}/wchan`, 'utf8')).toMatch(/^(wait_for_partner|fifo_open)$/);
@@ -36,18 +36,18 @@ describe('wait statuses', () => {
     p.kill('SIGKILL');
   });
 
-  test('a process that died on the way is a create error, with its status when it can still be read', () => {
+  test('a process that died on the way is a create error, with its status when it can still be read', async () => {
     // awaitFifoWait reaps it (as create reaps the init): libuv must not wait for it too
     const p = spawn('sh', ['-c', 'exit 7'], { stdio: 'ignore' });
     p.unref();
-    expect(() => awaitFifoWait(p.pid!, 5000)).toThrow(/^the container's init exited during create( \(exit status 7\))?; tsrun-init's message is on the container's stderr$/);
+    await expect(awaitFifoWait(p.pid!, 5000)).rejects.toThrow(/^the container's init exited during create( \(exit status 7\))?; tsrun-init's message is on the container's stderr$/);
   });
 
-  test('a process blocked elsewhere only costs the bound', () => {
+  test('a process blocked elsewhere only costs the bound', async () => {
     const p = spawn('sleep', ['5'], { stdio: 'ignore' });
     p.unref();
     const t0 = Date.now();
-    awaitFifoWait(p.pid!, 300);
+    await awaitFifoWait(p.pid!, 300);
     expect(Date.now() - t0).toBeLessThan(1500);
     p.kill('SIGKILL');
   });

@@ -12,14 +12,14 @@ type Rec = { type: number; pid?: number; fd?: number } | null; // null: EOF
 const rec = (type: number, extra: { pid?: number; fd?: number } = {}): SyncMsg => ({ type, step: 0, errno: 0, pid: extra.pid ?? 0, index: -1, detail: '', fd: extra.fd });
 
 /** Runs the exchange over a scripted socket; what the parent sent, closed and did, or the error. */
-function exchange(flow: Partial<SyncFlow>, script: Rec[]) {
+async function exchange(flow: Partial<SyncFlow>, script: Rec[]) {
   const sent: string[] = [];
   const closed: number[] = [];
   const did: string[] = [];
   const doing: string[] = [];
   const queue = [...script];
   const t = {
-    recv(d: string): SyncMsg | null {
+    async recv(d: string): Promise<SyncMsg | null> {
       doing.push(d);
       if (!queue.length) throw new Error('timed out'); // the child sends nothing more
       const r = queue.shift()!;
@@ -42,7 +42,7 @@ function exchange(flow: Partial<SyncFlow>, script: Rec[]) {
   const full: SyncFlow = { usernsMaps: false, initPid: false, mountSources: false, hooks: false, seccompNotify: false, stubPid: false, ...flow };
   let error: Error | undefined;
   try {
-    runSync(full, t, h, 'start');
+    await runSync(full, t, h, 'start');
   } catch (e) {
     error = e as Error;
   }
@@ -65,16 +65,16 @@ describe('sync protocol: the exchanges that complete', () => {
     ['exec', { stubPid: true }, [{ type: PID, pid: 12 }, EOF], ['GO'], ['pid 12']],
     ['exec with a seccomp listener', { stubPid: true, seccompNotify: true }, [{ type: SECCOMP, fd: 8 }, { type: PID, pid: 12 }, EOF],
       ['GO', 'GO'], ['listener gets fd 8', 'pid 12']],
-  ])('%s', (_, flow, script, sent, did) => {
-    const r = exchange(flow, script);
+  ])('%s', async (_, flow, script, sent, did) => {
+    const r = await exchange(flow, script);
     expect(r.error).toBeUndefined();
     expect(r.sent).toEqual(sent);
     expect(r.did).toEqual(did);
     expect(r.left).toBe(0);
   });
 
-  test('a timeout names what the child was doing after the last answer', () => {
-    const r = exchange({ hooks: true }, [{ type: HOOKS }]);
+  test('a timeout names what the child was doing after the last answer', async () => {
+    const r = await exchange({ hooks: true }, [{ type: HOOKS }]);
     expect(r.error?.message).toBe('timed out');
     expect(r.doing).toEqual(['start', 'enter the rootfs, set its credentials and exec tsrun-init (after the prestart, createRuntime and createContainer hooks)']);
   });
@@ -105,8 +105,8 @@ describe('sync protocol: a record out of place is an error naming the state, at 
     ['a record without the fd it carries', { seccompNotify: true }, [{ type: SECCOMP }], /^sync state "seccomp-listener": .*sent SECCOMP, without the fd it carries$/, []],
     ['mount sources without the namespace fd', { mountSources: true }, [{ type: MOUNTSOURCES }], /without the fd it carries/, []],
     ['an fd on a record that carries none', { initPid: true }, [{ type: PID, pid: 11, fd: 5 }], /^sync state "init-pid": .*sent PID with an fd, which carries none$/, [5]],
-  ])('%s', (_, flow, script, message, closed) => {
-    const r = exchange(flow, script);
+  ])('%s', async (_, flow, script, message, closed) => {
+    const r = await exchange(flow, script);
     expect(r.error).toBeInstanceOf(SyncProtocolError);
     expect(r.error!.message).toMatch(message);
     expect(r.closed).toEqual(closed); // an fd that came with a refused record is closed, not leaked
@@ -118,8 +118,8 @@ describe('sync protocol: a record out of place is an error naming the state, at 
     ['create, before anything', { hooks: true }, [{ type: ERROR }]],
     ['create, after the hooks', { hooks: true }, [{ type: HOOKS }, { type: ERROR }]],
     ['exec, tsrun-init\'s clone failed', { stubPid: true }, [{ type: ERROR }]],
-  ])('a failure record ends the exchange with the child\'s error: %s', (_, flow, script) => {
-    const r = exchange(flow, script);
+  ])('a failure record ends the exchange with the child\'s error: %s', async (_, flow, script) => {
+    const r = await exchange(flow, script);
     expect(r.error?.message).toBe('child error at step 0');
     expect(r.left).toBe(0);
   });
