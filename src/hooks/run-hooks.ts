@@ -10,6 +10,7 @@
 // createContainer (runc chdirs there first). Never an fd beyond 0-2 (see addon/pidfd.cc): a
 // hook is a third-party binary and tsrun holds the state lock, exec.fifo and the container's
 // sync and console sockets while it runs.
+import { throwIfAborted } from '../lifecycle/abort';
 import fs = require('fs');
 import type { Hook, Hooks } from '../spec/config-types';
 import { TsrunError } from '../errors';
@@ -140,8 +141,10 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
  * One hook, awaited on the event loop (create's hooks, while the child waits): what it gets and
  * how it fails are runHook's; its timeout kills it with SIGKILL as spawnSync's does.
  */
-export async function runHookAsync(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}): Promise<void> {
+export async function runHookAsync(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}, signal?: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
   const cmd = hookCommand(kind, index, hook, place);
+  let onAbort: (() => void) | undefined;
   const r = await new Promise<HookOutcome>((resolve) => {
     const out: HookOutcome = { timedOut: false, status: null, signal: null, stdout: '', stderr: '' };
     let timer: NodeJS.Timeout | undefined;
@@ -150,6 +153,7 @@ export async function runHookAsync(kind: HookKind, index: number, hook: Hook, st
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       resolve(out);
     };
     const child = withOnlyStdio(() => childProcess().spawn(cmd.file, cmd.args, {
@@ -176,15 +180,19 @@ export async function runHookAsync(kind: HookKind, index: number, hook: Hook, st
           child.kill('SIGKILL');
         }, hook.timeout * 1000);
       }
+      // an aborted call does not wait for its hook: killed, as its timeout does
+      onAbort = () => child.kill('SIGKILL');
+      signal?.addEventListener('abort', onAbort, { once: true });
     }
   });
+  throwIfAborted(signal);
   judge(cmd, hook, place, r);
 }
 
 /** Every hook of one kind in order, on the event loop; the first failure stops and rejects. */
-export async function runHooksAsync(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): Promise<void> {
+export async function runHooksAsync(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}, signal?: AbortSignal): Promise<void> {
   const list = hooks?.[kind] ?? [];
-  for (let i = 0; i < list.length; i++) await runHookAsync(kind, i, list[i], state, place);
+  for (let i = 0; i < list.length; i++) await runHookAsync(kind, i, list[i], state, place, signal);
 }
 
 /** Run every hook of one kind in order; the first failure stops and throws. */

@@ -1,4 +1,4 @@
-// AbortSignal on the long library calls (wait, run, events), with Node's semantics: an aborted
+// AbortSignal on the long library calls (create, exec, run, wait, events), with Node's semantics: an aborted
 // signal rejects at once, before any work, and the rejection is an AbortError (code ABORT_ERR)
 // whose cause is signal.reason.
 import { AbortError } from '../errors';

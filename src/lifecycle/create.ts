@@ -36,6 +36,7 @@ import { connectPidfdSocket, type PidfdSocket } from './pidfd-socket';
 import { killAndReap } from './reap';
 import { runChild } from './run-child';
 import { yieldToLoop } from './yield';
+import { throwIfAborted } from './abort';
 import { checkMappedUser, checkRootlessConfig, rootlessCgroups, rootlessProcess } from './rootless';
 import { rootlessCgroupManager } from '../cgroups/rootless';
 import type { ContainerState } from './seccomp-listener';
@@ -56,6 +57,11 @@ export interface CreateOptions extends GlobalOptions {
   foreground?: boolean;
   /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the init (runc 1.2). */
   pidfdSocket?: string;
+  /**
+   * Aborting stops the create at its next step (a running hook is killed), undoes what it made
+   * (as a failed create does) and rejects with an AbortError. After it resolved, it has no effect.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Created {
@@ -89,6 +95,7 @@ export function ociTimestamp(d = new Date()): string {
 }
 
 export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
+  throwIfAborted(opts.signal);
   const bundle = path.resolve(opts.bundle ?? process.cwd());
   phase('startup');
   const warn = (m: string) => log('warning', m);
@@ -100,7 +107,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   const host = new LiveHostFacts();
   checkSpecOnHost(spec, bundle, host, warn);
   phase('load and validate config.json');
-  await yieldToLoop();
+  await yieldToLoop(opts.signal);
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(listenFds(), opts.preserveFds ?? 0);
   const root = rootOf(opts);
@@ -131,7 +138,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     inRoot(root, id, 'write the create journal', () => sd.writeJournal(journal));
     inRoot(root, id, 'create exec.fifo', () => addon().mkfifo(sd.fifo, 0o622));
     fifoFd = addon().openPath(sd.fifo);
-    await yieldToLoop();
+    await yieldToLoop(opts.signal);
     const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
     // socket activation like runc: fds 3.. named by LISTEN_FDS (when LISTEN_PID is us) go to
     // the container ahead of --preserve-fds, and it is told how many
@@ -154,12 +161,12 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       const st = creatingState(initPid);
       // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
       // rootfs with the container process's environment (runc runs it from its init)
-      await runHooksAsync('prestart', spec.hooks, st, { cwd: bundle });
-      await runHooksAsync('createRuntime', spec.hooks, st, { cwd: bundle });
-      await runHooksAsync('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] });
+      await runHooksAsync('prestart', spec.hooks, st, { cwd: bundle }, opts.signal);
+      await runHooksAsync('createRuntime', spec.hooks, st, { cwd: bundle }, opts.signal);
+      await runHooksAsync('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] }, opts.signal);
     };
     phase('plan');
-    await yieldToLoop();
+    await yieldToLoop(opts.signal);
     checkNetDevices(spec);
     journal.newNamespaces = [...plan.newNamespaces];
     // written before each step that makes something: a create killed in between leaves nothing the journal does not name
@@ -170,7 +177,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     };
     const pid = await runChild({
       ...plan, setResources: true, resources: spec.linux?.resources, devices: spec.linux?.devices, onHooks, seccompState: creatingState,
-      onProgress, verb: 'create',
+      onProgress, verb: 'create', signal: opts.signal,
     }, cg);
     crashPoint('create:init-execd');
     netDevicesMoved = true;
@@ -180,6 +187,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     // tsrun-init fails before it blocks on exec.fifo (no procfs handle, a bad fd): create says so
     await awaitFifoWait(pid);
     phase('init waits on exec.fifo');
+    throwIfAborted(opts.signal); // the last point before the container is published
     const consoleMaster = consoleT.relayFd >= 0 ? receiveMaster(consoleT.relayFd) : undefined;
     // what delete --force needs first: a state.json cut short still names the init and its cgroups (state/salvage.ts)
     const state: StoredState = {
@@ -204,6 +212,8 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
     if (consoleT.relayFd >= 0) addon().close(consoleT.relayFd);
     rollback(sd, opts, journal, spec, netDevicesMoved);
     if (pidFileWritten) removePidFile(opts.pidFile!, journal.pid);
+    // an abort that made a step fail (a killed hook, a child gone) is reported as the abort
+    throwIfAborted(opts.signal);
     throw e;
   } finally {
     pidfdSock?.close();

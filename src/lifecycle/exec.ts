@@ -1,6 +1,7 @@
 // exec: a new process in a running container. Joins every namespace of the init (user
 // first; pid through a second fork), its cgroup, and runs with the process.json given or
 // the container's own process with runc's overrides.
+import { throwIfAborted } from './abort';
 import fs = require('fs');
 import { StatusError, TsrunError } from '../errors';
 import { log } from '../log';
@@ -38,6 +39,12 @@ export interface ExecOptions extends GlobalOptions, ExecProcessFlags {
   cgroup?: string[];
   /** --pidfd-socket: an AF_UNIX socket sent a pidfd of the process (runc 1.2). */
   pidfdSocket?: string;
+  /**
+   * Aborting stops the exec while it sets up (what it started is killed) or, in the foreground,
+   * kills the process (SIGKILL) and rejects with an AbortError once it has exited; the container
+   * is left as it was.
+   */
+  signal?: AbortSignal;
 }
 
 /** Runs the process; resolves to its exit status (foreground) or 0 (detached). */
@@ -46,6 +53,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   // (--ignore-paused) blocks until resume, which must be able to take the lock.
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(0, o.preserveFds ?? 0);
+  throwIfAborted(o.signal);
   const c = new Container(id, o);
   let status;
   try {
@@ -91,7 +99,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       const cg = o.cgroup?.length ? withSubCgroups(c.cgroup, parseSubCgroups(o.cgroup, c.cgroup.paths)) : c.cgroup;
       const st = c.state;
       const seccompState = () => ({ ociVersion: OCI_VERSION, id: st.id, status: String(status), pid: st.pid, bundle: st.bundle, annotations: st.annotations });
-      pid = await runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj, seccompState, existingCgroup: true }, cg);
+      pid = await runChild({ native, newNamespaces: new Set(), uidMappings: [], gidMappings: [], oomScoreAdj: proc.oomScoreAdj, seccompState, existingCgroup: true, signal: o.signal }, cg);
     } finally {
       target.close();
     }
@@ -102,6 +110,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     if (relayFd >= 0) addon().close(relayFd);
     if (pid > 0) killAndReap([pid]); // started, but the caller cannot manage it (runc stops it too)
     forwarder?.stop();
+    throwIfAborted(o.signal);
     throw e;
   } finally {
     pidfdSock?.close();
@@ -116,10 +125,16 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
       if (relayFd >= 0) addon().close(relayFd);
     }
     const relay = master >= 0 ? relayTerminal(master, !!o.forwardSignals) : undefined;
+    // the pid stays ours (unreaped) until waitExit resolves: the kill cannot hit a reused pid
+    const onAbort = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } };
+    if (o.signal?.aborted) onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const st = await addon().waitExit(pid);
+      throwIfAborted(o.signal);
       return st.code ?? 128 + (st.signal ?? 0);
     } finally {
+      o.signal?.removeEventListener('abort', onAbort);
       relay?.stop();
     }
   } finally {

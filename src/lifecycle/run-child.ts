@@ -29,6 +29,8 @@ export interface ChildPlan extends Pick<ContainerPlan, 'native' | 'newNamespaces
   onProgress?: (p: { created?: readonly string[]; pid?: number }) => void;
   /** Prefix of the crash points (test-only fault injection): "create" or "exec". */
   verb?: string;
+  /** The library call's AbortSignal: seen at each step and while waiting for the child (then it is killed, as on any failure). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function runChild(
   const cgPaths = () => Object.entries((cg as { paths?: Record<string, string> }).paths ?? {}).map(([k, d]) => `${k || 'unified'} ${d}`).join(', ');
   phase('cgroup create and limits', () => `${plan.existingCgroup ? 'joining' : 'made'} ${cgPaths()}${plan.setResources ? '; linux.resources written' : ''}`);
   crashPoint(`${verb}:cgroups`);
-  await yieldToLoop();
+  await yieldToLoop(plan.signal);
   const unified = cg.unifiedDir?.();
   let cgroupFd = -1;
   if (unified) {
@@ -89,19 +91,19 @@ export async function runChild(
   try {
     plan.onProgress?.({ pid: stage1 });
     crashPoint(`${verb}:cloned`);
-    await yieldToLoop();
+    await yieldToLoop(plan.signal);
     // v1 cgroup.procs writes wait in the kernel: off the event loop where the manager can
     if (cg.applyAsync) await cg.applyAsync(stage1, bornInUnified);
     else cg.apply(stage1, bornInUnified);
     phase('cgroup placement', () => `pid ${stage1} in ${cgPaths()}`);
-    await yieldToLoop();
+    await yieldToLoop(plan.signal);
     if (!plan.native.twoStage && plan.newNamespaces.has('user')) writeIdMaps(stage1, plan.uidMappings, plan.gidMappings);
     if (plan.oomScoreAdj !== undefined) {
       const file = `/proc/${stage1}/oom_score_adj`;
       onField('process.oomScoreAdj', 'write', file, () => fs.writeFileSync(file, String(plan.oomScoreAdj)));
     }
     // the exchange with the child, in the order sync.ts lists
-    await runSync(syncFlow(plan.native), socketTransport(syncFd, () => init), {
+    await runSync(syncFlow(plan.native), socketTransport(syncFd, () => init, plan.signal), {
       userns: (pid) => writeIdMaps(pid, plan.uidMappings, plan.gidMappings),
       pid: (pid) => {
         init = pid;

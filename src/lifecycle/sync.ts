@@ -45,6 +45,7 @@
 //  Not on this socket: the pty master of process.terminal, which the child sends to the
 //  console socket (--console-socket, or tsrun's own relay) after pivot_root on create, and
 //  before its credentials change on exec, without waiting for an answer.
+import { throwIfAborted } from './abort';
 import { TsrunError } from '../errors';
 import { addon, type NativePlan, type SyncMsg } from '../native/addon';
 import { MSG, type MsgName } from '../native/contract';
@@ -185,13 +186,20 @@ export async function runSync(flow: SyncFlow, t: SyncTransport, h: SyncHandlers,
  * what it was to do. The wait is on the event loop (waitReadable), the read then does not block:
  * other creates, execs and the caller's timers run while this child works.
  */
-export function socketTransport(syncFd: number, pid: () => number): SyncTransport {
+export function socketTransport(syncFd: number, pid: () => number, signal?: AbortSignal): SyncTransport {
   const a = addon();
   return {
     async recv(doing) {
       const ms = syncWaitMs();
       try {
-        if (!await a.waitReadable(syncFd, ms)) throw Object.assign(new Error('timed out'), { errno: ETIMEDOUT });
+        // with a signal, in slices: a uv_poll cannot be cancelled, and the fd is closed by the
+        // rollback that follows an abort (never while a poll on it is open)
+        for (const deadline = Date.now() + ms; ;) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw Object.assign(new Error('timed out'), { errno: ETIMEDOUT });
+          if (await a.waitReadable(syncFd, signal ? Math.min(left, 50) : left)) break;
+          throwIfAborted(signal);
+        }
         return a.syncRecv(syncFd, 0);
       } catch (e) {
         if ((e as { errno?: number }).errno !== ETIMEDOUT) throw e;

@@ -1,11 +1,11 @@
 // The library's contract for an embedding program: typed errors with a stable `code` (and
 // `field`, `errno`), start() handing back a way to get the exit status, an events() async
-// iterator, and AbortSignal on the long calls (wait, run, events) with Node's AbortError.
+// iterator, and AbortSignal on the long calls (create, exec, run, wait, events) with Node's AbortError.
 import * as fs from 'fs';
 import * as path from 'path';
 import {
   AbortError, ConfigError, CorruptStateError, ExistsError, UsageError, LockedError, NotExistError, StatusError, SyscallError, TsrunError,
-  create, deleteContainer, events, exec, kill, pause, resume, run, start, state, wait,
+  create, deleteContainer, events, exec, kill, pause, pids, resume, run, start, state, wait,
   type ContainerEvent, type TsrunErrorCode,
 } from '../../src/lib';
 import { Bundle, describeRoot, stateRoot, uniqueId, useLeakChecks } from '../helpers/harness';
@@ -142,5 +142,41 @@ describeRoot('library API: errors, exit status, events, abort', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     await expectCode(state(id, o()), NotExistError, 'ENOENT_CONTAINER');
     await expectCode(run(uniqueId('api'), { ...o(), bundle: new Bundle().args('true').dir, signal: AbortSignal.abort() }), AbortError, 'ABORT_ERR');
+  });
+
+  test('create(): an abort during a slow prestart hook kills the hook, undoes the create and rejects with AbortError; an aborted signal makes nothing', async () => {
+    const id = uniqueId('api');
+    const marker = path.join(fs.mkdtempSync(path.join(root(), '..', 'hookpid-')), 'pid');
+    const b = new Bundle((c) => { c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${marker}; exec sleep 30`] }] }; }).args('sleep', '100');
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const created = create(id, { ...o(), bundle: b.dir, signal: ac.signal });
+    for (let i = 0; i < 200 && !fs.existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
+    const hookPid = Number(fs.readFileSync(marker, 'utf8'));
+    ac.abort(new Error('enough'));
+    const e = await expectCode(created, AbortError, 'ABORT_ERR');
+    expect((e.cause as Error).message).toBe('enough');
+    expect(Date.now() - t0).toBeLessThan(10_000); // not the hook's 30 s
+    expect(fs.existsSync(`/proc/${hookPid}`)).toBe(false);
+    expect(fs.existsSync(path.join(root(), id))).toBe(false);
+    await expectCode(state(id, o()), NotExistError, 'ENOENT_CONTAINER');
+    await expectCode(create(id, { ...o(), bundle: b.dir, signal: AbortSignal.abort() }), AbortError, 'ABORT_ERR');
+    expect(fs.existsSync(path.join(root(), id))).toBe(false);
+    fs.rmSync(path.dirname(marker), { recursive: true });
+  });
+
+  test('exec(): an abort kills the foreground process and rejects with AbortError; the container runs on', async () => {
+    const id = uniqueId('api');
+    await run(id, { ...o(), detach: true, bundle: new Bundle().args('sleep', '100').dir });
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const ran = exec(id, { ...o(), args: ['sleep', '100'], signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    await expectCode(ran, AbortError, 'ABORT_ERR');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect((await state(id, o())).status).toBe('running');
+    expect(await pids(id, o())).toEqual([(await state(id, o())).pid]); // the exec'd sleep is gone
+    await expectCode(exec(id, { ...o(), args: ['true'], signal: AbortSignal.abort() }), AbortError, 'ABORT_ERR');
+    await deleteContainer(id, { ...o(), force: true });
   });
 });
