@@ -133,3 +133,30 @@ export function plainMessage(msg: string): string {
     return `${syscall}${p !== undefined ? ` ${p}` : ''}${dest !== undefined ? ` ${dest}` : ''}: ${cause}`;
   });
 }
+
+/**
+ * What the library hands its caller for any error: a TsrunError as it is; an errno error from
+ * Node or the addon (`code` 'EACCES', ...) as a TsrunError with code SYSCALL and its `errno`; anything
+ * else (a bug) as a TsrunError with code TSRUN. The original is the `cause`.
+ */
+export function toTsrunError(e: unknown): TsrunError {
+  if (e instanceof TsrunError) return e;
+  const err = (typeof e === 'object' && e !== null ? e : {}) as NodeJS.ErrnoException;
+  const message = typeof err.message === 'string' && err.message ? err.message : String(e);
+  const named = typeof err.code === 'string' ? (os.constants.errno as Record<string, number>)[err.code] : undefined;
+  const errno = typeof err.errno === 'number' && err.errno !== 0 ? Math.abs(err.errno) : named;
+  return errno !== undefined ? new TsrunError(message, { errno, cause: e }) : new TsrunError(`internal error: ${message}`, { cause: e });
+}
+
+/** `fn` whose every failure (thrown or rejected) is a TsrunError (toTsrunError). */
+export function throwsTsrunErrors<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return (...args: A): R => {
+    let r: R;
+    try {
+      r = fn(...args);
+    } catch (e) {
+      throw toTsrunError(e);
+    }
+    return (r instanceof Promise ? r.catch((e: unknown) => { throw toTsrunError(e); }) : r) as R;
+  };
+}
