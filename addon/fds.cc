@@ -1,5 +1,5 @@
-// Plain fd operations Node lacks: close, mkfifo with an exact mode, O_PATH, flock, poll, and
-// the exec.fifo open of `start`.
+// Plain fd operations Node lacks: close, mkfifo with an exact mode, O_PATH, flock and a bounded
+// poll (the synchronous D-Bus client).
 #include <napi.h>
 
 #include <errno.h>
@@ -18,24 +18,6 @@
 #include "napi/exports.h"
 
 namespace tsrun {
-
-namespace {
-
-bool Alive(pid_t pid) {
-  if (kill(pid, 0) < 0 && errno == ESRCH) return false;
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  Fd fd(open(path, O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) return false;
-  ssize_t n = read(fd.fd, buf, sizeof buf - 1);
-  fd.reset();
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char *p = strrchr(buf, ')');
-  return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
-}
-
-}  // namespace
 
 Napi::Value Close(const Napi::CallbackInfo &info) {
   close(info[0].As<Napi::Number>().Int32Value());
@@ -66,32 +48,6 @@ Napi::Value OpenPath(const Napi::CallbackInfo &info) {
   int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
   if (fd < 0) { SysError(env, "open " + path, errno).ThrowAsJavaScriptException(); return env.Null(); }
   return Napi::Number::New(env, fd);
-}
-
-// start: open exec.fifo for reading; the waiting init's open completes, it writes "0"
-// and execs. Returns the bytes read (0: nobody was waiting any more).
-Napi::Value StartFifo(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>();
-  pid_t pid = info[1].As<Napi::Number>().Int32Value();
-  int timeout = info[2].As<Napi::Number>().Int32Value();
-  Fd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fd.fd < 0) { SysError(env, "open " + path, errno).ThrowAsJavaScriptException(); return env.Null(); }
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  char buf[16];
-  for (;;) {
-    struct pollfd pfd = {fd.fd, POLLIN, 0};
-    int r = poll(&pfd, 1, 20);
-    if (r > 0 && (pfd.revents & POLLIN)) {
-      ssize_t n = read(fd.fd, buf, sizeof buf);
-      if (n > 0) return Napi::Number::New(env, (double)n);
-    }
-    if (!Alive(pid)) return Napi::Number::New(env, 0);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    long ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-    if (timeout >= 0 && ms > timeout) { SysError(env, "waiting for the container's init to open exec.fifo", ETIMEDOUT).ThrowAsJavaScriptException(); return env.Null(); }
-  }
 }
 
 Napi::Value Flock(const Napi::CallbackInfo &info) {

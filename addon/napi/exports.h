@@ -24,7 +24,6 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info);
 Napi::Value Close(const Napi::CallbackInfo &info);
 Napi::Value Mkfifo(const Napi::CallbackInfo &info);
 Napi::Value OpenPath(const Napi::CallbackInfo &info);
-Napi::Value StartFifo(const Napi::CallbackInfo &info);
 Napi::Value Flock(const Napi::CallbackInfo &info);
 Napi::Value PollInFd(const Napi::CallbackInfo &info);
 // wait_readable.cc

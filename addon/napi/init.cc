@@ -31,7 +31,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitExit", Napi::Function::New(env, WaitExit));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("openPath", Napi::Function::New(env, OpenPath));
-  exports.Set("startFifo", Napi::Function::New(env, StartFifo));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("setRaiseMemlock", Napi::Function::New(env, SetRaiseMemlock));

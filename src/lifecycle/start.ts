@@ -24,7 +24,7 @@ export interface Started {
 
 /**
  * With startContainer hooks tsrun-init answers on the fifo only after they ran: "0", or one
- * write of INIT_FAILURE_HEADER + message, after which it exits. startFifo's read took the
+ * write of INIT_FAILURE_HEADER + message, after which it exits. readFifoAnswer took the
  * first `n` bytes of that record; the rest is read here from a second reader of the fifo.
  */
 function initFailure(fd: number, n: number): TsrunError {

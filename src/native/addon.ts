@@ -34,7 +34,6 @@ export interface Addon {
   waitExit(pid: number): Promise<WaitStatus>;
   mkfifo(path: string, mode: number): void;
   openPath(path: string): number;
-  startFifo(path: string, pid: number, timeoutMs: number): number;
   flock(fd: number, op: number): boolean;
   /** timeoutMs > 0: SO_SNDTIMEO for the connect and later sends; a connect that times out throws errno ETIMEDOUT. */
   connectUnix(path: string, timeoutMs?: number): number;
