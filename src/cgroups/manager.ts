@@ -180,39 +180,30 @@ class FsCgroupManager implements CgroupManager {
     }
   }
 
-  apply(pid: number, bornInUnified = false): void {
+  /** The dirs whose cgroup.procs the pid is written to (made first if joining finds them gone). */
+  private placement(pid: number, bornInUnified: boolean): string[] {
     if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
     // joining existing cgroups (exec) makes nothing: create() would rewrite cpuset and wait on cgroup_mutex
     if (!this.madeHere && !this.hierarchies.every((h) => fs.existsSync(h.dir))) this.create();
-    for (const h of this.hierarchies) {
-      if (bornInUnified && h.keys.length === 1 && h.keys[0] === '') continue;
+    return this.hierarchies.filter((h) => !(bornInUnified && h.keys.length === 1 && h.keys[0] === '')).map((h) => h.dir);
+  }
+
+  // The kernel can transiently refuse a task that is just being set up (EINVAL; runc retries too).
+  apply(pid: number, bornInUnified = false): void {
+    for (const dir of this.placement(pid, bornInUnified)) {
       for (let attempt = 0; ; attempt++) {
-        try {
-          writeCg(h.dir, 'cgroup.procs', String(pid));
-          break;
-        } catch (e) {
-          // The kernel can transiently refuse a task that is just being set up (runc retries too).
-          if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e;
-          sleepMs(30);
-        }
+        try { writeCg(dir, 'cgroup.procs', String(pid)); break; }
+        catch (e) { if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e; sleepMs(30); }
       }
     }
   }
 
   /** apply(), its writes awaited off the event loop (create and exec of the library). */
   async applyAsync(pid: number, bornInUnified = false): Promise<void> {
-    if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
-    if (!this.madeHere && !this.hierarchies.every((h) => fs.existsSync(h.dir))) this.create();
-    for (const h of this.hierarchies) {
-      if (bornInUnified && h.keys.length === 1 && h.keys[0] === '') continue;
+    for (const dir of this.placement(pid, bornInUnified)) {
       for (let attempt = 0; ; attempt++) {
-        try {
-          await writeCgAsync(h.dir, 'cgroup.procs', String(pid));
-          break;
-        } catch (e) {
-          if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e;
-          await new Promise((r) => setTimeout(r, 30));
-        }
+        try { await writeCgAsync(dir, 'cgroup.procs', String(pid)); break; }
+        catch (e) { if ((e as { errno?: number }).errno !== 22 || attempt >= 4) throw e; await new Promise((r) => setTimeout(r, 30)); }
       }
     }
   }
