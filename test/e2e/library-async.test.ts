@@ -7,6 +7,7 @@ import * as path from 'path';
 import { create, deleteContainer, start } from '../../src/lib';
 import { addon } from '../../src/native/addon';
 import { Bundle, describeRoot, stateRoot, uniqueId, useLeakChecks, work } from '../helpers/harness';
+import { IN_GUEST } from '../helpers/host-kind';
 
 jest.setTimeout(180_000);
 
@@ -53,7 +54,10 @@ describeRoot('library: create does not block the event loop', () => {
     // of three runs is taken; what is left on a loaded host is the clone (a fork of the whole
     // process) and the plan, a few ms each. Blocking for the hook's second (the old code) fails.
     const runs: { gap: number; idle: number }[] = [];
-    const ok = (r: { gap: number; idle: number }) => r.gap < 5 || (r.gap < 100 && r.gap <= r.idle + 10);
+    // In the user-mode Linux guest a fork of the Node process alone stops it for 60-90 ms (page
+    // tables copied through ptrace): there the bound is a quarter of the hook's second, which a
+    // create blocked on its hook still fails.
+    const ok = (r: { gap: number; idle: number }) => r.gap < 5 || (r.gap < 100 && r.gap <= r.idle + 10) || (IN_GUEST && r.gap < 250);
     for (let i = 0; i < 3 && !runs.some(ok); i++) {
       const id = uniqueId('async');
       const t0 = performance.now();
@@ -101,8 +105,10 @@ describeRoot('library: create does not block the event loop', () => {
     expect(hooks).toHaveLength(50);
     expect(seqOverlap).toBe(1);
     expect(parOverlap).toBeGreaterThanOrEqual(3);
-    // 50 hooks of 0.1 s each: less than 5 s in all only if they overlapped
-    expect(concurrentMs).toBeLessThan(Math.min(5000, sequentialMs / 2));
+    // 50 hooks of 0.1 s each: less than 5 s in all only if they overlapped. Not in the
+    // user-mode Linux guest: a create costs ~600 ms of CPU there (50 take 30 s either way), so
+    // only the overlap of the hooks above shows that the creates did not wait for each other.
+    if (!IN_GUEST) expect(concurrentMs).toBeLessThan(Math.min(5000, sequentialMs / 2));
     for (const id of [...seq, ...par]) expect(fs.existsSync(path.join(root(), id))).toBe(false);
   });
 
