@@ -74,7 +74,9 @@ function cleanup() {
       if (cmd.startsWith(which('containerd-shim-runc-v2')) && cmd.includes(SOCK)) process.kill(Number(p), 'SIGKILL');
     } catch { /* gone */ }
   }
-  // the containers' cgroups are /NS/ID: the runtimes remove ID, the NS parents are ours
+  // the containers' cgroups are /NS/ID: the runtimes remove ID, the NS parents are ours (on
+  // cgroup2 alone the parent is /sys/fs/cgroup/NS itself; on v1 one per hierarchy)
+  try { fs.rmdirSync(path.join('/sys/fs/cgroup', NS)); } catch { /* none */ }
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
     for (const d of [path.join('/sys/fs/cgroup', h, NS), path.join('/sys/fs/cgroup', h, 'unified', NS)]) { try { fs.rmdirSync(d); } catch { /* none */ } }
   }
