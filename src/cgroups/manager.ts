@@ -12,7 +12,7 @@ import { chownCgroup } from './delegate';
 import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import {
   chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readCgOptional, readPids,
-  removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, writeCg, writeCgAsync,
+  removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, waitAsync, waitSync, writeCg, writeCgAsync, type Waits,
 } from './fsutil';
 import type { Hierarchy } from './hierarchy';
 import { parseCgroupsPath } from './path';
@@ -42,6 +42,9 @@ export interface CgroupManager {
   pids(): number[];
   freeze(): void;
   thaw(): void;
+  /** freeze()/thaw() whose polling waits are on timers (the library's pause and resume). */
+  freezeAsync(): Promise<void>;
+  thawAsync(): Promise<void>;
   isFrozen(): boolean;
   /** Signal every process (v2 / hybrid: cgroup.kill for SIGKILL when present). Waits for nothing. */
   killAll(signal?: NodeJS.Signals | number): void;
@@ -99,8 +102,8 @@ export interface CgroupManagerOptions {
 }
 
 interface Freezer {
-  freeze(paths: Record<string, string>, timeoutMs: number): void;
-  thaw(paths: Record<string, string>, timeoutMs: number): void;
+  freeze(paths: Record<string, string>, timeoutMs: number): Waits<void>;
+  thaw(paths: Record<string, string>, timeoutMs: number): Waits<void>;
   isFrozen(paths: Record<string, string>): boolean;
   available(paths: Record<string, string>): boolean;
 }
@@ -213,11 +216,19 @@ class FsCgroupManager implements CgroupManager {
   }
 
   freeze(): void {
-    this.freezer.freeze(this.paths, this.timeoutMs);
+    waitSync(this.freezer.freeze(this.paths, this.timeoutMs));
   }
 
   thaw(): void {
-    this.freezer.thaw(this.paths, this.timeoutMs);
+    waitSync(this.freezer.thaw(this.paths, this.timeoutMs));
+  }
+
+  freezeAsync(): Promise<void> {
+    return waitAsync(this.freezer.freeze(this.paths, this.timeoutMs));
+  }
+
+  thawAsync(): Promise<void> {
+    return waitAsync(this.freezer.thaw(this.paths, this.timeoutMs));
   }
 
   isFrozen(): boolean {

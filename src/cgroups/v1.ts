@@ -3,7 +3,8 @@
 
 import { TsrunError } from '../errors';
 import { V1_REGISTRY } from './controllers/v1';
-import { freezeV1, isFrozenV1, thawV1 } from './controllers/v1/freezer';
+import { freezeV1Waits, isFrozenV1, thawV1Waits } from './controllers/v1/freezer';
+import type { Waits } from './fsutil';
 import type { CgroupLayout } from './detect';
 import { groupByDir, type Hierarchy } from './hierarchy';
 import { resolveUnifiedDir, resolveV1Dir, type CgroupfsPath } from './path';
@@ -32,11 +33,11 @@ export function v1ProcsDir(paths: Record<string, string>): string | undefined {
 }
 
 export const v1Freezer = {
-  freeze(paths: Record<string, string>, timeoutMs: number): void {
-    freezeV1(requireFreezer(paths), timeoutMs);
+  freeze(paths: Record<string, string>, timeoutMs: number): Waits<void> {
+    return freezeV1Waits(requireFreezer(paths), timeoutMs);
   },
-  thaw(paths: Record<string, string>, timeoutMs: number): void {
-    thawV1(requireFreezer(paths), timeoutMs);
+  thaw(paths: Record<string, string>, timeoutMs: number): Waits<void> {
+    return thawV1Waits(requireFreezer(paths), timeoutMs);
   },
   isFrozen(paths: Record<string, string>): boolean {
     return paths.freezer ? isFrozenV1(paths.freezer) : false;

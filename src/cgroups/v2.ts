@@ -1,6 +1,7 @@
 // cgroup v2 placement: a single directory in the unified hierarchy (key "", as in runc).
 
-import { freezeV2, isFrozenV2, thawV2 } from './controllers/v2';
+import { freezeV2Waits, isFrozenV2, thawV2Waits } from './controllers/v2';
+import type { Waits } from './fsutil';
 import type { CgroupLayout } from './detect';
 import type { Hierarchy } from './hierarchy';
 import { resolveUnifiedDir, type CgroupfsPath } from './path';
@@ -11,11 +12,11 @@ export function v2Hierarchies(layout: CgroupLayout, p: CgroupfsPath, prefix: str
 }
 
 export const v2Freezer = {
-  freeze(paths: Record<string, string>, timeoutMs: number): void {
-    freezeV2(paths[''], timeoutMs);
+  freeze(paths: Record<string, string>, timeoutMs: number): Waits<void> {
+    return freezeV2Waits(paths[''], timeoutMs);
   },
-  thaw(paths: Record<string, string>, timeoutMs: number): void {
-    thawV2(paths[''], timeoutMs);
+  thaw(paths: Record<string, string>, timeoutMs: number): Waits<void> {
+    return thawV2Waits(paths[''], timeoutMs);
   },
   isFrozen(paths: Record<string, string>): boolean {
     return isFrozenV2(paths['']);

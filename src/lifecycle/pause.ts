@@ -9,7 +9,7 @@ export async function pause(id: string, opts: GlobalOptions = {}): Promise<void>
     const status = c.status();
     if (status !== 'running' && status !== 'created') throw new StatusError('container not running', status);
     // a created container keeps its exec.fifo; isFrozen() tells paused from created
-    c.cgroup.freeze();
+    await c.cgroup.freezeAsync();
   } finally {
     c.sd.unlock();
   }
@@ -19,7 +19,7 @@ export async function resume(id: string, opts: GlobalOptions = {}): Promise<void
   const c = new Container(id, opts);
   try {
     if (c.status() !== 'paused') throw new TsrunError('container not paused');
-    c.cgroup.thaw();
+    await c.cgroup.thawAsync();
   } finally {
     c.sd.unlock();
   }

@@ -159,6 +159,8 @@ class SystemdCgroupManager implements CgroupManager {
   pids(): number[] { return this.fsm.pids(); }
   freeze(): void { this.fsm.freeze(); }
   thaw(): void { this.fsm.thaw(); }
+  freezeAsync(): Promise<void> { return this.fsm.freezeAsync(); }
+  thawAsync(): Promise<void> { return this.fsm.thawAsync(); }
   isFrozen(): boolean { return this.fsm.isFrozen(); }
   killAll(signal?: NodeJS.Signals | number): void { this.fsm.killAll(signal); }
   exists(): boolean { return this.fsm.exists(); }

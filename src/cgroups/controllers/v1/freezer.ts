@@ -3,7 +3,7 @@
 // the deadline. Thawing is polled until THAWED.
 
 import { TsrunError } from '../../../errors';
-import { readCg, readCgOptional, sleepMs, writeCg } from '../../fsutil';
+import { readCg, readCgOptional, sleepMs, waitSync, writeCg, type Waits } from '../../fsutil';
 import type { V1Controller } from '../types';
 
 export type V1FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';
@@ -31,12 +31,12 @@ export function isFrozenV1(dir: string, timeoutMs = 1000): boolean {
   }
 }
 
-export function freezeV1(dir: string, timeoutMs = 5000): void {
+export function* freezeV1Waits(dir: string, timeoutMs = 5000): Waits<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {
     if (i % 50 === 49) {
       writeCg(dir, 'freezer.state', 'THAWED');
-      sleepMs(10);
+      yield 10;
     }
     writeCg(dir, 'freezer.state', 'FROZEN');
     const s = freezerState(dir);
@@ -46,16 +46,19 @@ export function freezeV1(dir: string, timeoutMs = 5000): void {
       try { writeCg(dir, 'freezer.state', 'THAWED'); } catch { /* best effort */ }
       throw new TsrunError(`cannot freeze ${dir}: still FREEZING after ${timeoutMs}ms`);
     }
-    if (i % 25 === 24 || i >= 100) sleepMs(1); // don't spin on a slow kernel
+    if (i % 25 === 24 || i >= 100) yield 1; // don't spin on a slow kernel
   }
 }
 
-export function thawV1(dir: string, timeoutMs = 5000): void {
+export function* thawV1Waits(dir: string, timeoutMs = 5000): Waits<void> {
   const deadline = Date.now() + timeoutMs;
   writeCg(dir, 'freezer.state', 'THAWED');
   while (freezerState(dir) !== 'THAWED') {
     if (Date.now() > deadline) throw new TsrunError(`cannot thaw ${dir}: not THAWED after ${timeoutMs}ms`);
-    sleepMs(1);
+    yield 1;
     writeCg(dir, 'freezer.state', 'THAWED');
   }
 }
+
+export const freezeV1 = (dir: string, timeoutMs = 5000): void => waitSync(freezeV1Waits(dir, timeoutMs));
+export const thawV1 = (dir: string, timeoutMs = 5000): void => waitSync(thawV1Waits(dir, timeoutMs));

@@ -3,7 +3,7 @@
 // cgroup.freeze alone.
 
 import { TsrunError } from '../../../errors';
-import { readCgOptional, sleepMs, writeCg } from '../../fsutil';
+import { readCgOptional, waitSync, writeCg, type Waits } from '../../fsutil';
 
 function eventsFrozen(dir: string): boolean | undefined {
   const ev = readCgOptional(dir, 'cgroup.events');
@@ -18,7 +18,7 @@ function ensureSupported(dir: string): void {
   }
 }
 
-function waitFrozen(dir: string, want: boolean, timeoutMs: number): void {
+function* waitFrozen(dir: string, want: boolean, timeoutMs: number): Waits<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
     const f = eventsFrozen(dir) ?? readCgOptional(dir, 'cgroup.freeze') === '1';
@@ -26,26 +26,29 @@ function waitFrozen(dir: string, want: boolean, timeoutMs: number): void {
     if (Date.now() > deadline) {
       throw new TsrunError(`timed out after ${timeoutMs}ms waiting for ${dir}/cgroup.events to show "frozen ${want ? 1 : 0}"`);
     }
-    sleepMs(delay);
+    yield delay;
   }
 }
 
-export function freezeV2(dir: string, timeoutMs = 5000): void {
+export function* freezeV2Waits(dir: string, timeoutMs = 5000): Waits<void> {
   ensureSupported(dir);
   writeCg(dir, 'cgroup.freeze', '1');
   try {
-    waitFrozen(dir, true, timeoutMs);
+    yield* waitFrozen(dir, true, timeoutMs);
   } catch (e) {
     try { writeCg(dir, 'cgroup.freeze', '0'); } catch { /* best effort */ }
     throw e;
   }
 }
 
-export function thawV2(dir: string, timeoutMs = 5000): void {
+export function* thawV2Waits(dir: string, timeoutMs = 5000): Waits<void> {
   ensureSupported(dir);
   writeCg(dir, 'cgroup.freeze', '0');
-  waitFrozen(dir, false, timeoutMs);
+  yield* waitFrozen(dir, false, timeoutMs);
 }
+
+export const freezeV2 = (dir: string, timeoutMs = 5000): void => waitSync(freezeV2Waits(dir, timeoutMs));
+export const thawV2 = (dir: string, timeoutMs = 5000): void => waitSync(thawV2Waits(dir, timeoutMs));
 
 /** Frozen by request of this cgroup itself (cgroup.freeze = 1). */
 export function isFrozenV2(dir: string): boolean {

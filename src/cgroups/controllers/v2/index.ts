@@ -10,7 +10,7 @@ import { V2_RESOURCE_CONTROLLERS } from './resources';
 export const V2_REGISTRY: readonly V2Controller[] = [...V2_RESOURCE_CONTROLLERS];
 
 export { enableSubtreeControllers } from './subtree';
-export { freezeV2, thawV2, isFrozenV2 } from './freezer';
+export { freezeV2, thawV2, freezeV2Waits, thawV2Waits, isFrozenV2 } from './freezer';
 export {
   applyV2Resources, collectStatsV2, statsV2, toEventsStats, v2IgnoredResources, validateV2Resources,
   V2_RESOURCE_CONTROLLERS, type ApplyV2Options, type IgnoredResource, type StatsV2Options, type V2ResourceController,
