@@ -173,7 +173,7 @@ describeRoot('rootless --systemd-cgroup: the user\'s systemd instance (issue 19)
     expect(fs.existsSync(path.join(userRoot(u, 'tsrun'), id))).toBe(false);
   });
 
-  SD.test(SD.name('a limit whose controller the user instance is not delegated (io) is refused naming the field and the drop-in; nothing is made'), () => {
+  SD.test(SD.name('a limit whose controller the user instance is not delegated (io) is refused naming the field and the drop-in; nothing is made (runc: the file is missing)'), () => {
     const have = read(managerDir(), 'cgroup.controllers').split(' ');
     expect(have).not.toContain('io'); // Debian's user@.service: Delegate=pids memory cpu
     const id = uniqueId('rsi');
@@ -185,6 +185,11 @@ describeRoot('rootless --systemd-cgroup: the user\'s systemd instance (issue 19)
       + '/etc/systemd/system/user@.service.d/delegate.conf of "[Service]" and "Delegate=cpu cpuset io memory pids", '
       + `then \`systemctl daemon-reload\` and restart user@${u.uid}.service (or log in again); or drop the field`);
     expect(unitGone(`runc-${id}.scope`)).toBe(true);
+    if (!RUNC) return;
+    // runc 1.1.5 sends IOWeight, which systemd accepts without applying, then fails on the file
+    const r = sd('runc', ['run', '--bundle', dir, uniqueId('rsi')], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/openat2 \S+\/io\.weight: no such file or directory/);
   });
 
   SD_RUNC.test(SD_RUNC.name('differential: the same unit properties and cgroup files as runc rootless --systemd-cgroup; runc\'s exec stays outside the scope, tsrun\'s joins it'), () => {
