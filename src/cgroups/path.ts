@@ -59,11 +59,11 @@ export function normalizeCgroupsPath(raw: string, field = CGROUPS_PATH_FIELD): C
 }
 
 /**
- * Parse the systemd driver form "slice:prefix:name"; "" → system.slice:runc:<id> (runc's
- * defaults). An empty slice stays empty here (the driver puts the unit in system.slice).
+ * Parse the systemd driver form "slice:prefix:name"; "" → :runc:<id> (runc's defaults). An
+ * empty slice stays empty here: the driver's default (system.slice; a user instance's user.slice).
  */
 export function parseSystemdCgroupsPath(raw: string | undefined, containerId: string): SystemdCgroupsPath {
-  if (!raw) return { slice: 'system.slice', prefix: 'runc', name: containerId };
+  if (!raw) return { slice: '', prefix: 'runc', name: containerId };
   const parts = raw.split(':');
   if (parts.length !== 3) {
     throw new ConfigError(CGROUPS_PATH_FIELD, `expected "slice:prefix:name" for systemd cgroups (--systemd-cgroup), got ${JSON.stringify(raw)}`);

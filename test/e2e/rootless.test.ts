@@ -13,24 +13,13 @@ import {
 } from '../helpers/harness';
 import { makeRootfs } from '../helpers/rootfs';
 import {
-  asUser, cleanUser, ensureTestUser, HAS_UIDMAP, ownedBy, RL_COUNT, rtAs, TestUser, userEnv, userProcs, userRoot, xdgDir,
+  asUser, cleanUser, ensureTestUser, HAS_UIDMAP, ownedBy, RL_COUNT, rootlessBundle, rtAs, TestUser, userEnv, userProcs, userRoot, xdgDir,
 } from '../helpers/rootless';
 
 let u: TestUser;
 
 /** A bundle written by `tsrun spec --rootless` run as the user, on the shared busybox rootfs. */
-function rlBundle(args: string[], mutate?: (c: any) => void, rootfs = sharedRootfs()): string {
-  const dir = ownedBy(u, fs.mkdtempSync(path.join(work(), 'rl-bundle-')));
-  const r = rtAs(u, 'tsrun', ['spec', '--rootless', '--bundle', dir]);
-  if (r.code !== 0) throw new Error(`spec --rootless: ${r.stderr}`);
-  const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  c.root.path = rootfs;
-  c.process.terminal = false;
-  c.process.args = args;
-  mutate?.(c);
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c, null, 2));
-  return dir;
-}
+const rlBundle = (args: string[], mutate?: (c: any) => void, rootfs = sharedRootfs()): string => rootlessBundle(u, args, mutate, rootfs);
 
 const run = (rt: Runtime, dir: string, id = uniqueId(`rl${rt[0]}`), global: string[] = []): Result =>
   rtAs(u, rt, [...global, 'run', '--bundle', dir, id], { cwd: dir });

@@ -8,7 +8,7 @@
 import { spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { binary, Result, runCaptured, Runtime, which, work } from './harness';
+import { binary, Result, runCaptured, Runtime, sharedRootfs, which, work } from './harness';
 
 export const RL_NAME = 'tsrun-rootless';
 export const RL_COUNT = 65536;
@@ -147,4 +147,18 @@ export function cleanUser(u: TestUser, before: number[]): void {
   for (const p of userProcs(u).filter((x) => !before.includes(x))) {
     try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
   }
+}
+
+/** A bundle written by `tsrun spec --rootless` run as the user, on the shared busybox rootfs (or `rootfs`). */
+export function rootlessBundle(u: TestUser, args: string[], mutate?: (c: any) => void, rootfs = sharedRootfs()): string {
+  const dir = ownedBy(u, fs.mkdtempSync(path.join(work(), 'rl-bundle-')));
+  const r = rtAs(u, 'tsrun', ['spec', '--rootless', '--bundle', dir]);
+  if (r.code !== 0) throw new Error(`spec --rootless: ${r.stderr}`);
+  const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  c.root.path = rootfs;
+  c.process.terminal = false;
+  c.process.args = args;
+  mutate?.(c);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c, null, 2));
+  return dir;
 }

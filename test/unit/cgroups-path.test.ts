@@ -76,7 +76,7 @@ describe('parseCgroupsPath', () => {
   });
   it('parses slice:prefix:name with runc defaults', () => {
     expect(parseSystemdCgroupsPath('user.slice:docker:abc', 'x')).toEqual({ slice: 'user.slice', prefix: 'docker', name: 'abc' });
-    expect(parseSystemdCgroupsPath('', 'x')).toEqual({ slice: 'system.slice', prefix: 'runc', name: 'x' });
+    expect(parseSystemdCgroupsPath('', 'x')).toEqual({ slice: '', prefix: 'runc', name: 'x' });
   });
   it('systemdIsRunning checks the directory given', () => {
     expect(systemdIsRunning('/nonexistent/run/systemd/system')).toBe(false);

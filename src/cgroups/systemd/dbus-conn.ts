@@ -4,10 +4,11 @@
 // and the child's go-ahead) with a call that must finish before the child may continue.
 // Reads poll with a deadline (addon pollIn) so a wedged systemd is an error, not a hang.
 //
-// Two endpoints, as go-systemd (runc) uses them: the system bus (dbus-daemon or dbus-broker,
+// Endpoints, as go-systemd (runc) uses them: the system bus (dbus-daemon or dbus-broker,
 // DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket), and for root when that is absent
 // systemd's private socket /run/systemd/private (a direct connection: no Hello, no match
-// rules; systemd sends its signals to every private connection).
+// rules; systemd sends its signals to every private connection). For a rootless container the
+// user's own systemd instance (user-bus.ts): its session bus, or its private socket.
 import fs = require('fs');
 import { addon } from '../../native/addon';
 import {
@@ -27,14 +28,21 @@ export class DBusError extends Error {
 
 const TRANSPORT = 'tsrun.Transport';
 
-/** unix:path=/x,guid=... → /x; only unix paths (abstract sockets and tcp are not used for the system bus). */
-export function socketFromAddress(address: string | undefined): string | undefined {
+/**
+ * unix:path=/x,guid=... → /x. Only unix paths, unless `abstract` (a session bus of
+ * dbus-launch: unix:abstract=/tmp/dbus-x → "@/tmp/dbus-x", the addon's abstract name); tcp
+ * and the rest are not used.
+ */
+export function socketFromAddress(address: string | undefined, abstract = false): string | undefined {
   if (!address) return undefined;
   for (const entry of address.split(';')) {
     if (!entry.startsWith('unix:')) continue;
     for (const kv of entry.slice(5).split(',')) {
       const eq = kv.indexOf('=');
-      if (eq > 0 && kv.slice(0, eq) === 'path') return decodeURIComponent(kv.slice(eq + 1));
+      if (eq <= 0) continue;
+      const k = kv.slice(0, eq);
+      if (k === 'path') return decodeURIComponent(kv.slice(eq + 1));
+      if (k === 'abstract' && abstract) return `@${decodeURIComponent(kv.slice(eq + 1))}`;
     }
   }
   return undefined;
@@ -52,12 +60,16 @@ export class DBusConnection {
     this.fd = fd;
   }
 
-  /** Connect and authenticate; on a bus, say Hello. */
-  static open(socketPath: string, direct: boolean, timeoutMs: number): DBusConnection {
+  /**
+   * Connect and authenticate; on a bus, say Hello. `authUid`: the uid to claim in EXTERNAL,
+   * the one the peer sees in SO_PEERCRED (default the effective uid; in a user namespace the
+   * kernel shows the peer its host uid: user-bus.ts hostUid()).
+   */
+  static open(socketPath: string, direct: boolean, timeoutMs: number, authUid = process.geteuid?.() ?? 0): DBusConnection {
     const fd = addon().connectUnix(socketPath);
     const c = new DBusConnection(fd, socketPath, direct);
     try {
-      c.auth(timeoutMs);
+      c.auth(timeoutMs, authUid);
       if (!direct) {
         const [name] = c.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello', '', [], timeoutMs);
         c.uniqueName = String(name);
@@ -122,9 +134,9 @@ export class DBusConnection {
     this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk.subarray(0, n)]) : Buffer.from(chunk.subarray(0, n));
   }
 
-  private auth(timeoutMs: number): void {
+  private auth(timeoutMs: number, authUid: number): void {
     const deadline = Date.now() + timeoutMs;
-    const uid = Buffer.from(String(process.geteuid?.() ?? 0)).toString('hex');
+    const uid = Buffer.from(String(authUid)).toString('hex');
     this.writeAll(Buffer.from(`\0AUTH EXTERNAL ${uid}\r\n`, 'latin1'));
     let line: string;
     for (;;) {
@@ -137,7 +149,7 @@ export class DBusConnection {
       if (this.inbuf.length > 4096) throw new DBusError(TRANSPORT, `authenticating to ${this.socketPath}: overlong reply`);
       this.fill(deadline, 'authenticating');
     }
-    if (!line.startsWith('OK ')) throw new DBusError('org.freedesktop.DBus.Error.AuthFailed', `authenticating to ${this.socketPath} as uid ${process.geteuid?.()}: ${line}`);
+    if (!line.startsWith('OK ')) throw new DBusError('org.freedesktop.DBus.Error.AuthFailed', `authenticating to ${this.socketPath} as uid ${authUid}: ${line}`);
     this.writeAll(Buffer.from('BEGIN\r\n', 'latin1'));
   }
 

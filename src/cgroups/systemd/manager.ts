@@ -11,19 +11,31 @@
 // Threat: a unit name that is already taken (another container with the same cgroupsPath, or
 // any unit of that name) must neither be joined nor stopped: only a unit this manager started
 // (or the recorded one of an existing container) is ever stopped.
+//
+// Rootless (runc's rootless systemd driver, cgroup v2 only): the unit is made by the user's own
+// systemd instance (user-bus.ts), in its tree (/user.slice/user-UID.slice/user@UID.service/
+// <slice>/<unit>, default slice user.slice). That instance is delegated only some controllers
+// (user@.service's Delegate=): a limit whose controller it lacks is refused before anything is
+// made, naming the field and the drop-in that delegates it; a property systemd would accept and
+// not apply is a limit silently lost.
+import path = require('path');
 import { TsrunError } from '../../errors';
 import { log } from '../../log';
 import type { LinuxResources } from '../../spec/config-types';
 import { phase } from '../../trace';
-import { detectCgroups } from '../detect';
+import { detectCgroups, type CgroupLayout } from '../detect';
 import { parseCgroupsPath } from '../path';
 import { cgroupManager, type CgroupManager, type CgroupManagerOptions } from '../manager';
 import { validateV2Resources } from '../controllers/v2/resources';
+import { EACCES, EPERM, errnoOf } from '../fsutil';
 import { DBusError } from './dbus-conn';
 import { annotationProperties, resourceProperties, type Property, type PropertyOptions } from './properties';
 import { Systemd } from './systemd1';
-import { systemdUnit, type SystemdUnit } from './unit';
+import { systemdUnit, USER_DEFAULT_SLICE, type SystemdUnit } from './unit';
 import { Variant } from './dbus-wire';
+import { hostUid } from './user-bus';
+import { refuseUndelegated } from './delegation';
+import { connectUserInstance, pickInstance, SYSTEM, userInstanceOf, type SystemdInstance } from './instance';
 
 class SystemdCgroupManager implements CgroupManager {
   private sd?: Systemd;
@@ -37,7 +49,11 @@ class SystemdCgroupManager implements CgroupManager {
     private started: boolean,
     private readonly annotations: Property[],
     private readonly opts: CgroupManagerOptions,
-  ) {}
+    private readonly inst: SystemdInstance,
+    sd?: Systemd,
+  ) {
+    this.sd = sd;
+  }
 
   get mode() { return this.fsm.mode; }
   get paths() { return this.fsm.paths; }
@@ -47,17 +63,30 @@ class SystemdCgroupManager implements CgroupManager {
 
   private systemd(): Systemd {
     if (!this.sd) {
-      try {
-        this.sd = Systemd.connect();
-      } catch (e) {
-        throw new TsrunError(`--systemd-cgroup: cannot talk to systemd over D-Bus: ${(e as Error).message}`);
+      if (this.inst.user) {
+        this.sd = connectUserInstance(this.inst.uid ?? hostUid());
+      } else {
+        try {
+          this.sd = Systemd.connect();
+        } catch (e) {
+          throw new TsrunError(`--systemd-cgroup: cannot talk to systemd over D-Bus: ${(e as Error).message}`);
+        }
       }
     }
     return this.sd;
   }
 
   private propertyOptions(devices?: { path: string }[]): PropertyOptions {
-    return { version: () => this.systemd().version(), warn: (m) => log('warning', m), debug: (m) => log('debug', m), linuxDevices: devices, v1: this.mode !== 'v2' };
+    return {
+      version: () => this.systemd().version(), warn: (m) => log('warning', m), debug: (m) => log('debug', m), linuxDevices: devices, v1: this.mode !== 'v2', noDevices: this.inst.user,
+    };
+  }
+
+  /** A user instance: every controller `r` writes to must be delegated to it. */
+  private checkDelegated(r: LinuxResources | undefined): void {
+    if (!this.inst.user || !this.inst.cgroup) return;
+    const mount = detectLayout(this.opts).unifiedMount?.mountPoint ?? '/sys/fs/cgroup';
+    refuseUndelegated(r, path.join(mount, this.inst.cgroup), this.inst.uid ?? hostUid());
   }
 
   private close(): void {
@@ -72,7 +101,20 @@ class SystemdCgroupManager implements CgroupManager {
 
   apply(pid: number, bornInUnified = false): void {
     if (this.started) {
-      this.fsm.apply(pid, bornInUnified);
+      try {
+        this.fsm.apply(pid, bornInUnified);
+      } catch (e) {
+        // exec as a user: moving a process out of a cgroup outside the user's tree needs write
+        // access to the common ancestor (root's); the user instance gets it done (runc leaves
+        // the process outside the container's cgroup, unlimited)
+        if (!this.inst.user || ![EACCES, EPERM].includes(errnoOf(e))) throw e;
+        try {
+          this.systemd().attachProcesses(this.unit.unit, [pid]);
+        } catch (e2) {
+          throw new TsrunError(`${(e as Error).message}; asking systemd to move it (AttachProcessesToUnit ${this.unit.unit}): ${(e2 as Error).message}`);
+        }
+        phase('systemd: AttachProcessesToUnit');
+      }
       return;
     }
     if (!Number.isInteger(pid) || pid <= 0) throw new TsrunError(`invalid pid ${pid} for cgroup placement`);
@@ -112,11 +154,13 @@ class SystemdCgroupManager implements CgroupManager {
     if (!this.started) {
       // checked now (nothing exists yet), applied with the unit in apply()
       if (this.mode === 'v2') validateV2Resources(r, { linuxDevices: devices });
-      resourceProperties(r, { version: () => 999, warn: () => undefined, linuxDevices: devices, v1: this.mode !== 'v2' });
+      resourceProperties(r, { version: () => 999, warn: () => undefined, linuxDevices: devices, v1: this.mode !== 'v2', noDevices: this.inst.user });
+      this.checkDelegated(r);
       this.pending = { r, devices };
       return;
     }
     if (this.mode === 'v2') validateV2Resources(r, { linuxDevices: devices });
+    this.checkDelegated(r);
     const props = resourceProperties(r, this.propertyOptions(devices));
     // v1: systemd rewrites the devices cgroup deny-all-first; freeze so the container sees no
     // spurious EPERM meanwhile (runc's freezeBeforeSet)
@@ -168,17 +212,26 @@ class SystemdCgroupManager implements CgroupManager {
   oomKills(): number { return this.fsm.oomKills(); }
 }
 
+function detectLayout(opts: CgroupManagerOptions): CgroupLayout {
+  return opts.layout ?? detectCgroups(opts.mountinfo, opts.procCgroup);
+}
+
 /** The systemd driver's manager (cgroupManager() with systemdCgroup: true). */
 export function systemdCgroupManager(opts: CgroupManagerOptions): CgroupManager {
   // format, then systemd-is-PID-1 (a recorded container's unit is looked at whatever PID 1 is now)
   if (!opts.paths) parseCgroupsPath(opts.path, opts.containerId ?? '', { systemdCgroup: true, systemdRunning: opts.systemdRunning });
-  const unit = systemdUnit(opts.path, opts.containerId ?? '');
-  if (!opts.paths && process.geteuid?.() !== 0) {
-    throw new TsrunError('--systemd-cgroup: only root is supported (rootless containers would need the user\'s systemd instance)');
+  const layout = detectLayout(opts);
+  let inst: SystemdInstance;
+  let sd: Systemd | undefined;
+  if (opts.paths) inst = userInstanceOf(opts.paths[''], layout.unifiedMount?.mountPoint ?? '/sys/fs/cgroup') ?? SYSTEM;
+  else ({ inst, sd } = pickInstance(opts, layout));
+  try {
+    const unit = systemdUnit(opts.path, opts.containerId ?? '', inst.user ? { defaultSlice: USER_DEFAULT_SLICE, base: inst.cgroup } : {});
+    const fsm = cgroupManager({ ...opts, layout, systemdCgroup: false, path: unit.cgroup });
+    const annotations = opts.paths ? [] : annotationProperties(opts.annotations);
+    return new SystemdCgroupManager(unit, fsm, !!opts.paths, annotations, opts, inst, sd);
+  } catch (e) {
+    sd?.close();
+    throw e;
   }
-  const layout = opts.layout ?? detectCgroups(opts.mountinfo, opts.procCgroup);
-  const fsm = cgroupManager({ ...opts, layout, systemdCgroup: false, path: unit.cgroup });
-  const annotations = opts.paths ? [] : annotationProperties(opts.annotations);
-  return new SystemdCgroupManager(unit, fsm, !!opts.paths, annotations, opts);
 }
-

@@ -33,6 +33,11 @@ export interface PropertyOptions {
   linuxDevices?: readonly { path: string }[];
   /** cgroup v1 (hybrid): runc's legacy property names. */
   v1?: boolean;
+  /**
+   * No DevicePolicy/DeviceAllow: a user instance cannot enforce them (BPF_CGROUP_DEVICE needs
+   * CAP_SYS_ADMIN or CAP_BPF); device rules of a rootless container are not enforced at all.
+   */
+  noDevices?: boolean;
   /** /proc/devices text (tests); default: read it. */
   procDevices?: () => string;
   /** Whether a /dev/{char,block}/M:m path exists (tests); default: stat it. */
@@ -185,7 +190,7 @@ function unifiedProperties(r: LinuxResources, o: PropertyOptions): Property[] {
 
 /** The unit properties for linux.resources (runc's order: devices, memory, cpu, pids, cpuset, unified). */
 export function resourceProperties(r: LinuxResources | undefined, o: PropertyOptions): Property[] {
-  const props = deviceProperties(r, o);
+  const props = o.noDevices ? [] : deviceProperties(r, o);
   if (!r) return props;
   const F = RESOURCES_FIELD;
   const limit = bigOr0(r.memory?.limit, `${F}.memory.limit`);

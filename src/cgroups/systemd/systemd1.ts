@@ -19,6 +19,7 @@ export class Systemd {
 
   constructor(readonly conn: DBusConnection, private readonly timeoutMs = JOB_TIMEOUT_MS) {}
 
+  /** The system instance (root's: PID 1) over the system bus or its private socket. */
   static connect(timeoutMs = JOB_TIMEOUT_MS): Systemd {
     return new Systemd(DBusConnection.system(timeoutMs), timeoutMs);
   }
@@ -43,6 +44,12 @@ export class Systemd {
   private waitJob(job: string, what: string): string {
     const m = this.conn.waitSignal((s: Message) => s.member === 'JobRemoved' && s.interface === MANAGER && s.body[1] === job, this.timeoutMs, what);
     return String(m.body[3]);
+  }
+
+  /** A property of the Manager (ControlGroup: a user instance's own cgroup, "/user.slice/user-1000.slice/user@1000.service"). */
+  managerProperty(name: string): unknown {
+    const [v] = this.conn.call(DEST, PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [MANAGER, name], this.timeoutMs);
+    return (v as { value: unknown }).value;
   }
 
   /** systemd's version number ("252.38-1~deb12u1" → 252); -1 when it cannot be told. */
@@ -109,6 +116,15 @@ export class Systemd {
     } catch {
       /* not failed, or gone */
     }
+  }
+
+  /**
+   * AttachProcessesToUnit (systemd 238+): systemd moves `pids` into the unit's cgroup. A user
+   * instance that may not move them itself (the common ancestor's cgroup.procs is root's) asks
+   * the system instance, which allows it for the caller's own processes and units.
+   */
+  attachProcesses(unit: string, pids: number[]): void {
+    this.call('AttachProcessesToUnit', 'ssau', [unit, '', pids]);
   }
 
   setUnitProperties(unit: string, props: Property[]): void {

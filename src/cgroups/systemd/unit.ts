@@ -1,8 +1,9 @@
 // The systemd driver's naming, as runc 1.1 (libcontainer/cgroups/systemd + specconv):
 // linux.cgroupsPath "slice:prefix:name" → the transient unit "<prefix>-<name>.scope" in
-// <slice> (empty slice: system.slice); an empty cgroupsPath is ":runc:<container id>". The
-// unit's cgroup is <mount>/<slice expanded>/<unit>, where "a-b.slice" expands to
-// /a.slice/a-b.slice and "-.slice" is the root.
+// <slice> (empty slice: system.slice, or user.slice in a user instance); an empty cgroupsPath is
+// ":runc:<container id>". The unit's cgroup is <mount>/<manager's cgroup>/<slice expanded>/<unit>,
+// where "a-b.slice" expands to /a.slice/a-b.slice, "-.slice" is the manager's root, and the
+// manager's cgroup is "" for the system instance.
 import { ConfigError } from '../../errors';
 import { CGROUPS_PATH_FIELD, parseSystemdCgroupsPath } from '../path';
 
@@ -41,10 +42,20 @@ export function expandSlice(slice: string): string {
   return path;
 }
 
+/** A user instance's default slice (runc: "user.slice" for rootless), in its own tree. */
+export const USER_DEFAULT_SLICE = 'user.slice';
+
+export interface UnitOptions {
+  /** The slice of an empty one (default system.slice). */
+  defaultSlice?: string;
+  /** The manager's own cgroup, under which its slices are (a user instance: "/user.slice/user-1000.slice/user@1000.service"). */
+  base?: string;
+}
+
 /** The unit for linux.cgroupsPath (systemd form) and the container id. */
-export function systemdUnit(cgroupsPath: string | undefined, containerId: string): SystemdUnit {
+export function systemdUnit(cgroupsPath: string | undefined, containerId: string, o: UnitOptions = {}): SystemdUnit {
   const p = parseSystemdCgroupsPath(cgroupsPath, containerId);
-  const slice = p.slice || DEFAULT_SLICE;
+  const slice = p.slice || (o.defaultSlice ?? DEFAULT_SLICE);
   if (p.name.endsWith('.slice')) {
     throw new ConfigError(CGROUPS_PATH_FIELD, `${JSON.stringify(cgroupsPath)}: a name ending in ".slice" asks runc for a slice unit (kubelet's pod slices), which cannot hold a container's processes; name the container's scope instead`);
   }
@@ -53,5 +64,6 @@ export function systemdUnit(cgroupsPath: string | undefined, containerId: string
     throw new ConfigError(CGROUPS_PATH_FIELD, `${JSON.stringify(cgroupsPath)}: unit name ${JSON.stringify(unit)} is not a valid systemd unit name (letters, digits and ":-_.\\", at most 255 characters)`);
   }
   const expanded = expandSlice(slice);
-  return { slice, unit, cgroup: `${expanded === '/' ? '' : expanded}/${unit}`, name: p.name };
+  const base = (o.base ?? '').replace(/\/+$/, '');
+  return { slice, unit, cgroup: `${base}${expanded === '/' ? '' : expanded}/${unit}`, name: p.name };
 }
