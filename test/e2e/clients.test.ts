@@ -4,7 +4,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Bundle, describeRoot, errMsg, readPid, ROOT_DIR, TSRUN, tsrun, uniqueId, useLeakChecks, which } from '../helpers/harness';
+import { Bundle, describeRoot, errMsg, readPid, ROOT_DIR, TSRUN, tsrun, uniqueId, useLeakChecks, which, work } from '../helpers/harness';
 import { consoleSocket, readUntil } from '../helpers/console';
 
 const CLIENTS = path.resolve(ROOT_DIR, '../shared/clients');
@@ -70,15 +70,17 @@ describeRoot('shim argv, replayed', () => {
 const haveCtr = !!which('ctr') && !!which('containerd') && fs.existsSync(path.join(CLIENTS, 'ctr-flow.sh'));
 const havePodman = !!which('podman') && !!which('conmon') && fs.existsSync(path.join(CLIENTS, 'podman-flow.sh'));
 
+// Each flow's work dir (its containerd or podman state, logs, rootfs) is the test file's, removed
+// with it: the flows' default is a new /tmp/*-flow.XXXXXX that nothing removes.
 describeRoot('real clients drive tsrun unchanged', () => {
   (haveCtr ? test : test.skip)('containerd 1.6 / ctr flow (skipped only when containerd or ../shared/clients is absent)', () => {
-    const r = spawnSync('bash', [path.join(CLIENTS, 'ctr-flow.sh'), TSRUN], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('bash', [path.join(CLIENTS, 'ctr-flow.sh'), TSRUN, path.join(work(), 'ctr-flow')], { encoding: 'utf8', timeout: 240_000 });
     expect(r.stdout).toContain('ctr flow: OK');
     expect(r.status).toBe(0);
   }, 300_000);
 
   (havePodman ? test : test.skip)('podman 4.3 / conmon flow (skipped only when podman or ../shared/clients is absent)', () => {
-    const r = spawnSync('bash', [path.join(CLIENTS, 'podman-flow.sh'), TSRUN], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('bash', [path.join(CLIENTS, 'podman-flow.sh'), TSRUN, path.join(work(), 'podman-flow')], { encoding: 'utf8', timeout: 300_000 });
     expect(r.stdout).toContain('podman flow: OK');
     expect(r.status).toBe(0);
   }, 360_000);
