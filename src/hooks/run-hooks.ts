@@ -123,25 +123,12 @@ function judge(cmd: HookCommand, hook: Hook, place: HookPlace, r: HookOutcome): 
   }
 }
 
-/** One hook, the calling thread blocked until it ends (start's poststart, delete's poststop). */
-export function runHook(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}): void {
-  const cmd = hookCommand(kind, index, hook, place);
-  const r = withOnlyStdio(() => childProcess().spawnSync(cmd.file, cmd.args, {
-    argv0: cmd.argv0, env: cmd.env, cwd: cmd.cwd, input: JSON.stringify(state), stdio: ['pipe', 'pipe', 'pipe'],
-    timeout: hook.timeout ? hook.timeout * 1000 : undefined, killSignal: 'SIGKILL', encoding: 'utf8',
-  }));
-  const error = r.error as NodeJS.ErrnoException | undefined;
-  judge(cmd, hook, place, {
-    error: error?.code === 'ETIMEDOUT' ? undefined : error, timedOut: error?.code === 'ETIMEDOUT',
-    status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr,
-  });
-}
-
 /**
- * One hook, awaited on the event loop (create's hooks, while the child waits): what it gets and
- * how it fails are runHook's; its timeout kills it with SIGKILL as spawnSync's does.
+ * One hook, awaited on the event loop (a library caller's timers and other containers go on
+ * meanwhile): its stdin is the state, its timeout kills it with SIGKILL (as runc), a failure is
+ * the error runc would report.
  */
-export async function runHookAsync(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}, signal?: AbortSignal): Promise<void> {
+export async function runHook(kind: HookKind, index: number, hook: Hook, state: HookState, place: HookPlace = {}, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   const cmd = hookCommand(kind, index, hook, place);
   let onAbort: (() => void) | undefined;
@@ -165,7 +152,7 @@ export async function runHookAsync(kind: HookKind, index: number, hook: Hook, st
     });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { out.stdout += d; });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { out.stderr += d; });
-    // a hook that does not read its stdin: EPIPE, as spawnSync ignores it
+    // a hook that does not read its stdin: EPIPE, ignored (runc ignores it too)
     child.stdin!.on('error', () => { /* EPIPE */ });
     child.on('close', (status, signal) => {
       out.status = status;
@@ -190,14 +177,9 @@ export async function runHookAsync(kind: HookKind, index: number, hook: Hook, st
 }
 
 /** Every hook of one kind in order, on the event loop; the first failure stops and rejects. */
-export async function runHooksAsync(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}, signal?: AbortSignal): Promise<void> {
+export async function runHooks(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}, signal?: AbortSignal): Promise<void> {
   const list = hooks?.[kind] ?? [];
-  for (let i = 0; i < list.length; i++) await runHookAsync(kind, i, list[i], state, place, signal);
-}
-
-/** Run every hook of one kind in order; the first failure stops and throws. */
-export function runHooks(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): void {
-  (hooks?.[kind] ?? []).forEach((h, i) => runHook(kind, i, h, state, place));
+  for (let i = 0; i < list.length; i++) await runHook(kind, i, list[i], state, place, signal);
 }
 
 /**
@@ -205,14 +187,15 @@ export function runHooks(kind: HookKind, hooks: Hooks | undefined, state: HookSt
  * lifecycle step 13 for poststop: "If any poststop hook fails, the runtime MUST log a warning,
  * but the remaining hooks and lifecycle continue as if the hook had succeeded").
  */
-export function runHooksWarnOnly(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): void {
-  (hooks?.[kind] ?? []).forEach((h, i) => {
+export async function runHooksWarnOnly(kind: HookKind, hooks: Hooks | undefined, state: HookState, place: HookPlace = {}): Promise<void> {
+  const list = hooks?.[kind] ?? [];
+  for (let i = 0; i < list.length; i++) {
     try {
-      runHook(kind, i, h, state, place);
+      await runHook(kind, i, list[i], state, place);
     } catch (e) {
       log('warning', (e as Error).message);
     }
-  });
+  }
 }
 
 export function hasHooks(hooks: Hooks | undefined, ...kinds: HookKind[]): boolean {

@@ -19,7 +19,7 @@ import { checkSpecOnHost } from '../spec/host-rules';
 import { validateForCreate } from '../spec/validate';
 import { AbortedCreateError, StateDir, writePidFile, type CreateJournal, type StoredState } from '../state/store';
 import { OCI_VERSION, startTime } from '../state/status';
-import { hasHooks, runHooksAsync } from '../hooks/run-hooks';
+import { hasHooks, runHooks } from '../hooks/run-hooks';
 import { startHooksBlob } from '../hooks/start-hooks';
 import { phase, trace } from '../trace';
 import { awaitFifoWait } from './init-exit';
@@ -161,9 +161,9 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
       const st = creatingState(initPid);
       // cwd and environment as runc's: the bundle (runc chdirs there); createContainer in the
       // rootfs with the container process's environment (runc runs it from its init)
-      await runHooksAsync('prestart', spec.hooks, st, { cwd: bundle }, opts.signal);
-      await runHooksAsync('createRuntime', spec.hooks, st, { cwd: bundle }, opts.signal);
-      await runHooksAsync('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] }, opts.signal);
+      await runHooks('prestart', spec.hooks, st, { cwd: bundle }, opts.signal);
+      await runHooks('createRuntime', spec.hooks, st, { cwd: bundle }, opts.signal);
+      await runHooks('createContainer', spec.hooks, st, { inNamespacesOf: initPid, cwd: plan.rootfs, defaultEnv: spec.process?.env ?? [] }, opts.signal);
     };
     phase('plan');
     await yieldToLoop(opts.signal);
@@ -210,7 +210,7 @@ export async function create(id: string, opts: CreateOptions = {}): Promise<Crea
   } catch (e) {
     consoleT.close();
     if (consoleT.relayFd >= 0) addon().close(consoleT.relayFd);
-    rollback(sd, opts, journal, spec, netDevicesMoved);
+    await rollback(sd, opts, journal, spec, netDevicesMoved);
     if (pidFileWritten) removePidFile(opts.pidFile!, journal.pid);
     // an abort that made a step fail (a killed hook, a child gone) is reported as the abort
     throwIfAborted(opts.signal);
@@ -257,14 +257,14 @@ function inRoot<T>(root: string, id: string, what: string, fn: () => T): T {
  * state dir. What cannot be undone (a process that survives SIGKILL) keeps the state dir and
  * its journal for `delete --force`, and is a warning: the create's own error is the one reported.
  */
-function rollback(sd: StateDir, opts: GlobalOptions, journal: CreateJournal, spec: Spec, netDevicesMoved: boolean): void {
+async function rollback(sd: StateDir, opts: GlobalOptions, journal: CreateJournal, spec: Spec, netDevicesMoved: boolean): Promise<void> {
   const made = journal.pid > 0 || Object.keys(journal.cgroupPaths).length > 0 || journal.cgroupCreated.length > 0;
   // the state destroy() needs: what the journal says, plus the devices to hand back
   const config = { ociVersion: spec.ociVersion, linux: netDevicesMoved ? { netDevices: spec.linux?.netDevices } : {} } as Spec;
   try {
     if (!made) sd.remove();
     else {
-      destroy(new Container(sd, opts, false, {
+      await destroy(new Container(sd, opts, false, {
         ...journal, ociVersion: spec.ociVersion, bundle: '', rootfs: '', created: '', owner: '', cgroupsPath: '', systemdCgroup: false, config,
       }), { hooks: false });
     }

@@ -8,6 +8,7 @@
 import fs = require('fs');
 import { cgroupManager, detectCgroups, parseProcCgroup, type CgroupLayout } from '../cgroups';
 import { recordedPathProblem } from '../cgroups/members';
+import { waitAsync, type Waits } from '../cgroups/fsutil';
 import { NotExistError, StatusError, TsrunError } from '../errors';
 import { log } from '../log';
 import type { Spec } from '../spec/config-types';
@@ -44,14 +45,14 @@ export async function deleteContainer(id: string, opts: GlobalOptions & { force?
         throw e;
       }
       const journal = e instanceof NotExistError ? sd.readJournal() : '';
-      destroy(journal ? orphan(sd, opts, journal, true) : orphan(sd, opts, e instanceof CorruptStateError ? e.text : ''));
+      await destroy(journal ? orphan(sd, opts, journal, true) : orphan(sd, opts, e instanceof CorruptStateError ? e.text : ''));
       return;
     }
     const status = c.status();
     if ((status === 'running' || status === 'paused') && !opts.force) {
       throw new StatusError(`cannot delete container ${id} that is not stopped: ${status}`, status);
     }
-    destroy(c);
+    await destroy(c);
   } finally {
     sd.unlock();
   }
@@ -109,16 +110,16 @@ function initCgroupPaths(sv: Salvaged, id: string, layout: CgroupLayout): Record
  * poststop hooks (unless `hooks` is false: a create rolled back). A survivor is an error and
  * the state dir stays (locked by the caller until it unlocks).
  */
-export function destroy(c: Container, opts: { hooks?: boolean } = {}): void {
+export async function destroy(c: Container, opts: { hooks?: boolean } = {}): Promise<void> {
   const members = c.members(); // while the init lives: its pid namespace tells its processes
   if (c.status() !== 'stopped') {
     // while its network namespace still exists: hand the moved devices back
     for (const err of moveNetDevicesOut(c.state.config, c.state.pid)) log('warning', err);
-    try { c.cgroup.thaw(); } catch { /* no freezer */ }
+    try { await c.cgroup.thawAsync(); } catch { /* no freezer */ }
     try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* already gone */ }
   }
   try { c.signalMembers(members, 'SIGKILL'); } catch { /* empty or gone */ }
-  const left = waitGone(c, members);
+  const left = await waitAsync(waitGone(c, members));
   if (left.length) {
     throw new TsrunError(`container ${c.state.id}: process${left.length > 1 ? 'es' : ''} ${left.join(', ')} still running after SIGKILL; state kept, run delete --force again`);
   }
@@ -139,7 +140,7 @@ export function destroy(c: Container, opts: { hooks?: boolean } = {}): void {
   if (opts.hooks === false) return;
   // poststop: after the container is gone; each failure is a warning, the rest still run and
   // delete still succeeds (runtime-spec lifecycle step 13)
-  runHooksWarnOnly('poststop', c.state.config.hooks, {
+  await runHooksWarnOnly('poststop', c.state.config.hooks, {
     ociVersion: OCI_VERSION, id: c.state.id, status: 'stopped', bundle: c.state.bundle, annotations: c.state.config.annotations,
   });
 }
@@ -152,7 +153,7 @@ export function destroy(c: Container, opts: { hooks?: boolean } = {}): void {
  * what is still listed in the cgroup is waited for, or `others` below would take it for
  * another container's.
  */
-function waitGone(c: Container, members: Members): number[] {
+function* waitGone(c: Container, members: Members): Waits<number[]> {
   const deadline = Date.now() + KILL_WAIT_MS;
   const { pid, pidStartTime } = c.state;
   for (let round = 0; ; round++) {
@@ -169,6 +170,6 @@ function waitGone(c: Container, members: Members): number[] {
     if (Date.now() >= deadline) return [...left].sort((a, b) => a - b);
     // new arrivals in the cgroup (a fork racing the kill) get theirs too
     if (members.exclusive && round % 50 === 49) { try { c.signalMembers(members, 'SIGKILL'); } catch { /* gone */ } }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, round < 50 ? 2 : 10);
+    yield round < 50 ? 2 : 10;
   }
 }

@@ -43,11 +43,11 @@ export class NotifyRelay {
   }
 
   /**
-   * Block until the container says READY=1 (then tell the caller) or its init is gone, for at
+   * Wait until the container says READY=1 (then tell the caller) or its init is gone, for at
    * most `ms` (0: no bound). A container that never says it is ready must not keep `start`
-   * (and the shim or unit that called it) waiting for ever.
+   * (and the shim or unit that called it) waiting for ever. The wait is on the event loop.
    */
-  relayReady(host: string, pid: number, started: string, ms: number): void {
+  async relayReady(host: string, pid: number, started: string, ms: number): Promise<void> {
     const deadline = ms > 0 ? Date.now() + ms : Infinity;
     try {
       for (;;) {
@@ -57,7 +57,7 @@ export class NotifyRelay {
             + `(relayed to the caller's NOTIFY_SOCKET ${host}): it was started but has not said it is ready; `
             + 'TSRUN_READY_TIMEOUT_MS sets the bound in milliseconds (0: none)');
         }
-        const msg = addon().recvDgram(this.fd, Math.min(200, left));
+        const msg = await addon().waitReadable(this.fd, Math.min(200, left)) ? addon().recvDgram(this.fd, 0) : null;
         if (msg === null) {
           if (startTime(pid) !== started) return;
           continue;

@@ -128,7 +128,7 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<Start
     trace('start', () => `exec.fifo opened: init pid ${c.state.pid} released${reportFd >= 0 ? ' (startContainer hooks ran)' : ''}`);
     // poststart after the user's process started. A failure stops the container, as runc does.
     try {
-      runHooks('poststart', hooks, st('running'));
+      await runHooks('poststart', hooks, st('running'));
     } catch (e) {
       try { process.kill(c.state.pid, 'SIGKILL'); } catch { /* gone */ }
       throw e;
@@ -142,7 +142,7 @@ export async function start(id: string, opts: GlobalOptions = {}): Promise<Start
   }
   // like runc, start returns once the container said READY=1 (or died), without the lock; unlike
   // runc, not after the bound
-  relay?.relayReady(c.state.notifySocket!, c.state.pid, c.state.pidStartTime, readyWaitMs());
+  await relay?.relayReady(c.state.notifySocket!, c.state.pid, c.state.pidStartTime, readyWaitMs());
   const { pid, pidStartTime } = c.state;
   return { pid, wait: (o = {}) => waitPid(pid, pidStartTime, o.signal) };
 }

@@ -145,4 +145,38 @@ describeRoot('library: create does not block the event loop', () => {
       for (const id of ids) await deleteContainer(id, { root: root(), force: true }).catch(() => undefined);
     }
   });
+
+  test('start\'s poststart hook, its wait for READY=1 and delete\'s poststop hook (and its wait for killed processes) keep the event loop running', async () => {
+    // each waits about 1 s: a blocked thread misses every tick for that second; the bound is half
+    // of it (a guest's fork and scheduling noise stay well below)
+    const hook = (kind: string) => ({ [kind]: [{ path: '/bin/sleep', args: ['sleep', '1'] }] });
+    const id = uniqueId('async');
+    const b = new Bundle((c) => { c.hooks = { ...hook('poststart'), ...hook('poststop') }; }).args('sleep', '100');
+    await create(id, { root: root(), bundle: b.dir });
+    const gaps: Record<string, number> = {};
+    const t0 = performance.now();
+    gaps.poststart = await maxTimerGap(() => start(id, { root: root() }));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1000);
+    const t1 = performance.now();
+    gaps.poststop = await maxTimerGap(() => deleteContainer(id, { root: root(), force: true }));
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(1000);
+    // a container that never says READY=1: start waits for it (bounded here to 1 s), then fails
+    const sockDir = fs.mkdtempSync(path.join(work(), 'notify-'));
+    const sock = path.join(sockDir, 'host.sock');
+    const fd = addon().bindUnixDgram(sock);
+    const id2 = uniqueId('async');
+    process.env.NOTIFY_SOCKET = sock;
+    process.env.TSRUN_READY_TIMEOUT_MS = '1000';
+    try {
+      await create(id2, { root: root(), bundle: new Bundle().args('sleep', '100').dir });
+      gaps.ready = await maxTimerGap(() => expect(start(id2, { root: root() })).rejects.toThrow(/timed out after 1s waiting for the container .* to send READY=1/));
+    } finally {
+      delete process.env.NOTIFY_SOCKET;
+      delete process.env.TSRUN_READY_TIMEOUT_MS;
+      addon().close(fd);
+      await deleteContainer(id2, { root: root(), force: true });
+    }
+    console.log(`max timer gap during start with a 1 s poststart hook, delete with a 1 s poststop hook, start waiting 1 s for READY=1: ${JSON.stringify(gaps)}`);
+    expect(Object.entries(gaps).filter(([, g]) => g >= 500)).toEqual([]);
+  });
 });
