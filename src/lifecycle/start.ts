@@ -5,7 +5,7 @@ import { addon } from '../native/addon';
 import { runHooks } from '../hooks/run-hooks';
 import { INIT_FAILURE_HEADER } from '../hooks/start-hooks';
 import { NotifyRelay } from './notify';
-import { OCI_VERSION } from '../state/status';
+import { OCI_VERSION, processState } from '../state/status';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
 import type { Hook } from '../spec/config-types';
@@ -58,22 +58,6 @@ async function takeStart(c: Container, startHooks: Hook[] | undefined): Promise<
     + `the container stays created (\`delete --force ${c.state.id}\` removes it)`);
 }
 
-/** The pid is alive and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const st = stat[stat.lastIndexOf(')') + 2];
-    return st !== 'Z' && st !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Open the fifo as its reader (the init's blocked open for writing completes) and read its
  * answer: the bytes read (up to 16), 0 if the init died first, -1 after `ms` (none when < 0).
@@ -95,7 +79,7 @@ async function readFifoAnswer(fifo: string, pid: number, ms: number): Promise<nu
         await new Promise((r) => setTimeout(r, 1));
       }
       // an init that answered and whose process already ended: its answer is in the pipe
-      if (!alive(pid)) return Math.max(answer(), 0);
+      if (processState(pid) === 'gone') return Math.max(answer(), 0);
       if (ms >= 0 && Date.now() - t0 > ms) return -1;
     }
   } finally {
