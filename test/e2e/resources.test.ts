@@ -123,7 +123,9 @@ describeRoot(`events${V2_NOTE}`, () => {
   (v1 ? test : test.skip)('the event stream reports stats every --interval and an oom event when the OOM killer strikes', async () => {
     const id = uniqueId();
     runDetached(new Bundle((c) => { c.linux.resources.memory = { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 }; })
-      .args('sh', '-c', 'sleep 1; (x=$(head -c 200000000 /dev/zero | tr "\\0" a)); sleep 100'), id);
+      // Repeated kills of a subshell that raised its oom_score_adj: the stream's first poll may come
+      // after a first kill under load, and a second OOM right after one may otherwise take the init.
+      .args('sh', '-c', 'sleep 1; while :; do (echo 1000 >/proc/self/oom_score_adj; x=$(head -c 200000000 /dev/zero | tr "\\0" a)); sleep 0.5; done'), id);
     const events = await eventsUntilOom(id, 15_000);
     expect(events.filter((e) => e.type === 'stats').length).toBeGreaterThan(1);
     expect(events.find((e) => e.type === 'oom')).toEqual({ type: 'oom', id });
