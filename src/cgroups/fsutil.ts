@@ -32,32 +32,6 @@ export function toSyscallError(what: string, e: unknown): Error {
   return n ? new SyscallError(what, n) : (e as Error);
 }
 
-/** Block the thread for `ms` milliseconds (no busy loop). */
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * A bounded polling wait written once (the freezer's): a generator that yields how many ms to
- * sleep before its next look. waitSync sleeps by blocking the thread (the CLI, and steps that
- * must not yield); waitAsync on a timer, so a library caller's event loop runs meanwhile.
- */
-export type Waits<T> = Generator<number, T, void>;
-
-export function waitSync<T>(g: Waits<T>): T {
-  for (let r = g.next(); ; r = g.next()) {
-    if (r.done) return r.value;
-    sleepMs(r.value);
-  }
-}
-
-export async function waitAsync<T>(g: Waits<T>): Promise<T> {
-  for (let r = g.next(); ; r = g.next()) {
-    if (r.done) return r.value;
-    await new Promise((resolve) => setTimeout(resolve, r.value));
-  }
-}
-
 /** Read a cgroup file, trimmed. Throws SyscallError. */
 export function readCg(dir: string, file: string): string {
   const p = path.join(dir, file);

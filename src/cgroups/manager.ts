@@ -12,8 +12,9 @@ import { chownCgroup } from './delegate';
 import { detectCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import {
   chainBelow, codeOf, hasChildCgroups, isDir, mkdirUnder, readCgOptional, readPids,
-  removeCgroupTree, rmdirCgroup, sleepMs, toSyscallError, waitAsync, waitSync, writeCg, writeCgAsync, type Waits,
+  removeCgroupTree, rmdirCgroup, toSyscallError, writeCg, writeCgAsync,
 } from './fsutil';
+import { sleepMs, waitAsync, waitSync, type Waits } from '../waits';
 import type { Hierarchy } from './hierarchy';
 import { parseCgroupsPath } from './path';
 import { v1Freezer, v1Hierarchies, v1ProcsDir } from './v1';

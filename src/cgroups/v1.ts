@@ -4,7 +4,7 @@
 import { TsrunError } from '../errors';
 import { V1_REGISTRY } from './controllers/v1';
 import { freezeV1Waits, isFrozenV1, thawV1Waits } from './controllers/v1/freezer';
-import type { Waits } from './fsutil';
+import type { Waits } from '../waits';
 import type { CgroupLayout } from './detect';
 import { groupByDir, type Hierarchy } from './hierarchy';
 import { resolveUnifiedDir, resolveV1Dir, type CgroupfsPath } from './path';

@@ -1,7 +1,7 @@
 // cgroup v2 placement: a single directory in the unified hierarchy (key "", as in runc).
 
 import { freezeV2Waits, isFrozenV2, thawV2Waits } from './controllers/v2';
-import type { Waits } from './fsutil';
+import type { Waits } from '../waits';
 import type { CgroupLayout } from './detect';
 import type { Hierarchy } from './hierarchy';
 import { resolveUnifiedDir, type CgroupfsPath } from './path';

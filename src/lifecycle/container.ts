@@ -34,6 +34,13 @@ export class Container {
     }
   }
 
+  /** A locked Container, the lock waited for on timers (the library's verbs: the event loop runs while another operation holds it). */
+  static async open(id: string, opts: GlobalOptions & { signal?: AbortSignal }): Promise<Container> {
+    const sd = new StateDir(rootOf(opts), id);
+    await sd.lockAsync(opts.signal);
+    return new Container(sd, opts); // holds the lock already: the constructor's lock() returns at once
+  }
+
   /** The cgroup manager for the recorded paths; CorruptStateError if they are not cgroups tsrun may act on. */
   get cgroup(): CgroupManager {
     if (!this.cgCache) {

@@ -8,7 +8,7 @@
 import fs = require('fs');
 import { cgroupManager, detectCgroups, parseProcCgroup, type CgroupLayout } from '../cgroups';
 import { recordedPathProblem } from '../cgroups/members';
-import { waitAsync, type Waits } from '../cgroups/fsutil';
+import { waitAsync, type Waits } from '../waits';
 import { NotExistError, StatusError, TsrunError } from '../errors';
 import { log } from '../log';
 import type { Spec } from '../spec/config-types';
@@ -27,7 +27,7 @@ const KILL_WAIT_MS = 5000;
 export async function deleteContainer(id: string, opts: GlobalOptions & { force?: boolean } = {}): Promise<void> {
   const sd = new StateDir(rootOf(opts), id);
   try {
-    sd.lock();
+    await sd.lockAsync();
   } catch (e) {
     if (e instanceof NotExistError && opts.force) return;
     throw e;

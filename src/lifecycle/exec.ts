@@ -54,7 +54,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   // before anything of ours is opened: no fd of tsrun's may sit in the range
   checkPreservedFds(0, o.preserveFds ?? 0);
   throwIfAborted(o.signal);
-  const c = new Container(id, o);
+  const c = await Container.open(id, o);
   let status;
   try {
     status = c.status();

@@ -8,7 +8,7 @@ import { parseSignal } from './signals';
 
 export async function kill(id: string, signal?: string | number, opts: GlobalOptions & { all?: boolean } = {}): Promise<void> {
   const sig = parseSignal(signal);
-  const c = new Container(id, opts);
+  const c = await Container.open(id, opts);
   try {
     const status = c.status();
     if (status === 'stopped' && !opts.all) throw new StatusError('container not running', status);

@@ -4,7 +4,7 @@ import { Container } from './container';
 import { GlobalOptions } from './options';
 
 export async function pause(id: string, opts: GlobalOptions = {}): Promise<void> {
-  const c = new Container(id, opts);
+  const c = await Container.open(id, opts);
   try {
     const status = c.status();
     if (status !== 'running' && status !== 'created') throw new StatusError('container not running', status);
@@ -16,7 +16,7 @@ export async function pause(id: string, opts: GlobalOptions = {}): Promise<void>
 }
 
 export async function resume(id: string, opts: GlobalOptions = {}): Promise<void> {
-  const c = new Container(id, opts);
+  const c = await Container.open(id, opts);
   try {
     if (c.status() !== 'paused') throw new TsrunError('container not paused');
     await c.cgroup.thawAsync();

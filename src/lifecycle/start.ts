@@ -88,7 +88,7 @@ async function readFifoAnswer(fifo: string, pid: number, ms: number): Promise<nu
 }
 
 export async function start(id: string, opts: GlobalOptions = {}): Promise<Started> {
-  const c = new Container(id, opts);
+  const c = await Container.open(id, opts);
   let relay: NotifyRelay | undefined;
   let reportFd = -1;
   try {

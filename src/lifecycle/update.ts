@@ -37,7 +37,7 @@ export function readResources(file: string): LinuxResources {
 }
 
 export async function update(id: string, opts: UpdateOptions): Promise<void> {
-  const c = new Container(id, opts);
+  const c = await Container.open(id, opts);
   try {
     if (c.status() === 'stopped') throw new StatusError('container not running', 'stopped');
     let r: LinuxResources = {};

@@ -7,18 +7,19 @@ import fs = require('fs');
 import { LockedError } from '../errors';
 import { addon, LOCK } from '../native/addon';
 import { lockWaitMs } from './wait-limits';
+import type { Waits } from '../waits';
 
-
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** flock(fd, LOCK_EX), retried without blocking until `waitMs` passed; then a TsrunError naming `id` and the holder. */
-export function lockExclusive(fd: number, id: string, waitMs = lockWaitMs()): void {
+/**
+ * flock(fd, LOCK_EX), retried without blocking until `waitMs` passed; then a LockedError naming
+ * `id` and the holder. A Waits generator: the CLI drives it blocking, the library on timers.
+ */
+export function* lockWaits(fd: number, id: string, waitMs = lockWaitMs()): Waits<void> {
   const deadline = Date.now() + waitMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     if (addon().flock(fd, LOCK.EX | LOCK.NB)) return;
     const left = deadline - Date.now();
     if (left <= 0) break;
-    sleep(Math.min(delay, left));
+    yield Math.min(delay, left);
   }
   const holder = lockHolder(fd);
   const who = holder === undefined ? '' : ` (pid ${holder}${fs.existsSync(`/proc/${holder}`) ? '' : ', which has exited: a process it started still holds the lock'})`;

@@ -10,7 +10,8 @@ import { addon, LOCK } from '../native/addon';
 import type { Spec } from '../spec/config-types';
 import { parseJson, stringifyJson } from '../spec/json-int64';
 import { writeFileAtomic } from './atomic';
-import { lockExclusive } from './lock';
+import { lockWaits } from './lock';
+import { waitAsync, waitSync, type Waits } from '../waits';
 import { checkStoredState } from './validate';
 
 export { writePidFile } from './pid-file';
@@ -148,6 +149,15 @@ export class StateDir {
 
   /** Exclusive lock held until unlock() or process exit; waited for at most lockWaitMs() (then an error naming the id). */
   lock(): void {
+    waitSync(this.lockSteps());
+  }
+
+  /** lock() with its waits on timers (the library: another operation holding the lock does not stall the event loop). */
+  lockAsync(signal?: AbortSignal): Promise<void> {
+    return waitAsync(this.lockSteps(), signal);
+  }
+
+  private *lockSteps(): Waits<void> {
     if (this.lockFd >= 0) return;
     // Threat: the dir is removed (a failed create's rollback, a delete) while we wait for its
     // lock, and made again by the next create. A lock on the removed inode guards nothing: we
@@ -158,11 +168,13 @@ export class StateDir {
       try { fd = fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY); }
       catch (e) { throw this.notAccessible(e) ?? new NotExistError(this.id); }
       try {
-        lockExclusive(fd, this.id);
+        yield* lockWaits(fd, this.id);
       } catch (e) {
         fs.closeSync(fd);
         throw e;
       }
+      // flock is per open file: two library calls on one id in one process each open their own
+      // fd here, and exclude each other as two processes do.
       if (this.isCurrent(fd)) {
         this.lockFd = fd;
         return;

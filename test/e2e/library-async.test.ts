@@ -4,7 +4,8 @@
 // and concurrent create() calls ran one after the other.
 import * as fs from 'fs';
 import * as path from 'path';
-import { create, deleteContainer, start } from '../../src/lib';
+import { spawn } from 'child_process';
+import { AbortError, create, deleteContainer, exec, kill, start, wait } from '../../src/lib';
 import { addon } from '../../src/native/addon';
 import { Bundle, describeRoot, stateRoot, uniqueId, useLeakChecks, work } from '../helpers/harness';
 import { IN_GUEST } from '../helpers/host-kind';
@@ -182,5 +183,48 @@ describeRoot('library: create does not block the event loop', () => {
     }
     console.log(`max timer gap during start with a 1 s poststart hook, delete with a 1 s poststop hook, start waiting 1 s for READY=1: ${JSON.stringify(gaps)}`);
     expect(Object.entries(gaps).filter(([, g]) => g >= 500)).toEqual([]);
+  });
+
+  test('a call waiting for the lock another operation holds keeps the event loop running; an abort ends an exec\'s wait and leaks no fd', async () => {
+    const id = uniqueId('async');
+    await create(id, { root: root(), bundle: new Bundle().args('sleep', '100').dir });
+    const dir = path.join(root(), id);
+    /** Another operation: a process holding the state dir's flock for `s` seconds. */
+    const holdLock = async (s: number) => {
+      // its own process group: a kill of -pid ends flock and the sleep that inherited the lock's fd
+      const p = spawn('flock', [dir, 'sh', '-c', `echo held; exec sleep ${s}`], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+      await new Promise<void>((resolve, reject) => { p.stdout!.once('data', () => resolve()); p.once('exit', () => reject(new Error('flock exited'))); });
+      return p;
+    };
+    try {
+      await start(id, { root: root() });
+      const fds = () => fs.readdirSync('/proc/self/fd').length;
+      let holder = await holdLock(10);
+      const before = fds();
+      const ac = new AbortController();
+      setTimeout(() => ac.abort('enough'), 300);
+      const t0 = performance.now();
+      const gapExec = await maxTimerGap(() => expect(exec(id, { root: root(), args: ['true'], signal: ac.signal })).rejects.toBeInstanceOf(AbortError));
+      const aborted = performance.now() - t0;
+      expect(fds()).toBe(before);
+      const gone = new Promise((r) => holder.once('exit', r));
+      process.kill(-holder.pid!, 'SIGKILL');
+      await gone;
+      holder = await holdLock(1);
+      const t1 = performance.now();
+      const released = new Promise((r) => holder.once('exit', r));
+      const gapKill = await maxTimerGap(() => kill(id, 'KILL', { root: root() }));
+      const killed = performance.now() - t1;
+      await released;
+      console.log(`lock waits: exec aborted after ${aborted.toFixed(0)} ms (max timer gap ${gapExec.toFixed(1)} ms), kill waited ${killed.toFixed(0)} ms (gap ${gapKill.toFixed(1)} ms)`);
+      // before: both waits blocked the thread (Atomics.wait): the gaps were the waits themselves,
+      // and the abort was seen only after the lock wait's 10 s bound
+      expect(aborted).toBeLessThan(2000);
+      expect(killed).toBeGreaterThanOrEqual(700);
+      expect(Math.max(gapExec, gapKill)).toBeLessThan(IN_GUEST ? 250 : 100);
+      expect(await wait(id, { root: root() })).toEqual({ code: null, signal: 9 });
+    } finally {
+      await deleteContainer(id, { root: root(), force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-// The freezer's polling waits are written once (a generator of sleeps, cgroups/fsutil.ts Waits)
+// The freezer's polling waits are written once (a generator of sleeps, src/waits.ts Waits)
 // and driven two ways: blocking (the CLI) and on timers (the library's pause and resume, whose
 // caller's event loop must keep running while a freeze stalls; issue 16). Fixture dirs stand in
 // for cgroups: cgroup.events that never changes is a freeze that never completes.
@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { freezeV2Waits, thawV2Waits } from '../../src/cgroups/controllers/v2';
-import { waitAsync, waitSync } from '../../src/cgroups/fsutil';
+import { waitAsync, waitSync } from '../../src/waits';
 
 /** The largest gap between ticks of a 1 ms interval while `fn` runs. */
 async function maxTimerGap(fn: () => Promise<unknown>): Promise<number> {

@@ -3,7 +3,8 @@
 // the deadline. Thawing is polled until THAWED.
 
 import { TsrunError } from '../../../errors';
-import { readCg, readCgOptional, sleepMs, waitSync, writeCg, type Waits } from '../../fsutil';
+import { readCg, readCgOptional, writeCg } from '../../fsutil';
+import { sleepMs, waitSync, type Waits } from '../../../waits';
 import type { V1Controller } from '../types';
 
 export type V1FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';

@@ -3,7 +3,8 @@
 // cgroup.freeze alone.
 
 import { TsrunError } from '../../../errors';
-import { readCgOptional, waitSync, writeCg, type Waits } from '../../fsutil';
+import { readCgOptional, writeCg } from '../../fsutil';
+import { waitSync, type Waits } from '../../../waits';
 
 function eventsFrozen(dir: string): boolean | undefined {
   const ev = readCgOptional(dir, 'cgroup.events');
