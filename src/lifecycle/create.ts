@@ -94,6 +94,11 @@ export function ociTimestamp(d = new Date()): string {
   return d.toISOString().slice(0, 19) + (frac ? '.' + frac : '') + 'Z';
 }
 
+/**
+ * Creates container `id` from `opts.bundle` (config.json): namespaces, mounts, cgroups and the
+ * prestart, createRuntime and createContainer hooks; the process then waits for start(). On any
+ * failure, and on an abort of `opts.signal`, what was made is removed before the promise rejects.
+ */
 export async function create(id: string, opts: CreateOptions = {}): Promise<Created> {
   throwIfAborted(opts.signal);
   const bundle = path.resolve(opts.bundle ?? process.cwd());

@@ -24,6 +24,11 @@ import { GlobalOptions, rootOf } from './options';
 /** How long killed processes get to exit before delete reports them and keeps the state. */
 const KILL_WAIT_MS = 5000;
 
+/**
+ * Removes a created or stopped container (a created one's waiting process is killed): its
+ * processes, cgroups and state, then runs the poststop hooks. StatusError for a running or paused
+ * one unless `force`, which kills it first and also succeeds for an id that does not exist.
+ */
 export async function deleteContainer(id: string, opts: GlobalOptions & { force?: boolean } = {}): Promise<void> {
   const sd = new StateDir(rootOf(opts), id);
   try {

@@ -13,6 +13,7 @@ export interface EventsOptions extends GlobalOptions {
   signal?: AbortSignal;
 }
 
+/** One stats event: the container's cgroup statistics now (as `tsrun events --stats`). */
 export async function stats(id: string, opts: GlobalOptions = {}): Promise<ContainerEvent> {
   const c = new Container(id, opts, false);
   if (c.status() === 'stopped') throw new StatusError('container not running', 'stopped');

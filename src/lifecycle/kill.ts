@@ -6,6 +6,10 @@ import { Container } from './container';
 import { GlobalOptions } from './options';
 import { parseSignal } from './signals';
 
+/**
+ * Sends `signal` (a name as "TERM" or "SIGTERM", or a number; default SIGTERM) to the container's
+ * init, or with `all` to every process in its cgroup. StatusError if it is not running (unless `all`).
+ */
 export async function kill(id: string, signal?: string | number, opts: GlobalOptions & { all?: boolean } = {}): Promise<void> {
   const sig = parseSignal(signal);
   const c = await Container.open(id, opts);

@@ -3,6 +3,7 @@ import { StatusError, TsrunError } from '../errors';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 
+/** Freezes every process of a running container (the cgroup freezer). */
 export async function pause(id: string, opts: GlobalOptions = {}): Promise<void> {
   const c = await Container.open(id, opts);
   try {
@@ -15,6 +16,7 @@ export async function pause(id: string, opts: GlobalOptions = {}): Promise<void>
   }
 }
 
+/** Thaws a paused container. */
 export async function resume(id: string, opts: GlobalOptions = {}): Promise<void> {
   const c = await Container.open(id, opts);
   try {

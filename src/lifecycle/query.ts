@@ -5,6 +5,7 @@ import { listIds } from '../state/store';
 import { Container } from './container';
 import { GlobalOptions, rootOf } from './options';
 
+/** The container's OCI state (status, pid, bundle, annotations, ...), as `tsrun state` prints it. */
 export async function state(id: string, opts: GlobalOptions = {}): Promise<OciState> {
   const c = new Container(id, opts, false);
   return ociState(c.state, c.status());

@@ -24,6 +24,10 @@ export interface RunOptions extends CreateOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * create + start; then, unless `detach`, waits for the process, deletes the container (unless
+ * `keep`) and resolves with its exit status (128+N when killed by signal N). 0 when detached.
+ */
 export async function run(id: string, opts: RunOptions = {}): Promise<number> {
   throwIfAborted(opts.signal);
   const { pid, consoleMaster } = await create(id, { ...opts, foreground: !opts.detach });

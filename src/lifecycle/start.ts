@@ -87,6 +87,10 @@ async function readFifoAnswer(fifo: string, pid: number, ms: number): Promise<nu
   }
 }
 
+/**
+ * Starts a created container's process and runs the poststart hooks; `wait()` on the result
+ * resolves with its exit status. StatusError if the container is not in the created state.
+ */
 export async function start(id: string, opts: GlobalOptions = {}): Promise<Started> {
   const c = await Container.open(id, opts);
   let relay: NotifyRelay | undefined;

@@ -36,6 +36,7 @@ export function readResources(file: string): LinuxResources {
   return doc as LinuxResources;
 }
 
+/** Applies new linux.resources (merged into the recorded ones) to a container's cgroups and keeps them in its state; StatusError once it has stopped. */
 export async function update(id: string, opts: UpdateOptions): Promise<void> {
   const c = await Container.open(id, opts);
   try {

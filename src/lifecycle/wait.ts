@@ -19,6 +19,10 @@ export interface WaitOptions extends GlobalOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Resolves once the container's init has exited: with its exit status when this process created
+ * the container (and reaps it), else `{ code: null, signal: null }`. An abort leaves it running.
+ */
 export async function wait(id: string, opts: WaitOptions = {}): Promise<ExitStatus> {
   throwIfAborted(opts.signal);
   const { pid, pidStartTime } = new Container(id, opts, false).state;

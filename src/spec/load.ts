@@ -73,6 +73,7 @@ export function loadSpec(bundle: string, opts: ValidateOptions & { forCreate?: b
   return parseSpec(text, file, opts);
 }
 
+/** A config.json text, parsed and validated as create validates it (ConfigError naming the field). */
 export function parseSpec(text: string, file = 'config.json', opts: ValidateOptions & { forCreate?: boolean } = {}): Spec {
   let doc: unknown;
   try {

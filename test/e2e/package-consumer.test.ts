@@ -82,6 +82,14 @@ maybe('the package as a consumer installs and compiles it', () => {
     }
   }, 60_000);
 
+  test('every exported call has its doc comment in dist/lib.d.ts (the wrapped constants of src/lib.ts dropped them)', () => {
+    const dts = fs.readFileSync(DTS, 'utf8');
+    const calls = [...dts.matchAll(/^export declare const (\w+):/gm)];
+    expect(calls.map((m) => m[1])).toEqual(expect.arrayContaining(['create', 'start', 'kill', 'wait', 'deleteContainer', 'exec', 'run']));
+    const undocumented = calls.filter((m) => !/\*\/\n$/.test(dts.slice(0, m.index))).map((m) => m[1]);
+    expect(undocumented).toEqual([]);
+  });
+
   test('the README example is checked: a wrong use of it fails to compile', () => {
     const dir = consumer(true);
     try {
