@@ -51,18 +51,19 @@ describeRoot('library: no process-wide side effects', () => {
 
   test('forwardSignals: true forwards as the CLI does, and removes its handlers after', async () => {
     const before = listeners();
-    let seen: Record<string, number> | undefined;
     const id = uniqueId('embed');
-    const b = new Bundle().args('sh', '-c', 'trap "exit 7" TERM; sleep 5 & wait');
+    const out = fs.mkdtempSync(path.join(work(), 'embed-out-'));
+    const b = new Bundle((c) => { c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }); })
+      .args('sh', '-c', 'trap "exit 7" TERM; touch /out/trapped; sleep 5 & wait');
     const ran = run(id, { root: root(), bundle: b.dir, forwardSignals: true });
-    for (let i = 0; i < 200 && !(seen && seen.SIGTERM > before.SIGTERM!); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      seen = listeners();
-    }
-    await new Promise((r) => setTimeout(r, 200)); // the trap is set
+    // run installs its handler before start; the container says when its trap is set (a SIGTERM
+    // before it is dropped: the init of a pid namespace ignores a signal it has no handler for;
+    // a fixed 200 ms wait lost that race under load)
+    for (let i = 0; i < 750 && !fs.existsSync(path.join(out, 'trapped')); i++) await new Promise((r) => setTimeout(r, 20));
+    const seen = listeners();
     process.emit('SIGTERM', 'SIGTERM');
     expect(await ran).toBe(7);
-    expect(seen!.SIGTERM).toBe(before.SIGTERM! + 1);
+    expect(seen.SIGTERM).toBe(before.SIGTERM! + 1);
     expect(listeners()).toEqual(before);
   }, 30_000);
 
