@@ -450,7 +450,8 @@ describeRoot('bounded waits: a stuck operation is an error naming what it waited
     const b = sleeper();
     expect(tsrun(['create', '--bundle', b.dir, id]).code).toBe(0);
     // what a wedged tsrun operation looks like from outside: the state dir's flock held
-    const holder = spawn('flock', ['-x', '-o', stateDir(id), 'sleep', '100'], { stdio: 'ignore' });
+    // in its own process group: flock forks the sleep, and a kill of flock alone left it behind
+    const holder = spawn('flock', ['-x', '-o', stateDir(id), 'sleep', '100'], { stdio: 'ignore', detached: true });
     try {
       for (let i = 0; i < 200 && !fs.readFileSync('/proc/locks', 'utf8').includes(` ${holder.pid} `); i++) sleepMs(10);
       const env = { ...process.env, TSRUN_LOCK_TIMEOUT_MS: '500' };
@@ -470,7 +471,7 @@ describeRoot('bounded waits: a stuck operation is an error naming what it waited
         delete process.env.TSRUN_LOCK_TIMEOUT_MS;
       }
     } finally {
-      holder.kill('SIGKILL');
+      process.kill(-holder.pid!, 'SIGKILL');
       await new Promise((r) => holder.on('exit', r));
     }
     forceDelete(id);
