@@ -79,8 +79,15 @@ const DBUS_DAEMON = ['/usr/bin/dbus-daemon', '/bin/dbus-daemon'].find((p) => fs.
     fs.writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig><type>session</type><listen>unix:path=${sock}</listen><auth>EXTERNAL</auth>
 <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>`);
-    daemon = spawn(DBUS_DAEMON!, ['--config-file', conf, '--nofork', '--nopidfile'], { stdio: 'ignore' });
-    for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
+    daemon = spawn(DBUS_DAEMON!, ['--config-file', conf, '--nofork', '--nopidfile', '--print-address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // ready once it prints its address, which it does after listen(): the socket file is there
+    // from bind() on, and a connect in between is refused
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('dbus-daemon printed no address within 20 s')), 20_000);
+      daemon.stdout!.on('data', (d) => { if (String(d).includes('\n')) { clearTimeout(t); resolve(); } });
+      daemon.on('exit', (code, sig) => { clearTimeout(t); reject(new Error(`dbus-daemon exited (${code ?? sig}) before it listened`)); });
+    });
+    expect(fs.existsSync(sock)).toBe(true);
   });
   afterAll(() => {
     daemon.kill('SIGKILL');
