@@ -8,6 +8,7 @@ import path = require('path');
 import { DBusConnection, DBusError, socketFromAddress } from '../../src/cgroups/systemd/dbus-conn';
 import { decodeMessage, encodeMessage, parseSignature, Reader, Variant, Writer } from '../../src/cgroups/systemd/dbus-wire';
 import { parseGVariant } from '../../src/cgroups/systemd/gvariant';
+import { DBUS_DAEMON, startDbusDaemon } from '../helpers/dbus-daemon';
 import { annotationProperties, deviceGroup, deviceProperties, rangeToBits, resourceProperties, type PropertyOptions } from '../../src/cgroups/systemd/properties';
 import { expandSlice, systemdUnit } from '../../src/cgroups/systemd/unit';
 
@@ -67,27 +68,13 @@ describe('D-Bus wire format', () => {
 
 // A private dbus-daemon: it checks every message against its signature and drops a client
 // that sends a malformed one, so a call that gets the daemon's own error back was well-formed.
-const DBUS_DAEMON = ['/usr/bin/dbus-daemon', '/bin/dbus-daemon'].find((p) => fs.existsSync(p));
 (DBUS_DAEMON ? describe : describe.skip)(`against a real dbus-daemon${DBUS_DAEMON ? '' : ' (skipped: dbus-daemon is not installed)'}`, () => {
   let dir: string;
   let daemon: ChildProcess;
   let sock: string;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-dbus-'));
-    sock = path.join(dir, 'bus');
-    const conf = path.join(dir, 'bus.conf');
-    fs.writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=${sock}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>`);
-    daemon = spawn(DBUS_DAEMON!, ['--config-file', conf, '--nofork', '--nopidfile', '--print-address'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    // ready once it prints its address, which it does after listen(): the socket file is there
-    // from bind() on, and a connect in between is refused
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('dbus-daemon printed no address within 20 s')), 20_000);
-      daemon.stdout!.on('data', (d) => { if (String(d).includes('\n')) { clearTimeout(t); resolve(); } });
-      daemon.on('exit', (code, sig) => { clearTimeout(t); reject(new Error(`dbus-daemon exited (${code ?? sig}) before it listened`)); });
-    });
-    expect(fs.existsSync(sock)).toBe(true);
+    ({ daemon, sock } = await startDbusDaemon(dir));
   });
   afterAll(() => {
     daemon.kill('SIGKILL');

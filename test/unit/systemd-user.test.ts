@@ -3,7 +3,7 @@
 // dbus-daemon), the uid claimed from a user namespace, the unit's cgroup in the instance's tree,
 // a recorded unit's instance, and which limits need which controllers (refused, naming the
 // field, where the instance is not delegated the controller).
-import { spawn, type ChildProcess } from 'child_process';
+import { type ChildProcess } from 'child_process';
 import fs = require('fs');
 import os = require('os');
 import path = require('path');
@@ -14,6 +14,7 @@ import { userInstanceOf } from '../../src/cgroups/systemd/instance';
 import { resourceProperties } from '../../src/cgroups/systemd/properties';
 import { systemdUnit, USER_DEFAULT_SLICE } from '../../src/cgroups/systemd/unit';
 import { connectUser, hostUid, NoUserManagerError, userEndpoints } from '../../src/cgroups/systemd/user-bus';
+import { DBUS_DAEMON, startDbusDaemon } from '../helpers/dbus-daemon';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-sduser-'));
 
@@ -70,7 +71,6 @@ describe('where the user\'s systemd instance is looked for (runc: DBUS_SESSION_B
 
 // A private dbus-daemon with a stand-in org.freedesktop.systemd1 (a second connection owning
 // the name): the instance found on a bus must run as the caller's own uid.
-const DBUS_DAEMON = ['/usr/bin/dbus-daemon', '/bin/dbus-daemon'].find((p) => fs.existsSync(p));
 (DBUS_DAEMON ? describe : describe.skip)(`a session bus${DBUS_DAEMON ? '' : ' (skipped: dbus-daemon is not installed)'}`, () => {
   let dir: string;
   let daemon: ChildProcess;
@@ -78,21 +78,9 @@ const DBUS_DAEMON = ['/usr/bin/dbus-daemon', '/bin/dbus-daemon'].find((p) => fs.
   let addr: string;
   beforeAll(async () => {
     dir = tmp();
-    const sock = path.join(dir, 'bus');
+    let sock: string;
+    ({ daemon, sock } = await startDbusDaemon(dir));
     addr = `unix:path=${sock}`;
-    const conf = path.join(dir, 'bus.conf');
-    fs.writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>${addr}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>`);
-    daemon = spawn(DBUS_DAEMON!, ['--config-file', conf, '--nofork', '--nopidfile', '--print-address'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    // ready once it prints its address, which it does after listen(): the socket file is there
-    // from bind() on, and a connect in between is refused (seen under load)
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('dbus-daemon printed no address within 20 s')), 20_000);
-      daemon.stdout!.on('data', (d) => { if (String(d).includes('\n')) { clearTimeout(t); resolve(); } });
-      daemon.on('exit', (code, sig) => { clearTimeout(t); reject(new Error(`dbus-daemon exited (${code ?? sig}) before it listened`)); });
-    });
-    expect(fs.existsSync(sock)).toBe(true);
   });
   afterAll(() => {
     owner?.close();
