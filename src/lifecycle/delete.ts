@@ -19,6 +19,7 @@ import { runHooksWarnOnly } from '../hooks/run-hooks';
 import { moveNetDevicesOut } from './net-devices';
 import { Container, type Members } from './container';
 import { crashPoint } from './crash-point';
+import { reapDeleted } from './wait';
 import { GlobalOptions, rootOf } from './options';
 
 /** How long killed processes get to exit before delete reports them and keeps the state. */
@@ -128,6 +129,7 @@ export async function destroy(c: Container, opts: { hooks?: boolean } = {}): Pro
   if (left.length) {
     throw new TsrunError(`container ${c.state.id}: process${left.length > 1 ? 'es' : ''} ${left.join(', ')} still running after SIGKILL; state kept, run delete --force again`);
   }
+  reapDeleted(c.state.pid, c.state.pidStartTime, members.pids);
   crashPoint('delete:killed');
   const others = !members.exclusive && c.cgroup.exists() ? c.cgroup.pids() : [];
   if (others.length) {

@@ -18,6 +18,8 @@ import { consoleTarget, receiveMaster } from './console';
 import { Container } from './container';
 import { runChild } from './create';
 import { crashPoint } from './crash-point';
+import { reapWhenExited } from './reaper';
+import { waitExit } from './wait';
 import { killAndReap } from './reap';
 import { GlobalOptions } from './options';
 import { relayTerminal } from './tty-relay';
@@ -115,7 +117,10 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
   } finally {
     pidfdSock?.close();
   }
-  if (o.detach) return 0;
+  if (o.detach) {
+    reapWhenExited(pid);
+    return 0;
+  }
   forwarder?.to(pid);
   try {
     let master = -1;
@@ -130,7 +135,7 @@ export async function exec(id: string, o: ExecOptions): Promise<number> {
     if (o.signal?.aborted) onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const st = await addon().waitExit(pid);
+      const st = await waitExit(pid);
       throwIfAborted(o.signal);
       return st.code ?? 128 + (st.signal ?? 0);
     } finally {

@@ -1,10 +1,10 @@
 // run: create + start, then (unless detached) forward signals, wait, delete, and return
 // the container's exit status (128+N when killed by signal N).
-import { addon } from '../native/addon';
 import { log } from '../log';
 import { phase } from '../trace';
 import { create, type CreateOptions } from './create';
 import { crashPoint } from './crash-point';
+import { waitExit } from './wait';
 import { deleteContainer } from './delete';
 import { start } from './start';
 import { relayTerminal } from './tty-relay';
@@ -41,7 +41,7 @@ export async function run(id: string, opts: RunOptions = {}): Promise<number> {
   const onAbort = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const exited = addon().waitExit(pid);
+    const exited = waitExit(pid);
     try {
       throwIfAborted(opts.signal);
       await start(id, opts);

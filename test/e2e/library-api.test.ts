@@ -122,6 +122,45 @@ describeRoot('library API: errors, exit status, events, abort', () => {
     await deleteContainer(id, o());
   });
 
+  test('deleteContainer() reaps the init of a container this process created and never waited for; a pending wait() keeps its status', async () => {
+    const zombie = (pid: number) => {
+      try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        return f[0] === 'Z' && Number(f[1]) === process.pid;
+      } catch { return false; }
+    };
+    // created only, deleted with --force; started, given a detached exec, killed, deleted; run detached, exited, deleted
+    const a = uniqueId('api'), b = uniqueId('api'), c = uniqueId('api');
+    const pa = (await create(a, { ...o(), bundle: new Bundle().args('sleep', '100').dir })).pid;
+    const pb = (await run(b, { ...o(), detach: true, bundle: new Bundle().args('sleep', '100').dir }), (await state(b, o())).pid);
+    const pidFile = path.join(root(), `${b}.exec.pid`);
+    await exec(b, { ...o(), args: ['sleep', '100'], detach: true, pidFile });
+    const pe = Number(fs.readFileSync(pidFile, 'utf8'));
+    // a detached exec that exits while the container runs is reaped then, not at delete
+    await exec(b, { ...o(), args: ['true'], detach: true, pidFile });
+    const pt = Number(fs.readFileSync(pidFile, 'utf8'));
+    fs.rmSync(pidFile);
+    for (let i = 0; i < 50 && fs.existsSync(`/proc/${pt}`); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.existsSync(`/proc/${pt}`)).toBe(false);
+    const pc = (await run(c, { ...o(), detach: true, bundle: new Bundle().args('true').dir }), (await state(c, o())).pid);
+    await deleteContainer(a, { ...o(), force: true });
+    await kill(b, 'KILL', o());
+    for (let i = 0; i < 100 && (await state(b, o())).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+    await deleteContainer(b, o());
+    for (let i = 0; i < 100 && (await state(c, o())).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+    await deleteContainer(c, o());
+    // before: all four stayed zombie children of this process until it exited
+    expect([pa, pb, pe, pc].filter(zombie)).toEqual([]);
+    // a wait() pending when delete runs: delete leaves the reaping, and the status, to it
+    const d = uniqueId('api');
+    const started = (await create(d, { ...o(), bundle: new Bundle().args('sleep', '100').dir }), await start(d, o()));
+    const waited = started.wait();
+    await deleteContainer(d, { ...o(), force: true });
+    expect(await waited).toEqual({ code: null, signal: 9 });
+    expect(zombie(started.pid)).toBe(false);
+  });
+
   test('wait(): an abort rejects with AbortError and leaves the container running; an aborted signal rejects at once', async () => {
     const id = uniqueId('api');
     await run(id, { ...o(), detach: true, bundle: new Bundle().args('sleep', '100').dir });
