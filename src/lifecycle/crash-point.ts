@@ -4,6 +4,8 @@
 // test can place another command inside the window). The fault suite (test/e2e/fault.test.ts)
 // then checks that `delete --force` cleans up and concurrent commands stay consistent. Read
 // once; unset (every normal run) they do nothing. The phases are listed in docs/crash-safety.md.
+import { sleepMs } from '../waits';
+
 let target: string | undefined | null = null;
 let pause: { at: string; ms: number } | undefined | null = null;
 
@@ -14,5 +16,5 @@ export function crashPoint(name: string): void {
     pause = m ? { at: m[1], ms: Number(m[2]) } : undefined;
   }
   if (target === name) process.kill(process.pid, 'SIGKILL');
-  if (pause?.at === name) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause.ms);
+  if (pause?.at === name) sleepMs(pause.ms);
 }

@@ -3,8 +3,7 @@
 // die on SIGKILL until it leaves that state, and a blocking waitpid on it would hang tsrun
 // (or a library process's event loop) with it.
 import { addon } from '../native/addon';
-
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+import { sleepMs } from '../waits';
 
 /** SIGKILL every pid, then reap those that are this process's children, for at most `ms`. Returns the pids still not reaped. */
 export function killAndReap(pids: number[], ms = 2000): number[] {
@@ -17,6 +16,6 @@ export function killAndReap(pids: number[], ms = 2000): number[] {
       try { return a.waitpid(p, true).pid === 0; } catch { return false; /* ECHILD: reaped already, or not ours */ }
     });
     if (!left.length || Date.now() >= deadline) return left;
-    sleep(delay);
+    sleepMs(delay);
   }
 }
