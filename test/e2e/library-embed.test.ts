@@ -31,9 +31,12 @@ describeRoot('library: no process-wide side effects', () => {
     const es = jest.spyOn(process.stderr, 'write').mockImplementation(((s: string) => { written.push(String(s)); return true; }) as typeof process.stderr.write);
     try {
       const id = uniqueId('embed');
-      await create(id, { root: root(), bundle: warningBundle('sleep', '0.3').dir });
+      // The init lives until the exec says it is done (at most 10 s), not a fixed 0.3 s: in the
+      // user-mode Linux guest start + exec took longer, the init's exit killed the exec'd process
+      // with its pid namespace, and exec returned 137 (seen in the guest stage of .ci/run)
+      await create(id, { root: root(), bundle: warningBundle('sh', '-c', 'i=0; while [ ! -e /tmp/done ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; [ -e /tmp/done ]').dir });
       await start(id, { root: root() });
-      expect(await exec(id, { root: root(), args: ['sh', '-c', 'sleep 0.1; exit 3'] })).toBe(3);
+      expect(await exec(id, { root: root(), args: ['sh', '-c', 'sleep 0.1; touch /tmp/done; exit 3'] })).toBe(3);
       expect(await wait(id, { root: root() })).toEqual({ code: 0, signal: null });
       await deleteContainer(id, { root: root() });
       expect(await run(uniqueId('embed'), { root: root(), bundle: warningBundle('sleep', '0.2').dir })).toBe(0);
