@@ -4,16 +4,7 @@
 import fs = require('fs');
 import { TsrunError } from '../errors';
 import { addon } from '../native/addon';
-
-/** /proc/PID/stat after the comm field: [0] state (field 3), [19] start time (22), [49] exit code (52). */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
+import { statFields } from '../state/status';
 
 const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM', 31: 'SIGSYS' };
 

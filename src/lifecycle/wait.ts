@@ -2,9 +2,8 @@
 // container is its init's parent: it reaps it here (no zombie left) and gets the exit status.
 // Any other caller polls the init's liveness and gets no status. Polled with timers: no
 // thread of libuv's pool is held in a blocking waitpid, however many containers are waited on.
-import fs = require('fs');
 import { addon } from '../native/addon';
-import { startTime } from '../state/status';
+import { startTime, statFields } from '../state/status';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 import { sleep, throwIfAborted } from './abort';
@@ -46,10 +45,8 @@ const awaited = new Map<number, number>();
 export function reapDeleted(pid: number, pidStartTime: string, killed: number[]): void {
   const ourZombie = (p: number, started?: string) => {
     if (p <= 0 || awaited.has(p)) return false;
-    let stat: string;
-    try { stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8'); } catch { return false; }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return f[0] === 'Z' && Number(f[1]) === process.pid && (started === undefined || f[19] === started);
+    const f = statFields(p);
+    return !!f && f[0] === 'Z' && Number(f[1]) === process.pid && (started === undefined || f[19] === started);
   };
   for (const p of [...(ourZombie(pid, pidStartTime) ? [pid] : []), ...killed.filter((k) => k !== pid && ourZombie(k))]) {
     try { addon().waitpid(p, true); } catch { /* reaped meanwhile */ }

@@ -11,7 +11,7 @@ import type { Waits } from '../waits';
 
 /**
  * flock(fd, LOCK_EX), retried without blocking until `waitMs` passed; then a LockedError naming
- * `id` and the holder. A Waits generator: the CLI drives it blocking, the library on timers.
+ * `id` and the holder. A Waits generator: create drives it blocking, every other verb on timers.
  */
 export function* lockWaits(fd: number, id: string, waitMs = lockWaitMs()): Waits<void> {
   const deadline = Date.now() + waitMs;

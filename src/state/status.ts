@@ -6,12 +6,20 @@ import { FIFO_FILE, StoredState } from './store';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks), or null if the process is gone or a zombie. */
-export function startTime(pid: number): string | null {
+/**
+ * /proc/PID/stat after the comm field (which may hold spaces and parentheses), or null if gone:
+ * [0] state (field 3), [1] ppid (4), [6] flags (9), [19] start time (22), [49] exit code (52).
+ */
+export function statFields(pid: number): string[] | null {
   let stat: string;
   try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return null; }
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] === 'Z' || rest[0] === 'X') return null;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks), or null if the process is gone or a zombie. */
+export function startTime(pid: number): string | null {
+  const rest = statFields(pid);
+  if (!rest || rest[0] === 'Z' || rest[0] === 'X') return null;
   return rest[19] ?? null;
 }
 
@@ -25,9 +33,8 @@ const PF_EXITING = 0x4;
  * whose tsrun was killed: reaped by the host's init, whenever that gets to it).
  */
 export function processState(pid: number, started?: string): 'alive' | 'exiting' | 'gone' {
-  let stat: string;
-  try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return 'gone'; }
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const rest = statFields(pid);
+  if (!rest) return 'gone';
   if (rest[0] === 'Z' || rest[0] === 'X' || (started !== undefined && rest[19] !== started)) return 'gone';
   return (Number(rest[6]) & PF_EXITING) !== 0 ? 'exiting' : 'alive';
 }

@@ -152,7 +152,7 @@ export class StateDir {
     waitSync(this.lockSteps());
   }
 
-  /** lock() with its waits on timers (the library: another operation holding the lock does not stall the event loop). */
+  /** lock() with its waits on timers: another operation holding the lock does not stall a library caller's event loop. */
   lockAsync(signal?: AbortSignal): Promise<void> {
     return waitAsync(this.lockSteps(), signal);
   }
