@@ -2,9 +2,19 @@
 // many ms to sleep before its next look and returns its result. waitSync sleeps by blocking the
 // thread (the CLI, and steps that must not yield); waitAsync on a timer, so a library caller's
 // event loop runs meanwhile. Used by the freezer, delete's kill wait and the state-dir lock.
-import { sleep } from './lifecycle/abort';
+import { AbortError } from './errors';
 
 export type Waits<T> = Generator<number, T, void>;
+
+/** setTimeout as a promise that an abort rejects (and whose timer it clears: nothing keeps the loop alive). */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(new AbortError(signal.reason)); return; }
+    const onAbort = () => { clearTimeout(t); reject(new AbortError(signal!.reason)); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** Block the thread for `ms` milliseconds (no busy loop). */
 export function sleepMs(ms: number): void {

@@ -1,6 +1,7 @@
 // events: the container's resource usage (--stats once, or every --interval) and OOM events.
 import { StatusError } from '../errors';
-import { sleep, throwIfAborted } from './abort';
+import { throwIfAborted } from './abort';
+import { sleep } from '../waits';
 import { Container } from './container';
 import { GlobalOptions } from './options';
 

@@ -6,7 +6,8 @@ import { addon } from '../native/addon';
 import { startTime, statFields } from '../state/status';
 import { Container } from './container';
 import { GlobalOptions } from './options';
-import { sleep, throwIfAborted } from './abort';
+import { throwIfAborted } from './abort';
+import { sleep } from '../waits';
 import { reapedElsewhere } from './reaper';
 
 export interface ExitStatus {
