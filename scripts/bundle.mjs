@@ -40,10 +40,11 @@ if (fs.existsSync('build/Release/tsrun.node')) {
   for (const [mode, file] of [['full', 'dist/tsrun.cache'], ['light', 'dist/tsrun-light.cache']]) {
     try {
       const out = `${file}.warm`;
-      execFileSync(process.execPath, ['bin/tsrun', '__warmup', mode], { env: { ...process.env, TSRUN_CODE_CACHE_OUT: out }, stdio: 'inherit' });
+      // stdout: the light warmup's CLI calls print state JSON; stderr only when the warmup fails
+      execFileSync(process.execPath, ['bin/tsrun', '__warmup', mode], { env: { ...process.env, TSRUN_CODE_CACHE_OUT: out }, stdio: ['ignore', 'ignore', 'pipe'] });
       fs.renameSync(out, file);
     } catch (e) {
-      console.warn(`bundle: warm code cache ${file} not written (${e.message}); using the top-level cache`);
+      console.warn(`bundle: warm code cache ${file} not written (${e.message}${e.stderr ? `: ${e.stderr}` : ''}); using the top-level cache`);
     }
   }
 }

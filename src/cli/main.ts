@@ -187,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     cmd = globalsEnd < 0 ? undefined : argv[globalsEnd];
     const rest = globalsEnd < 0 ? [] : argv.slice(globalsEnd + 1);
     if (cmd === '__warmup' && process.env.TSRUN_CODE_CACHE_OUT) {
-      await (await import('./warmup')).warmup(rest[0] === 'full');
+      await (await import('./warmup')).warmup(rest[0] === 'full', main);
       return 0;
     }
     const helpFor = (topic: string | undefined) => {
