@@ -9,7 +9,6 @@
 // stays allowed then (newgidmap decides), but tsrun never calls it rootless (rootless.ts).
 import fs = require('fs');
 import path = require('path');
-import { spawnSync } from 'child_process';
 import { TsrunError } from '../errors';
 import type { LinuxIdMapping } from '../spec/config-types';
 import { onField } from './field-fs';
@@ -58,6 +57,9 @@ function mapWithHelper(tool: 'newuidmap' | 'newgidmap', field: string, pid: numb
   if (!bin) throw new TsrunError(`${field}: ${why}: that needs ${tool} (apt-get install uidmap) and ranges for the user in ${sub}`, { field });
   const args = [String(pid), ...m.flatMap((e) => [String(e.containerID), String(e.hostID), String(e.size)])];
   // nothing of tsrun's reaches it: no environment beyond PATH, stdin closed
+  // child_process is loaded here, not at the top: it costs every create ~3 ms of CPU (net, streams)
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { spawnSync } = require('child_process') as typeof import('child_process');
   const r = spawnSync(bin, args, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 10_000 });
   if (r.status === 0) return;
   const said = (r.stderr || r.stdout || '').trim().replace(/\s+/g, ' ') || (r.error ? r.error.message : `exit status ${r.status ?? r.signal}`);
