@@ -79,6 +79,21 @@ describeRoot('bench scripts', () => {
     expect([0, 1]).toContain(r.status);
     expect(r.stdout).toMatch(/runtime calls per start: create, start; per stop: kill --all, delete, delete --force/);
     expect(r.stdout).toMatch(/^start\+stop, runtime calls CPU +[\d.]+ +[\d.]+/m);
+    expect(r.stdout).toMatch(/^node -e 0 \(the floor\): wall \/ CPU +[\d.]+ +[\d.]+$/m);
+    expect(r.stdout).toMatch(/^targets: \d+ met, \d+ floor-bound, \d+ missed$/m);
+    expect(r.added).toEqual([]);
+  }, 300_000);
+
+  test('cpu.mjs: every verb the shim calls, Node\'s floor, a verdict per target, nothing left', () => {
+    const r = bench('cpu.mjs', ['-n', '1', '--no-hog']);
+    expect(r.stderr).toBe('');
+    expect([0, 1]).toContain(r.status);
+    expect(r.stdout).toMatch(/^node -e 0 \(the floor\) +[\d.]+\/[\d.]+$/m);
+    for (const v of ['create', 'start', 'state', 'exec', 'ps', 'ps --format json', 'kill', 'delete', 'delete --force \\(gone\\)']) {
+      expect(r.stdout).toMatch(new RegExp(`^${v} +[\\d.]+/[\\d.]+ +[\\d.]+/[\\d.]+ .* (met|floor-bound|missed)$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^targets: \d+ met, \d+ floor-bound, \d+ missed$/m);
+    expect(r.status).toBe(/targets: \d+ met, \d+ floor-bound, 0 missed/.test(r.stdout) ? 0 : 1);
     expect(r.added).toEqual([]);
   }, 300_000);
 });
