@@ -8,6 +8,7 @@ import { TsrunError } from '../errors';
 import { log } from '../log';
 import type { CgroupLayout } from './detect';
 import { frozenBy } from './frozen';
+import { relation } from './fsutil';
 import type { CgroupManager } from './manager';
 
 /** /proc/PID/ns/pid ("pid:[4026531836]"), or undefined if the process is gone. */
@@ -42,19 +43,16 @@ export function recordedPathProblem(layout: CgroupLayout, key: string, dir: stri
   const mount = key === '' ? layout.unifiedMount : layout.v1Mounts.get(key);
   // a hierarchy this host does not have (a v1 key on a pure v2 host): nothing tsrun may act on
   if (!mount) return `${dir} is recorded for the ${key ? `"${key}"` : 'cgroup2'} hierarchy, which is not mounted on this host`;
-  const rel = path.relative(prefix + mount.mountPoint, dir);
-  if (rel === '') return `${dir} is the root of the ${key || 'cgroup2'} hierarchy`;
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return `${dir} is outside the ${key || 'cgroup2'} hierarchy (${prefix + mount.mountPoint})`;
+  const where = relation(prefix + mount.mountPoint, dir);
+  if (where === 'root') return `${dir} is the root of the ${key || 'cgroup2'} hierarchy`;
+  if (where === 'outside') return `${dir} is outside the ${key || 'cgroup2'} hierarchy (${prefix + mount.mountPoint})`;
   return undefined;
 }
 
 /** A directory create made must be strictly below some cgroup mount point. */
 export function createdPathProblem(layout: CgroupLayout, dir: string, prefix = ''): string | undefined {
   const mounts = [...layout.v1Mounts.values(), ...(layout.unifiedMount ? [layout.unifiedMount] : [])];
-  const below = mounts.some((m) => {
-    const rel = path.relative(prefix + m.mountPoint, dir);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  });
+  const below = mounts.some((m) => relation(prefix + m.mountPoint, dir) === 'below');
   return below ? undefined : `${dir} is not a cgroup below a hierarchy's root`;
 }
 

@@ -21,6 +21,7 @@ import fs = require('fs');
 import path = require('path');
 import { ConfigError, TsrunError } from '../errors';
 import type { CgroupLayout, CgroupMount } from './detect';
+import { climbsOut } from './fsutil';
 
 export const CGROUPS_PATH_FIELD = 'linux.cgroupsPath';
 
@@ -117,7 +118,7 @@ function underMount(mount: CgroupMount, cgroupPath: string): string {
   // Own cgroup paths in /proc/self/cgroup are relative to the hierarchy's true root; the mount
   // may show only a subtree (mount root ≠ "/", nested containers without cgroupns).
   const rel = path.posix.relative(mount.root, cgroupPath);
-  if (rel.startsWith('..') || path.posix.isAbsolute(rel)) return ''; // own cgroup not visible: use the mount root
+  if (climbsOut(rel)) return ''; // own cgroup not visible: use the mount root
   return rel;
 }
 

@@ -16,7 +16,7 @@ import { V1_REGISTRY } from './controllers/v1';
 import { statsV1 } from './controllers/v1/resources';
 import type { V1ResourceController } from './controllers/v1/resource-util';
 import { detectCgroups, type CgroupLayout, type CgroupMount } from './detect';
-import { errnoOf, rmdirCgroup } from './fsutil';
+import { climbsOut, errnoOf, rmdirCgroup } from './fsutil';
 import { cgroupManager, type CgroupManager, type CgroupManagerOptions } from './manager';
 
 const EPERM = 1;
@@ -49,7 +49,7 @@ function ownDir(layout: CgroupLayout, key: string): string | undefined {
   const mount: CgroupMount | undefined = key === '' ? layout.unifiedMount : layout.v1Mounts.get(key);
   if (!mount) return undefined;
   const rel = path.posix.relative(mount.root, layout.own.get(key) ?? '/');
-  return rel.startsWith('..') ? mount.mountPoint : path.join(mount.mountPoint, rel);
+  return climbsOut(rel) ? mount.mountPoint : path.join(mount.mountPoint, rel);
 }
 
 /** Would mkdir -p `dir` and a write to its cgroup.procs be allowed (access(2) with the caller's ids)? */

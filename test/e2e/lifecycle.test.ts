@@ -97,6 +97,19 @@ describeRoot('lifecycle', () => {
     expect(tsrun(['delete', 'never-existed'])).toMatchObject({ code: 1 });
   });
 
+  test('the id "..." (valid, as for runc: only "." and ".." are not) gets its cgroups and loses them at delete', () => {
+    // its cgroup directories are named "...": the recorded-path check took them for outside their
+    // hierarchy (a relative path starting with ".."), so every later verb refused the state as corrupt
+    const b = new Bundle().args('sleep', '100');
+    const id = '...';
+    expect(tsrun(['create', '--bundle', b.dir, id])).toMatchObject({ code: 0, stderr: '' });
+    expect(tsrun(['start', id])).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(tsrun(['ps', '--format', 'json', id]).stdout)).toHaveLength(1);
+    expect(tsrun(['kill', '--all', id, 'KILL'])).toMatchObject({ code: 0, stderr: '' });
+    for (let i = 0; i < 100 && JSON.parse(tsrun(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(20);
+    expect(tsrun(['delete', id])).toMatchObject({ code: 0, stderr: '', stdout: '' });
+  });
+
   test('Go-style flags: -flag, --flag=v, flags after the id', () => {
     const b = new Bundle().args('true');
     const id = uniqueId();

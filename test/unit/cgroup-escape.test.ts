@@ -4,6 +4,7 @@ import fs = require('fs');
 import os = require('os');
 import path = require('path');
 import { layoutFrom } from '../../src/cgroups/detect';
+import { relation } from '../../src/cgroups/fsutil';
 import { checkCgroupBeforeCreate, createdPathProblem, recordedPathProblem } from '../../src/cgroups/members';
 import { parseSubCgroups, withSubCgroups } from '../../src/lifecycle/sub-cgroup';
 import type { CgroupManager } from '../../src/cgroups';
@@ -95,4 +96,26 @@ describe('a cgroup at create', () => {
       fs.rmSync(top, { recursive: true, force: true });
     }
   });
+});
+
+// relation() answers as path.relative does, with a prefix test where both paths are clean and
+// absolute: the same verdict for every pair, clean or not (a traversal, a sibling sharing a
+// prefix, a trailing slash, a relative path, a dot component, the root itself). A first
+// component "..." is below: the check before took every relative path starting with ".." for
+// outside, so a container with the valid id "..." had cgroups its delete refused as corrupt.
+test('relation() gives path.relative\'s verdict for clean and unclean paths', () => {
+  const byRelative = (root: string, dir: string) => {
+    const rel = path.relative(root, dir);
+    return rel === '' ? 'root' : rel === '..' || rel.startsWith('../') || path.isAbsolute(rel) ? 'outside' : 'below';
+  };
+  const roots = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/', '/sys/fs/cgroup/pids/', 'sys/fs/cgroup/pids'];
+  const dirs = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/pids/c1', '/sys/fs/cgroup/pids/a/b', '/sys/fs/cgroup/pidsX/c1',
+    '/sys/fs/cgroup/pids/../../../etc', '/sys/fs/cgroup/pids/./c1', '/sys/fs/cgroup/pids//c1', '/sys/fs/cgroup/pids/c1/',
+    '/sys/fs/cgroup/pids/..', '/etc', '/', 'c1', '/sys/fs/cgroup', '/sys/fs/cgroup/pids/...', '/sys/fs/cgroup/pids/.hidden'];
+  for (const root of roots) {
+    for (const dir of dirs) expect(`${root} ${dir}: ${relation(root, dir)}`).toBe(`${root} ${dir}: ${byRelative(root, dir)}`);
+  }
+  expect(relation('/sys/fs/cgroup/pids', '/sys/fs/cgroup/pids/...')).toBe('below');
+  expect(relation('/sys/fs/cgroup/pids', '/sys/fs/cgroup/pids/../x')).toBe('outside');
+  expect(createdPathProblem(HYBRID, '/sys/fs/cgroup/pids/...')).toBeUndefined();
 });
