@@ -95,9 +95,13 @@ export function isDir(p: string): boolean {
   }
 }
 
-// Two clean absolute paths: what state validation demands of recorded cgroup paths, and what
-// mountinfo's mount points are.
+// A clean absolute path: no empty, "." or ".." component, no trailing "/". What state
+// validation demands of recorded cgroup paths (state/validate.ts), and what mount points are.
 const CLEAN_ABSOLUTE = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+
+export function isCleanAbsolute(p: string): boolean {
+  return CLEAN_ABSOLUTE.test(p);
+}
 
 /**
  * Where `dir` is against `root`: path.relative's answer. For clean absolute paths (every path of a
@@ -107,7 +111,7 @@ const CLEAN_ABSOLUTE = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
  * "..x" is below (a container id may be "...": runc takes it).
  */
 export function relation(root: string, dir: string): 'root' | 'below' | 'outside' {
-  if (CLEAN_ABSOLUTE.test(root) && CLEAN_ABSOLUTE.test(dir)) {
+  if (isCleanAbsolute(root) && isCleanAbsolute(dir)) {
     if (dir === root) return 'root';
     return dir.startsWith(`${root}/`) ? 'below' : 'outside';
   }

@@ -7,6 +7,7 @@ import path = require('path');
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import type { CgroupLayout } from './detect';
+import { statFields } from '../state/status';
 import { frozenBy } from './frozen';
 import { relation } from './fsutil';
 import type { CgroupManager } from './manager';
@@ -18,12 +19,7 @@ export function pidNamespace(pid: number | 'self'): string | undefined {
 
 /** Parent pid (field 4 of /proc/PID/stat), or 0 if gone. */
 export function parentPid(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0;
-  } catch {
-    return 0;
-  }
+  return Number(statFields(pid)?.[1]) || 0;
 }
 
 const MAX_DEPTH = 128;

@@ -8,6 +8,7 @@
 //   - cgroups: those the user may create and join (cgroups/rootless.ts).
 import fs = require('fs');
 import { ConfigError, TsrunError } from '../errors';
+import { parentPid, pidNamespace } from '../cgroups/members';
 import { runningInUserNs } from '../native/userns';
 import type { Spec } from '../spec/config-types';
 import type { GlobalOptions } from './options';
@@ -68,18 +69,6 @@ export function checkRootlessConfig(spec: Spec): void {
   });
 }
 
-/** /proc/PID/ns/pid, or undefined once it is gone. */
-function pidNs(pid: number): string | undefined {
-  try { return fs.readlinkSync(`/proc/${pid}/ns/pid`); } catch { return undefined; }
-}
-
-function ppid(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0;
-  } catch { return 0; }
-}
-
 /**
  * A container in no cgroup of its own (rootless, nothing delegated): its processes, found
  * without a cgroup. With its own pid namespace: every process in it or in one nested in it
@@ -88,20 +77,20 @@ function ppid(pid: number): number {
  * other containers sharing its cgroup) must never be taken for the container's.
  */
 export function processesWithoutCgroup(initPid: number, ownPidNs: boolean): number[] {
-  const ns = pidNs(initPid);
+  const ns = pidNamespace(initPid);
   if (!ns) return [];
   const all = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
   const out: number[] = [];
   for (const p of all) {
     if (ownPidNs) {
       // in the namespace, or a descendant of a process in it (a nested namespace)
-      for (let q = p, depth = 0; q > 1 && depth < 128; q = ppid(q), depth++) {
-        if (pidNs(q) === ns) { out.push(p); break; }
+      for (let q = p, depth = 0; q > 1 && depth < 128; q = parentPid(q), depth++) {
+        if (pidNamespace(q) === ns) { out.push(p); break; }
       }
       continue;
     }
-    if (pidNs(p) !== ns) continue;
-    for (let q = p, depth = 0; q > 1 && depth < 128; q = ppid(q), depth++) {
+    if (pidNamespace(p) !== ns) continue;
+    for (let q = p, depth = 0; q > 1 && depth < 128; q = parentPid(q), depth++) {
       if (q === initPid) { out.push(p); break; }
     }
   }

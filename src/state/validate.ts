@@ -3,6 +3,7 @@
 // say readably: the start time's digits, clean absolute cgroup paths, and that it is this
 // container's.
 import type { ValidateFunction } from '../../generated/state-validator';
+import { isCleanAbsolute } from '../cgroups/fsutil';
 
 let validator: ValidateFunction | undefined;
 
@@ -46,8 +47,4 @@ export function checkStoredState(doc: unknown, id: string): string | undefined {
     if (!isCleanAbsolute(dir)) return `cgroupCreated[${i}]: ${JSON.stringify(dir)} is not a clean absolute path`;
   }
   return undefined;
-}
-
-function isCleanAbsolute(p: string): boolean {
-  return p.startsWith('/') && p.length > 1 && !p.endsWith('/') && !p.split('/').slice(1).some((c) => c === '' || c === '.' || c === '..');
 }
