@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import fs = require('fs');
 import os = require('os');
 import path = require('path');
-import { ROOT_DIR, TSRUN } from '../helpers/harness';
+import { Bundle, cleanupWork, describeRoot, ROOT_DIR, sleepMs, TSRUN, tsrun, uniqueId } from '../helpers/harness';
 
 test('NODE_EXTRA_CA_CERTS in the caller\'s environment is not read by tsrun', () => {
   const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' };
@@ -59,4 +59,48 @@ describe('__warmup light', () => {
   };
   (process.getuid?.() === 0 ? test : test.skip)('as root: in cgroups of its own, removed after', () => warmupAs([]));
   (process.getuid?.() === 0 ? test : test.skip)('as a user (nobody): in no cgroup', () => warmupAs(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']));
+});
+
+// Every call pays for what it loads: the shim's verbs load none of Node's modules they do not use
+// (child_process pulls in net, streams and more: create loaded it for newuidmap, which only a
+// rootless create with ranges runs) and not node-gyp-build (an installed tsrun required it at
+// every call to find its prebuild), and the addon not through require(). A --require probe
+// records, at exit, what each call loaded.
+describeRoot('what the shim\'s calls load', () => {
+  afterAll(() => cleanupWork());
+  test('create, state, start, ps --format json, kill --all, delete, delete --force: no child_process, no node-gyp-build', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-load-probe-'));
+    try {
+      const log = path.join(dir, 'loaded.jsonl');
+      const probe = path.join(dir, 'probe.js');
+      fs.writeFileSync(probe, `process.on('exit', () => require('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify({
+        verb: process.argv.slice(2).find((a) => !a.startsWith('-') && !a.startsWith('/')),
+        cp: process.moduleLoadList.includes('NativeModule child_process'),
+        ngb: Object.keys(require.cache).some((k) => k.includes('node-gyp-build')),
+        viaRequire: Object.keys(require.cache).some((k) => k.endsWith('.node')),
+      }) + '\\n'));\n`);
+      const env = { ...process.env, NODE_OPTIONS: `--require ${probe}` };
+      const b = new Bundle().args('sleep', '100');
+      const id = uniqueId();
+      const calls = [['create', '--bundle', b.dir, id], ['state', id], ['start', id], ['ps', '--format', 'json', id], ['kill', '--all', id, 'KILL']];
+      for (const args of calls) expect(tsrun(args, { env, cwd: b.dir })).toMatchObject({ code: 0, stderr: '' });
+      for (let i = 0; i < 100 && JSON.parse(tsrun(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(20);
+      for (const args of [['delete', id], ['delete', '--force', id]]) expect(tsrun(args, { env })).toMatchObject({ code: 0, stderr: '' });
+      const loaded = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(loaded.map((l) => l.verb)).toEqual(['create', 'state', 'start', 'ps', 'kill', 'delete', 'delete']);
+      expect(loaded.filter((l) => l.cp || l.ngb)).toEqual([]);
+      // the addon by process.dlopen: require()'s path to a .node file cost each call ~0.8 ms more
+      expect(loaded.filter((l) => l.viaRequire)).toEqual([]);
+      // the control: a call that does use child_process (ps's table runs the host's ps) is seen
+      fs.writeFileSync(log, '');
+      const b2 = new Bundle().args('sleep', '100');
+      const id2 = uniqueId();
+      tsrun(['run', '-d', '--bundle', b2.dir, id2], { cwd: b2.dir });
+      tsrun(['ps', id2], { env });
+      tsrun(['delete', '--force', id2]);
+      expect(JSON.parse(fs.readFileSync(log, 'utf8').trim())).toMatchObject({ verb: 'ps', cp: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
